@@ -1,0 +1,313 @@
+"""The classifier interface every part of facesym talks to.
+
+A :class:`Classifier` maps rendered images (``B × C × H × W``, float in ``[0, 1]``, the renderer's output) to
+softmax probabilities ``B × K``. It owns its preprocessing (colour conversion, resizing, per-channel
+normalisation), so callers never need to know what a model expects, and it declares how its ``K`` classes map
+onto the six basic emotions of :data:`facesym.emotions.EMOTIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from facesym.emotions import EMOTIONS, NEUTRAL
+
+Color = Literal["gray", "rgb"]
+Output = Literal["logits", "probabilities"]
+
+EXTRA_CLASSES: tuple[str, ...] = (NEUTRAL, "contempt")
+"""Class names that may exist beside the six emotions without being mapped onto one."""
+
+_SYNONYMS: dict[str, str] = {
+    "angry": "angry",
+    "anger": "angry",
+    "disgust": "disgust",
+    "disgusted": "disgust",
+    "fear": "fear",
+    "fearful": "fear",
+    "happy": "happy",
+    "happiness": "happy",
+    "sad": "sad",
+    "sadness": "sad",
+    "surprise": "surprise",
+    "surprised": "surprise",
+}
+
+# ITU-R BT.601 luma, the weights FER datasets' greyscale images were made with.
+_LUMA = (0.299, 0.587, 0.114)
+
+
+class ClassifierConfigError(ValueError):
+    """A classifier's config entry, or the model file it names, cannot be used; the message names the entry."""
+
+
+def entry_error(name: str, message: str) -> ClassifierConfigError:
+    """Build a :class:`ClassifierConfigError` whose message starts with the config entry it concerns.
+
+    Parameters
+    ----------
+    name : str
+        The entry's ``name`` key.
+    message : str
+        What is wrong and, where possible, how to fix it.
+    """
+    return ClassifierConfigError(f"config classifiers entry '{name}': {message}")
+
+
+def emotion_indices(
+    name: str, classes: Sequence[str], emotion_map: Mapping[str, str] | None = None
+) -> tuple[int, ...]:
+    """Position of each of the six emotions among a classifier's classes.
+
+    Class names are matched case-insensitively, with common synonyms (``anger``, ``happiness``, ``fearful``,
+    ...). ``emotion_map`` overrides a class's meaning: ``{class: emotion}``, or ``{class: neutral}`` (or
+    ``contempt``) to declare an extra class that is none of the six. Classes named ``neutral`` or ``contempt``
+    are extra classes without declaration.
+
+    Parameters
+    ----------
+    name : str
+        The config entry's name, for error messages.
+    classes : sequence of str, length K
+        The model's output classes, in output order.
+    emotion_map : mapping, optional
+        Class name → one of :data:`~facesym.emotions.EMOTIONS`, or one of :data:`EXTRA_CLASSES` for a class
+        that is none of the six.
+
+    Returns
+    -------
+    tuple of int, length 6
+        ``indices[i]`` is the output column of ``EMOTIONS[i]``.
+
+    Raises
+    ------
+    ClassifierConfigError
+        If an emotion is missing or claimed twice, a class is unknown, or ``emotion_map`` names a class the
+        model does not have or an emotion that does not exist.
+    """
+    emotion_map = dict(emotion_map or {})
+    if len(set(classes)) != len(classes):
+        raise entry_error(name, f"'classes' lists a class twice: {list(classes)}")
+    for cls, emotion in emotion_map.items():
+        if cls not in classes:
+            raise entry_error(name, f"'emotion_map' names class '{cls}', which is not in 'classes' {list(classes)}")
+        if emotion not in EMOTIONS + EXTRA_CLASSES:
+            raise entry_error(
+                name, f"'emotion_map' maps '{cls}' to '{emotion}'; use one of {list(EMOTIONS + EXTRA_CLASSES)}"
+            )
+    found: dict[str, int] = {}
+    for index, cls in enumerate(classes):
+        if cls in emotion_map:
+            emotion = emotion_map[cls]
+        elif cls.lower() in _SYNONYMS:
+            emotion = _SYNONYMS[cls.lower()]
+        elif cls.lower() in EXTRA_CLASSES:
+            emotion = cls.lower()
+        else:
+            raise entry_error(
+                name,
+                f"class '{cls}' is none of the six emotions {list(EMOTIONS)}; map it with "
+                f"'emotion_map: {{{cls}: <emotion>}}', or to neutral if it is an extra class",
+            )
+        if emotion in EXTRA_CLASSES:
+            continue
+        if emotion in found:
+            raise entry_error(
+                name, f"classes '{classes[found[emotion]]}' and '{cls}' both map onto emotion '{emotion}'"
+            )
+        found[emotion] = index
+    missing = [e for e in EMOTIONS if e not in found]
+    if missing:
+        raise entry_error(
+            name, f"no class maps onto {missing}; 'classes' is {list(classes)} (add an 'emotion_map')"
+        )
+    return tuple(found[e] for e in EMOTIONS)
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What a model expects as input.
+
+    Attributes
+    ----------
+    input_size : int
+        Side of the square input in pixels.
+    color : {"gray", "rgb"}
+        Channels the model reads (1 or 3).
+    mean, std : tuple of float
+        Per-channel normalisation ``(x - mean) / std`` applied to images in ``[0, 1]``; one value per channel.
+    """
+
+    input_size: int
+    color: Color
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @property
+    def channels(self) -> int:
+        """Number of input channels (1 for gray, 3 for rgb)."""
+        return 1 if self.color == "gray" else 3
+
+
+class Preprocess(nn.Module):
+    """Colour conversion, resizing and normalisation as a differentiable module.
+
+    Parameters
+    ----------
+    spec : Preprocessing
+        The model's input specification.
+
+    Notes
+    -----
+    Input ``(B, C, H, W)`` float in ``[0, 1]`` with ``C`` 1 or 3; output ``(B, spec.channels, S, S)`` with
+    ``S = spec.input_size``. Downscaling is antialiased so that a model sees the same face whether it was
+    rendered at its input size or larger.
+    """
+
+    def __init__(self, spec: Preprocessing) -> None:
+        super().__init__()
+        self.spec = spec
+        self.register_buffer("mean", torch.tensor(spec.mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(spec.std, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("luma", torch.tensor(_LUMA, dtype=torch.float32).view(1, 3, 1, 1))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Convert ``(B, C, H, W)`` images in ``[0, 1]`` to the model's normalised input."""
+        if images.ndim != 4 or images.shape[1] not in (1, 3):
+            raise ValueError(f"expected images of shape (B, 1 or 3, H, W), got {tuple(images.shape)}")
+        x = images.float()
+        if self.spec.color == "gray" and x.shape[1] == 3:
+            x = (x * self.luma).sum(dim=1, keepdim=True)
+        elif self.spec.color == "rgb" and x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        size = self.spec.input_size
+        if x.shape[-2:] != (size, size):
+            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        return (x - self.mean) / self.std
+
+
+class Classifier:
+    """A facial-expression classifier behind facesym's single interface.
+
+    Parameters
+    ----------
+    name : str
+        The config entry's name (the ``{classifier}`` wildcard).
+    classes : sequence of str, length K
+        Output classes in the model's output order.
+    preprocessing : Preprocessing
+        Input size, colour and normalisation the model expects.
+    forward : callable
+        Maps a preprocessed batch ``(B, C, S, S)`` float32 tensor on ``device`` to ``(B, K)`` scores.
+    device : str or torch.device
+        Where preprocessing runs and ``forward`` receives its input.
+    output : {"logits", "probabilities"}
+        What ``forward`` returns; logits are passed through a softmax.
+    emotion_map : mapping, optional
+        See :func:`emotion_indices`.
+    batch_size : int
+        Largest batch sent to ``forward`` at once; bigger inputs are split.
+
+    Attributes
+    ----------
+    emotion_indices : tuple of int, length 6
+        Output column of each emotion of :data:`~facesym.emotions.EMOTIONS`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        classes: Sequence[str],
+        preprocessing: Preprocessing,
+        forward: Callable[[torch.Tensor], torch.Tensor],
+        *,
+        device: str | torch.device = "cpu",
+        output: Output = "logits",
+        emotion_map: Mapping[str, str] | None = None,
+        batch_size: int = 256,
+    ) -> None:
+        self.name = name
+        self.classes = tuple(classes)
+        self.preprocessing = preprocessing
+        self.device = torch.device(device)
+        self.output = output
+        self.batch_size = batch_size
+        self.emotion_indices = emotion_indices(name, self.classes, emotion_map)
+        self._forward = forward
+        self._preprocess = Preprocess(preprocessing).to(self.device)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of output classes K."""
+        return len(self.classes)
+
+    @property
+    def input_size(self) -> int:
+        """Side of the model's square input in pixels."""
+        return self.preprocessing.input_size
+
+    @property
+    def color(self) -> Color:
+        """Colour the model reads."""
+        return self.preprocessing.color
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor) -> torch.Tensor:
+        """Softmax probabilities for a batch of rendered images.
+
+        Parameters
+        ----------
+        images : torch.Tensor, shape (B, C, H, W)
+            Float in ``[0, 1]``, ``C`` 1 (gray) or 3 (rgb), any device and size.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, K)
+            float32 on the CPU; rows sum to 1; column ``k`` is ``classes[k]``.
+        """
+        chunks = []
+        for start in range(0, images.shape[0], self.batch_size):
+            x = self._preprocess(images[start : start + self.batch_size].to(self.device))
+            scores = self._forward(x).float()
+            if scores.ndim != 2 or scores.shape[1] != self.n_classes:
+                raise entry_error(
+                    self.name,
+                    f"the model returned scores of shape {tuple(scores.shape)} for a batch of {x.shape[0]}; "
+                    f"expected ({x.shape[0]}, {self.n_classes}) for the {self.n_classes} 'classes'",
+                )
+            probs = scores.softmax(dim=1) if self.output == "logits" else scores
+            chunks.append(probs.cpu())
+        if not chunks:
+            return torch.zeros(0, self.n_classes)
+        return torch.cat(chunks)
+
+    __call__ = predict
+
+    def emotion_probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """Probabilities of the six emotions only.
+
+        Parameters
+        ----------
+        images : torch.Tensor, shape (B, C, H, W)
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, 6)
+            Column ``i`` is ``EMOTIONS[i]``'s softmax probability over all K classes (rows need not sum to 1
+            when the model has extra classes such as neutral).
+        """
+        return self.predict(images)[:, list(self.emotion_indices)]
+
+    def __repr__(self) -> str:
+        p = self.preprocessing
+        return (
+            f"Classifier({self.name!r}, classes={list(self.classes)}, input={p.input_size}px {p.color}, "
+            f"device={self.device})"
+        )

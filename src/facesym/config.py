@@ -1,0 +1,155 @@
+"""Validation of a facesym configuration against its JSON schema.
+
+The schema (``workflow/schemas/config.schema.yaml``) is the single description of every key. Validation fills in
+the schema's defaults, rejects unknown keys, and reports *every* problem at once, each naming the key at fault in
+dotted form (``grid.symmetry_steps``, ``classifiers[1].kind``) so a user can find it in their YAML file.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+__all__ = ["ConfigError", "load_schema", "validate_config", "classifier_entry", "format_key"]
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be run. The message names each key at fault and what was expected."""
+
+
+def load_schema(path: str | Path) -> dict[str, Any]:
+    """Read a JSON schema written as YAML."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _with_defaults(validator_class: type[jsonschema.protocols.Validator]) -> type:
+    # jsonschema does not fill defaults by itself; fill them before the "properties" keyword validates, so that
+    # nested defaults ("default: {}" on a section, then defaults of its keys) are filled in one pass.
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if isinstance(subschema, dict) and "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def format_key(path: Iterable[Any], config: Mapping[str, Any] | None = None) -> str:
+    """Dotted name of a location in the config: ``("classifiers", 1, "kind")`` -> ``classifiers[1].kind``.
+
+    Where a list item has a ``name`` it is shown too (``classifiers[1] (cnn_small).kind``).
+    """
+    out = ""
+    node: Any = config
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("name"), str):
+                out += f" ({node['name']})"
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError, config: Mapping[str, Any]) -> str:
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        return "; ".join(
+            f"config key '{format_key([*path, key], config)}' is not a known key (expected one of: "
+            f"{', '.join(allowed)})"
+            for key in unknown
+        )
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return "; ".join(
+            f"config key '{format_key([*path, key], config)}' is required here but missing" for key in missing
+        )
+    expected = error.schema.get("description")
+    hint = f" ({expected})" if isinstance(expected, str) and len(expected) < 120 else ""
+    return f"config key '{format_key(path, config)}': {error.message}{hint}"
+
+
+def validate_config(
+    config: Mapping[str, Any], schema: Mapping[str, Any], base_dir: str | Path | None = None
+) -> dict[str, Any]:
+    """Validate a configuration and return a copy completed with the schema's defaults.
+
+    Parameters
+    ----------
+    config
+        The configuration as loaded from YAML (and merged with command-line overrides).
+    schema
+        The JSON schema (``load_schema("workflow/schemas/config.schema.yaml")``).
+    base_dir
+        Folder against which relative input files (FLAME model, classifier files) are checked for existence.
+        ``None`` skips the file checks.
+
+    Returns
+    -------
+    dict
+        The validated configuration with every default filled in.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem, each naming its key.
+    """
+    completed = copy.deepcopy(dict(config))
+    errors = sorted(_Validator(schema).iter_errors(completed), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_describe(error, completed) for error in errors]
+    if not problems:
+        problems = _semantic_problems(completed, base_dir)
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return completed
+
+
+def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None) -> list[str]:
+    """Checks a JSON schema cannot express: unique names and input files that must exist."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(config.get("classifiers", [])):
+        if entry["name"] in seen:
+            problems.append(
+                f"config key 'classifiers[{index}].name': '{entry['name']}' is already used by "
+                f"classifiers[{seen[entry['name']]}]; names must be unique"
+            )
+        seen.setdefault(entry["name"], index)
+    if base_dir is None:
+        return problems
+    base = Path(base_dir)
+    files: list[tuple[list[Any], str]] = []
+    if config.get("face_model", {}).get("kind") == "flame":
+        files.append((["face_model", "path"], config["face_model"]["path"]))
+    for index, entry in enumerate(config.get("classifiers", [])):
+        for key in ("path", "weights"):
+            if key in entry:
+                files.append((["classifiers", index, key], entry[key]))
+    for path, value in files:
+        if not (base / value).is_file():
+            problems.append(f"config key '{format_key(path, config)}': file '{value}' does not exist")
+    return problems
+
+
+def classifier_entry(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The config entry of the classifier called ``name``."""
+    for entry in config["classifiers"]:
+        if entry["name"] == name:
+            return dict(entry)
+    raise KeyError(f"no classifier named '{name}' in config key 'classifiers'")

@@ -1,0 +1,116 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from facesym.config import ConfigError, classifier_entry, load_schema, validate_config
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def default_config() -> dict:
+    with open(REPO / "config" / "config.yaml") as fh:
+        return yaml.safe_load(fh)
+
+
+def test_default_config_is_valid_and_completed_with_defaults():
+    config = validate_config(default_config(), SCHEMA)
+    assert config["grid"] == {"symmetry_steps": 10, "time_steps": 90}
+    # keys absent from the file come from the schema's defaults
+    assert config["expressions"]["bound"] == 3.0
+    assert config["training"]["epochs"] >= 1
+
+
+def test_minimal_config_gets_every_section():
+    config = validate_config({"seed": 3}, SCHEMA)
+    for section in ("face_model", "identities", "render", "grid", "statistics", "expressions", "training"):
+        assert isinstance(config[section], dict), section
+    assert config["statistics"]["statistic"] == "gradient"
+
+
+def test_validation_does_not_modify_its_input():
+    raw = {"seed": 3}
+    validate_config(raw, SCHEMA)
+    assert raw == {"seed": 3}
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "expected"),
+    [
+        (lambda c: c["grid"].update(symmetry_steps=1), "grid.symmetry_steps", "minimum of 2"),
+        (lambda c: c["identities"].update(count=-3), "identities.count", "minimum of 1"),
+        (lambda c: c["grid"].update(time_steps="ninety"), "grid.time_steps", "not of type 'integer'"),
+        (lambda c: c.update(seeds=5), "seeds", "not a known key"),
+        (lambda c: c["statistics"].update(permutaions=10), "statistics.permutaions", "not a known key"),
+        (lambda c: c["statistics"].update(delta=1.5), "statistics.delta", "1.5"),
+        (lambda c: c["render"].update(size=12), "render.size", "minimum of 48"),
+        (lambda c: c.update(device="tpu"), "device", "'tpu' is not one of"),
+        (
+            lambda c: c.update(classifiers=[{"name": "mine", "kind": "keras"}]),
+            "classifiers[0] (mine).kind",
+            "'keras' is not one of",
+        ),
+        (
+            lambda c: c.update(classifiers=[{"name": "ts", "kind": "torchscript", "classes": ["a", "b"]}]),
+            "classifiers[0] (ts).path",
+            "required",
+        ),
+        (lambda c: c.update(face_model={"kind": "flame"}), "face_model.path", "required when kind = flame"),
+        (lambda c: c.pop("seed"), "seed", "required"),
+    ],
+)
+def test_bad_config_names_the_key(change, key, expected):
+    config = default_config()
+    change(config)
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, SCHEMA)
+    message = str(info.value)
+    assert f"'{key}'" in message
+    assert expected in message
+
+
+def test_all_problems_are_reported_at_once():
+    config = default_config()
+    config["grid"]["symmetry_steps"] = 0
+    config["identities"]["count"] = 0
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, SCHEMA)
+    assert "grid.symmetry_steps" in str(info.value)
+    assert "identities.count" in str(info.value)
+
+
+def test_duplicate_classifier_names_are_rejected():
+    entry = {"name": "a", "kind": "embedded", "architecture": "cnn"}
+    with pytest.raises(ConfigError, match=r"classifiers\[1\]\.name.*already used"):
+        validate_config({"seed": 1, "classifiers": [entry, dict(entry)]}, SCHEMA)
+
+
+def test_missing_input_file_is_named(tmp_path):
+    config = {
+        "seed": 1,
+        "classifiers": [
+            {
+                "name": "real",
+                "kind": "torchscript",
+                "path": "models/missing.pt",
+                "classes": ["angry", "happy"],
+                "input_size": 48,
+                "color": "gray",
+            }
+        ],
+    }
+    with pytest.raises(ConfigError, match=r"classifiers\[0\] \(real\)\.path.*models/missing.pt.*does not exist"):
+        validate_config(config, SCHEMA, base_dir=tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "missing.pt").write_bytes(b"x")
+    validate_config(config, SCHEMA, base_dir=tmp_path)
+
+
+def test_classifier_entry_by_name():
+    config = validate_config(
+        {"seed": 1, "classifiers": [{"name": "a", "kind": "embedded", "architecture": "cnn"}]}, SCHEMA
+    )
+    assert classifier_entry(config, "a")["architecture"] == "cnn"
+    with pytest.raises(KeyError, match="no classifier named 'b'"):
+        classifier_entry(config, "b")

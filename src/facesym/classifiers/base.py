@@ -60,9 +60,7 @@ def entry_error(name: str, message: str) -> ClassifierConfigError:
     return ClassifierConfigError(f"config classifiers entry '{name}': {message}")
 
 
-def emotion_indices(
-    name: str, classes: Sequence[str], emotion_map: Mapping[str, str] | None = None
-) -> tuple[int, ...]:
+def emotion_indices(name: str, classes: Sequence[str], emotion_map: Mapping[str, str] | None = None) -> tuple[int, ...]:
     """Position of each of the six emotions among a classifier's classes.
 
     Class names are matched case-insensitively, with common synonyms (``anger``, ``happiness``, ``fearful``,
@@ -124,9 +122,7 @@ def emotion_indices(
         found[emotion] = index
     missing = [e for e in EMOTIONS if e not in found]
     if missing:
-        raise entry_error(
-            name, f"no class maps onto {missing}; 'classes' is {list(classes)} (add an 'emotion_map')"
-        )
+        raise entry_error(name, f"no class maps onto {missing}; 'classes' is {list(classes)} (add an 'emotion_map')")
     return tuple(found[e] for e in EMOTIONS)
 
 

@@ -1,0 +1,183 @@
+"""Embedded classifiers: networks of :mod:`facesym.classifiers.architectures` trained inside the pipeline.
+
+A trained embedded classifier is one ``.pt`` file holding its state dict and everything needed to rebuild it
+(architecture, size, classes, preprocessing), readable with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from facesym.classifiers.adapters import preprocessing_from_entry
+from facesym.classifiers.architectures import ARCHITECTURES, build_network
+from facesym.classifiers.base import Classifier, Preprocess, Preprocessing, entry_error
+from facesym.classifiers.training import TrainingResult, TrainingSettings, deterministic, train_network
+from facesym.emotions import EMOTIONS, NEUTRAL
+
+__all__ = [
+    "EMBEDDED_CLASSES",
+    "EMBEDDED_DEFAULTS",
+    "embedded_spec",
+    "build_embedded_network",
+    "train_embedded",
+    "save_embedded",
+    "load_embedded",
+]
+
+EMBEDDED_CLASSES: tuple[str, ...] = tuple(sorted((*EMOTIONS, NEUTRAL)))
+"""Output classes of every embedded classifier: the six emotions and neutral, alphabetical (FER2013's order)."""
+
+EMBEDDED_DEFAULTS: dict[str, Any] = {"width": 16, "depth": 1, "input_size": 64, "color": "gray"}
+"""Values an embedded entry may leave out. ``mean``/``std`` default to 0.5 per channel."""
+
+_FORMAT = "facesym-embedded-classifier/1"
+_ARCH_KEYS = ("architecture", "width", "depth")
+
+
+def embedded_spec(entry: Mapping[str, Any]) -> tuple[dict[str, Any], Preprocessing]:
+    """Architecture and preprocessing of an embedded entry, with defaults filled in.
+
+    Returns
+    -------
+    arch : dict
+        ``{"architecture", "width", "depth"}``.
+    preprocessing : Preprocessing
+        ``input_size``/``color`` from the entry or :data:`EMBEDDED_DEFAULTS`; ``mean``/``std`` default 0.5.
+    """
+    full = {**EMBEDDED_DEFAULTS, **entry}
+    if full.get("architecture") not in ARCHITECTURES:
+        raise entry_error(
+            entry["name"], f"'architecture' must be one of {list(ARCHITECTURES)}, got {full.get('architecture')!r}"
+        )
+    arch = {key: full[key] for key in _ARCH_KEYS}
+    return arch, preprocessing_from_entry(full, default_mean=0.5)
+
+
+def build_embedded_network(entry: Mapping[str, Any]) -> nn.Module:
+    """Untrained network of an embedded entry (initialised from torch's global generator).
+
+    Returns
+    -------
+    nn.Module
+        Maps preprocessed ``(B, C, S, S)`` input to ``(B, 7)`` logits over :data:`EMBEDDED_CLASSES`.
+    """
+    arch, spec = embedded_spec(entry)
+    return build_network(arch["architecture"], spec.channels, len(EMBEDDED_CLASSES), arch["width"], arch["depth"])
+
+
+def train_embedded(
+    entry: Mapping[str, Any],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    settings: TrainingSettings,
+    seed: int,
+) -> tuple[nn.Module, TrainingResult]:
+    """Initialise and train an embedded entry's network, deterministically from ``seed``.
+
+    Parameters
+    ----------
+    entry : mapping
+        The config entry (``kind: embedded``).
+    images : torch.Tensor, shape (N, C, H, W)
+        Training renders, float in ``[0, 1]``, any size (the entry's preprocessing resizes them).
+    labels : torch.Tensor, shape (N,)
+        Indices into :data:`EMBEDDED_CLASSES`.
+    settings : TrainingSettings
+        Hyper-parameters.
+    seed : int
+        Seeds the initial weights, mini-batch order and dropout.
+
+    Returns
+    -------
+    network : nn.Module
+        Trained, in eval mode, on the CPU.
+    result : TrainingResult
+        Losses and training time.
+    """
+    _, spec = embedded_spec(entry)
+    with deterministic(seed):
+        network = build_embedded_network(entry)
+    return network, train_network(network, Preprocess(spec), images, labels, settings, seed)
+
+
+def save_embedded(path: str | Path, entry: Mapping[str, Any], network: nn.Module) -> None:
+    """Write a trained embedded network with its specification.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination ``.pt``; written in place, so callers wanting atomicity pass a temporary path.
+    entry : mapping
+        The config entry the network was trained for.
+    network : nn.Module
+        The trained network from :func:`build_embedded_network`.
+    """
+    arch, spec = embedded_spec(entry)
+    torch.save(
+        {
+            "format": _FORMAT,
+            "name": entry["name"],
+            **arch,
+            "classes": list(EMBEDDED_CLASSES),
+            "input_size": spec.input_size,
+            "color": spec.color,
+            "mean": list(spec.mean),
+            "std": list(spec.std),
+            "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
+        },
+        path,
+    )
+
+
+def load_embedded(
+    entry: Mapping[str, Any], weights: str | Path, *, device: str | torch.device = "cpu", batch_size: int = 256
+) -> Classifier:
+    """A trained embedded classifier.
+
+    Parameters
+    ----------
+    entry : mapping
+        The config entry (``kind: embedded``).
+    weights : str or Path
+        The ``.pt`` written by :func:`save_embedded` (``results/classifiers/{name}.pt``).
+    device : str or torch.device
+        Where the network runs.
+    batch_size : int
+        Largest batch the network sees at once.
+
+    Raises
+    ------
+    ClassifierConfigError
+        If the file is missing, not an embedded checkpoint, or was trained for a different architecture or
+        preprocessing than the entry now asks for.
+    """
+    name = entry["name"]
+    if not Path(weights).is_file():
+        raise entry_error(name, f"trained weights '{weights}' do not exist; run the train_classifier rule first")
+    checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != _FORMAT:
+        raise entry_error(name, f"'{weights}' is not an embedded classifier written by facesym")
+    arch, spec = embedded_spec(entry)
+    trained = {
+        **{k: checkpoint[k] for k in _ARCH_KEYS},
+        "input_size": checkpoint["input_size"],
+        "color": checkpoint["color"],
+        "mean": tuple(checkpoint["mean"]),
+        "std": tuple(checkpoint["std"]),
+    }
+    wanted = {**arch, "input_size": spec.input_size, "color": spec.color, "mean": spec.mean, "std": spec.std}
+    differs = {k: (trained[k], wanted[k]) for k in wanted if trained[k] != wanted[k]}
+    if differs:
+        detail = ", ".join(f"{k}: trained {a!r}, config {b!r}" for k, (a, b) in differs.items())
+        raise entry_error(name, f"'{weights}' was trained with different settings ({detail}); retrain it")
+    network = build_network(
+        arch["architecture"], spec.channels, len(checkpoint["classes"]), arch["width"], arch["depth"]
+    )
+    network.load_state_dict(checkpoint["state_dict"])
+    network.to(device).eval()
+    return Classifier(name, checkpoint["classes"], spec, network, device=device, batch_size=batch_size)

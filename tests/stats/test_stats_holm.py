@@ -107,3 +107,11 @@ def test_empty_family_and_list_input() -> None:
 def test_invalid_input_is_rejected(p: object, alpha: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         holm(p, alpha)  # type: ignore[arg-type]
+
+
+def test_controls_the_family_wise_error_rate_under_the_global_null() -> None:
+    """2000 families of 20 independent null p-values: P(any rejection) <= alpha (about 0.049 here)."""
+    rng = np.random.default_rng(4)
+    reject, _ = holm(rng.uniform(size=(2000, 20)), 0.05)
+    fwer = reject.any(axis=-1).mean()
+    assert 0.033 <= fwer <= 0.065, fwer  # binomial 99% band around 1 - (1 - 0.05/20)**20

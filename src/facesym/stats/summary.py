@@ -9,11 +9,13 @@ For one (classifier, emotion) the N identities give N impact scores and N permut
   resampled with replacement ``n_bootstrap`` times. The same resampled identity sets are used for every
   leading entry (a paired bootstrap: identity ``i`` of every classifier and emotion is drawn together), which
   keeps the intervals of one table consistent with each other; each interval on its own is the usual one.
+  Percentile intervals are slightly narrow for few identities: simulated coverage of a nominal 95% interval
+  is about 93.5% at N = 20 and 94% at N = 50-200 (normal scores).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -62,8 +64,8 @@ class Summary:
     n_significant: NDArray[np.int64]
     ci_low: NDArray[np.float64]
     ci_high: NDArray[np.float64]
-    reject: NDArray[np.bool_]
-    adjusted_pvalues: NDArray[np.float64]
+    reject: NDArray[np.bool_] = field(repr=False)
+    adjusted_pvalues: NDArray[np.float64] = field(repr=False)
     n_identities: int
     alpha: float
     confidence: float

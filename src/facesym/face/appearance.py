@@ -1,0 +1,103 @@
+"""Albedo from appearance coefficients α: a palette per face region, mixed by soft per-vertex region masks.
+
+Every α entry is a standard-normal draw; each moves one plausible property (skin tone, hair colour, …) through
+a palette via the normal CDF, so N(0, 1) draws cover the palette evenly and extreme draws stay plausible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["REGIONS", "APPEARANCE_NAMES", "PaletteAppearance"]
+
+REGIONS = ("skin", "blush", "crease", "lips", "lipline", "brows", "hair", "lashes", "nostrils",
+           "sclera", "iris", "limbus", "pupil", "teeth", "mouth")
+"""Face regions with their own colour; a vertex mixes them with weights summing to one."""
+
+APPEARANCE_NAMES = ("skin_tone", "skin_hue", "hair_color", "iris_color", "lip_color", "brow_darkness",
+                    "blush")
+"""What each appearance coefficient controls, in order; a model uses the first ``n_appearance`` of them."""
+
+# Palettes: (position in [0, 1], RGB). Skin from fair to dark; hair from black to blond; iris from dark brown
+# to blue.
+_SKIN = ((0.0, (0.96, 0.80, 0.70)), (0.25, (0.90, 0.70, 0.58)), (0.5, (0.80, 0.58, 0.45)),
+         (0.75, (0.60, 0.40, 0.29)), (1.0, (0.36, 0.23, 0.16)))
+_HAIR = ((0.0, (0.06, 0.05, 0.05)), (0.4, (0.20, 0.13, 0.08)), (0.7, (0.42, 0.28, 0.16)),
+         (0.9, (0.66, 0.52, 0.32)), (1.0, (0.82, 0.70, 0.48)))
+_IRIS = ((0.0, (0.16, 0.09, 0.05)), (0.45, (0.33, 0.20, 0.09)), (0.65, (0.40, 0.36, 0.17)),
+         (0.82, (0.28, 0.40, 0.28)), (1.0, (0.30, 0.45, 0.62)))
+_DARK = (0.07, 0.05, 0.04)
+
+
+def _palette(points: tuple[tuple[float, tuple[float, float, float]], ...], p: torch.Tensor) -> torch.Tensor:
+    """Piecewise-linear palette lookup: ``p`` of shape ``(B,)`` in [0, 1] → RGB ``(B, 3)``."""
+    pos = torch.tensor([q for q, _ in points], dtype=p.dtype, device=p.device)
+    rgb = torch.tensor([c for _, c in points], dtype=p.dtype, device=p.device)
+    idx = torch.bucketize(p.clamp(0.0, 1.0), pos[1:-1])
+    frac = ((p - pos[idx]) / (pos[idx + 1] - pos[idx])).clamp(0.0, 1.0)[:, None]
+    return rgb[idx] * (1.0 - frac) + rgb[idx + 1] * frac
+
+
+def _cdf(z: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (1.0 + torch.erf(z / math.sqrt(2.0)))
+
+
+@dataclass(frozen=True)
+class PaletteAppearance:
+    """Region masks + palettes.
+
+    Attributes
+    ----------
+    masks
+        Region weights per vertex, shape ``(N, len(REGIONS))``, rows summing to one.
+    n_appearance
+        Number of α coefficients used (at most ``len(APPEARANCE_NAMES)``); missing ones are 0.
+    """
+
+    masks: torch.Tensor
+    n_appearance: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.n_appearance <= len(APPEARANCE_NAMES):
+            raise ValueError(f"n_appearance must be in [0, {len(APPEARANCE_NAMES)}], got {self.n_appearance}")
+
+    def to(self, device: torch.device | str) -> PaletteAppearance:
+        return PaletteAppearance(self.masks.to(device), self.n_appearance)
+
+    def region_colors(self, alpha: torch.Tensor) -> torch.Tensor:
+        """Colour of every region, shape ``(B, len(REGIONS), 3)``, for α of shape ``(B, n_appearance)``."""
+        a = torch.nn.functional.pad(alpha.to(torch.float32), (0, len(APPEARANCE_NAMES) - alpha.shape[1]))
+        tone, hue, hair_a, iris_a, lip_a, brow_a, blush_a = a.unbind(1)
+        skin = _palette(_SKIN, _cdf(tone))
+        h = 0.05 * torch.tanh(hue / 2.0)
+        skin = skin * torch.stack([1.0 + h, 1.0 - 0.2 * h, 1.0 - h], dim=1)
+        # Darker skin goes with darker hair and eyes more often than not.
+        hair = _palette(_HAIR, _cdf((hair_a - tone) / math.sqrt(2.0)))
+        iris = _palette(_IRIS, _cdf((iris_a - tone) / math.sqrt(2.0)))
+        dark = torch.tensor(_DARK, dtype=skin.dtype, device=skin.device).expand_as(skin)
+        lip_tint = torch.tensor([0.84, 0.56, 0.57], device=skin.device)
+        lips = skin * lip_tint * (1.0 + 0.1 * torch.tanh(lip_a / 2.0))[:, None]
+        k = (0.55 + 0.25 * torch.tanh(brow_a / 2.0))[:, None]
+        brows = hair * (1.0 - k) + dark * k
+        b = (1.0 + 0.5 * torch.tanh(blush_a / 2.0))[:, None]
+        blush = skin * (1.0 + b * torch.tensor([0.04, -0.10, -0.08], device=skin.device))
+
+        def const(rgb: tuple[float, float, float]) -> torch.Tensor:
+            return torch.tensor(rgb, dtype=skin.dtype, device=skin.device).expand_as(skin)
+
+        colors = {
+            "skin": skin, "blush": blush, "crease": skin * 0.78, "lips": lips, "lipline": lips * 0.45,
+            "brows": brows, "hair": hair, "lashes": dark, "nostrils": skin * 0.22,
+            "sclera": const((0.92, 0.90, 0.87)), "iris": iris, "limbus": iris * 0.45,
+            "pupil": const((0.03, 0.03, 0.03)),
+            "teeth": const((0.93, 0.90, 0.80)), "mouth": const((0.22, 0.06, 0.06)),
+        }
+        return torch.stack([colors[name] for name in REGIONS], dim=1).clamp(0.0, 1.0)
+
+    def albedo(self, alpha: torch.Tensor) -> torch.Tensor:
+        """Per-vertex albedo, shape ``(B, N, 3)`` in [0, 1]."""
+        colors = self.region_colors(alpha).to(self.masks.device)
+        return torch.einsum("nr,brc->bnc", self.masks, colors)

@@ -1,0 +1,279 @@
+"""The morphable-model interface: identity, expression with a symmetry knob, appearance, pose.
+
+Geometry follows the paper's Eq. 3 (Büchner et al., ACCV 2024)::
+
+    V(β, φ, s, t) = W( T + B_id·β + t·(E_R·φ) + s·t·(E_L·φ) )
+
+where ``E_L = w ⊙ E`` and ``E_R = (1 − w) ⊙ E`` split the expression blendshapes ``E`` by a per-vertex left
+weight ``w`` (Eq. 2) and ``W`` is linear blend skinning about the model's joints. ``w`` is 1 on the subject's
+own left half, 0 on the right half; vertices on the midline get ``w = 0.5`` so that both halves share them and
+``E_L + E_R = E`` holds exactly for every vertex.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from facesym.face.lbs import linear_blend_skinning
+from facesym.render.camera import OrthographicCamera
+
+__all__ = ["Appearance", "MorphableModel", "left_weights", "as_batch"]
+
+MIDLINE_WEIGHT = 0.5
+"""Left weight of vertices on the midline: shared by both halves, so the split of Eq. 2 stays exact."""
+
+
+class Appearance(Protocol):
+    """Maps appearance coefficients α to per-vertex albedo."""
+
+    n_appearance: int
+
+    def albedo(self, alpha: torch.Tensor) -> torch.Tensor:
+        """α of shape ``(B, n_appearance)`` → albedo ``(B, N, 3)`` in [0, 1]."""
+        ...
+
+    def to(self, device: torch.device | str) -> Appearance:
+        """A copy whose tensors live on ``device``."""
+        ...
+
+
+def left_weights(x: np.ndarray, left_side: str = "+x", midline_tol: float = 1e-6) -> np.ndarray:
+    """Per-vertex weight of the subject's left half (Eq. 2).
+
+    Parameters
+    ----------
+    x
+        Template x coordinates, shape ``(N,)``, model units; the midline is ``x = 0``.
+    left_side
+        ``"+x"`` if the subject's own left lies at positive x (FLAME's and the procedural model's convention,
+        the viewer's right in a frontal render), ``"-x"`` otherwise.
+    midline_tol
+        Vertices with ``|x| <= midline_tol`` are on the midline and get weight 0.5.
+
+    Returns
+    -------
+    np.ndarray
+        Weights in {0, 0.5, 1}, shape ``(N,)``, float32.
+    """
+    if left_side not in ("+x", "-x"):
+        raise ValueError(f"left_side must be '+x' or '-x', got {left_side!r}")
+    signed = x if left_side == "+x" else -x
+    w = np.where(signed > 0, 1.0, 0.0)
+    w[np.abs(x) <= midline_tol] = MIDLINE_WEIGHT
+    return w.astype(np.float32)
+
+
+def as_batch(value: torch.Tensor | np.ndarray | float | Sequence[float], batch: int, *,
+             dtype: torch.dtype, device: torch.device, name: str) -> torch.Tensor:
+    """A per-image scalar (``s``, ``t``) as a tensor of shape ``(batch,)``; a scalar is broadcast."""
+    out = torch.as_tensor(value, dtype=dtype, device=device)
+    if out.dim() == 0:
+        return out.expand(batch)
+    if out.shape != (batch,):
+        raise ValueError(f"{name} must be a scalar or have shape ({batch},), got {tuple(out.shape)}")
+    return out
+
+
+@dataclass(frozen=True)
+class MorphableModel:
+    """A linear 3D morphable face model with a left/right split of its expression basis.
+
+    All tensors live on one device (``model.to(device)`` moves them) and are float32 except ``triangles`` and
+    ``parents`` (int64). ``N`` vertices, ``F`` triangles, ``K`` joints.
+
+    Attributes
+    ----------
+    name
+        ``"procedural"`` or ``"flame"``.
+    template
+        Rest vertices ``T``, shape ``(N, 3)``, model units; x = subject's left or right (see ``left_side``),
+        y up, z towards the viewer.
+    triangles
+        Vertex indices, shape ``(F, 3)``, counter-clockwise seen from outside.
+    shapedirs
+        Identity basis ``B_id``, shape ``(N, 3, n_shape)``; one column = one standard deviation.
+    exprdirs
+        Expression basis ``E``, shape ``(N, 3, n_expression)``; one column = one unit of the component.
+    expression_names
+        Name of every expression component (FACS action units ``"AU1"``… for the procedural model).
+    left_weight
+        Per-vertex weight ``w`` of the left half, shape ``(N,)``, in [0, 1] (Eq. 2).
+    left_side
+        ``"+x"`` or ``"-x"``: the model-frame direction of the subject's own left.
+    appearance
+        Albedo model, see :class:`Appearance`.
+    joint_names
+        One name per joint; ``pose`` holds one axis-angle triple per joint in this order.
+    parents
+        Parent of every joint, shape ``(K,)``, root ``-1``.
+    skin_weights
+        Skinning weights, shape ``(N, K)``.
+    joint_regressor
+        Joints as linear combinations of the unposed vertices, shape ``(K, N)``; ``None`` to use
+        ``joint_rest``.
+    joint_rest
+        Fixed joint positions, shape ``(K, 3)``, used when there is no regressor.
+    posedirs
+        Pose-corrective blendshapes, shape ``(9(K-1), 3N)``, or ``None``.
+    camera
+        Orthographic camera that frames this model's face (pass it to :func:`facesym.render.render`).
+    regions
+        Optional named per-vertex masks, shape ``(N,)`` each (procedural model: ``"skin"``, ``"eyeball"``…).
+    """
+
+    name: str
+    template: torch.Tensor
+    triangles: torch.Tensor
+    shapedirs: torch.Tensor
+    exprdirs: torch.Tensor
+    expression_names: list[str]
+    left_weight: torch.Tensor
+    left_side: str
+    appearance: Appearance
+    joint_names: list[str]
+    parents: torch.Tensor
+    skin_weights: torch.Tensor
+    joint_regressor: torch.Tensor | None = None
+    joint_rest: torch.Tensor | None = None
+    posedirs: torch.Tensor | None = None
+    camera: OrthographicCamera = field(default_factory=OrthographicCamera)
+    regions: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = self.template.shape[0]
+        if self.shapedirs.shape[:2] != (n, 3) or self.exprdirs.shape[:2] != (n, 3):
+            raise ValueError("shapedirs and exprdirs must have shape (N, 3, n)")
+        if len(self.expression_names) != self.exprdirs.shape[2]:
+            raise ValueError("one expression name per expression component")
+        if self.left_weight.shape != (n,) or self.skin_weights.shape != (n, len(self.joint_names)):
+            raise ValueError("left_weight must be (N,) and skin_weights (N, K)")
+        if self.joint_regressor is None and self.joint_rest is None:
+            raise ValueError("a model needs a joint regressor or fixed joint positions")
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_vertices(self) -> int:
+        return int(self.template.shape[0])
+
+    @property
+    def n_shape(self) -> int:
+        return int(self.shapedirs.shape[2])
+
+    @property
+    def n_expression(self) -> int:
+        return int(self.exprdirs.shape[2])
+
+    @property
+    def n_appearance(self) -> int:
+        return int(self.appearance.n_appearance)
+
+    @property
+    def pose_dim(self) -> int:
+        """Length of a pose vector: 3 per joint."""
+        return 3 * len(self.joint_names)
+
+    @property
+    def device(self) -> torch.device:
+        return self.template.device
+
+    def to(self, device: torch.device | str) -> MorphableModel:
+        """A copy of the model on ``device``."""
+        def move(x: torch.Tensor | None) -> torch.Tensor | None:
+            return None if x is None else x.to(device)
+
+        return replace(
+            self,
+            template=move(self.template), triangles=move(self.triangles), shapedirs=move(self.shapedirs),
+            exprdirs=move(self.exprdirs), left_weight=move(self.left_weight), appearance=self.appearance.to(device),
+            parents=move(self.parents), skin_weights=move(self.skin_weights),
+            joint_regressor=move(self.joint_regressor), joint_rest=move(self.joint_rest),
+            posedirs=move(self.posedirs), regions={k: v.to(device) for k, v in self.regions.items()},
+        )
+
+    # ------------------------------------------------------------------ geometry
+    def _coefficients(self, value: torch.Tensor | np.ndarray, width: int, name: str) -> torch.Tensor:
+        out = torch.as_tensor(value, dtype=self.template.dtype, device=self.device)
+        if out.dim() == 1:
+            out = out[None]
+        if out.dim() != 2 or out.shape[1] != width:
+            raise ValueError(f"{name} must have shape (B, {width}) for this {self.name} model, "
+                             f"got {tuple(out.shape)}")
+        return out
+
+    def identity_offsets(self, beta: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """``B_id·β``: identity displacements, shape ``(B, N, 3)``, for β of shape ``(B, n_shape)``."""
+        beta = self._coefficients(beta, self.n_shape, "beta")
+        return torch.einsum("nck,bk->bnc", self.shapedirs, beta)
+
+    def expression_offsets(self, phi: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """``E·φ``: unsplit expression displacements, shape ``(B, N, 3)``, for φ of shape ``(B, n_expression)``."""
+        phi = self._coefficients(phi, self.n_expression, "phi")
+        return torch.einsum("nck,bk->bnc", self.exprdirs, phi)
+
+    def pose_vertices(self, unposed: torch.Tensor, pose: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Apply linear blend skinning to unposed vertices ``(B, N, 3)`` with ``pose`` of shape ``(B, pose_dim)``."""
+        pose = self._coefficients(pose, self.pose_dim, "pose")
+        if pose.shape[0] == 1 and unposed.shape[0] > 1:
+            pose = pose.expand(unposed.shape[0], -1)
+        if self.joint_regressor is not None:
+            joints = torch.einsum("kn,bnc->bkc", self.joint_regressor, unposed)
+        else:
+            joints = self.joint_rest
+        return linear_blend_skinning(unposed, pose, joints, self.parents, self.skin_weights, self.posedirs)
+
+    def vertices(
+        self,
+        beta: torch.Tensor | np.ndarray,
+        phi: torch.Tensor | np.ndarray,
+        s: torch.Tensor | np.ndarray | float,
+        t: torch.Tensor | np.ndarray | float,
+        pose: torch.Tensor | np.ndarray | None = None,
+    ) -> torch.Tensor:
+        """Vertices of Eq. 3 for a batch of faces.
+
+        Parameters
+        ----------
+        beta
+            Identity coefficients, shape ``(B, n_shape)`` (or ``(1, n_shape)`` / ``(n_shape,)``, broadcast).
+        phi
+            Expression coefficients, shape ``(B, n_expression)`` (or broadcast like ``beta``).
+        s
+            Symmetry, shape ``(B,)`` or scalar, in [0, 1]: 1 = both halves move fully, 0 = the left half keeps
+            its neutral shape.
+        t
+            Expression onset, shape ``(B,)`` or scalar, in [0, 1]: 0 = neutral, 1 = full expression.
+        pose
+            Axis-angle per joint, shape ``(B, pose_dim)``, radians; ``None`` = rest pose (skinning skipped).
+
+        Returns
+        -------
+        torch.Tensor
+            Vertices, shape ``(B, N, 3)``, float32, model units. With ``s = 1`` they equal
+            ``T + B_id·β + t·(E·φ)`` (then posed) exactly.
+        """
+        id_off = self.identity_offsets(beta)
+        ex_off = self.expression_offsets(phi)
+        batch = max(id_off.shape[0], ex_off.shape[0])
+        for name, off in (("beta", id_off), ("phi", ex_off)):
+            if off.shape[0] not in (1, batch):
+                raise ValueError(f"{name} has batch size {off.shape[0]}, expected 1 or {batch}")
+        s = as_batch(s, batch, dtype=self.template.dtype, device=self.device, name="s")
+        t = as_batch(t, batch, dtype=self.template.dtype, device=self.device, name="t")
+        # t·(1 − w(1 − s)) equals t·(1 − w) + s·t·w (Eq. 3) and is exactly t when s = 1, so the
+        # symmetric face is bit-identical to the unsplit model.
+        scale = t[:, None] * (1.0 - self.left_weight[None, :] * (1.0 - s[:, None]))
+        unposed = self.template + id_off + scale[..., None] * ex_off
+        if pose is None:
+            return unposed
+        return self.pose_vertices(unposed, pose)
+
+    # ------------------------------------------------------------------ appearance
+    def albedo(self, alpha: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Per-vertex albedo, shape ``(B, N, 3)`` in [0, 1], for α of shape ``(B, n_appearance)``."""
+        alpha = self._coefficients(alpha, self.n_appearance, "alpha")
+        return self.appearance.albedo(alpha)

@@ -1,0 +1,594 @@
+"""The embedded procedural face model: a face and the front of the head, built from analytic fields.
+
+No data files and no licences: the mesh, the identity basis and the expression blendshapes are written here.
+
+Construction (model units: half the head's width = 1, about 7.5 cm; x = subject's left, y up, z to the viewer):
+
+- **Skin**: a grid of rows (y) and columns (u = x / half-width of the head at that height) whose depth is an
+  analytic height field ``H(x, y)`` (skull, brow ridge, eye sockets, nose, cheeks, lips, chin). Two rows are
+  slit: the eyes (two almond-shaped openings) and the mouth (a closed slit between the lips). Slit vertices are
+  duplicated, one copy for the upper and one for the lower edge, so lids and lips can move apart.
+- **Eyeballs** (sclera, iris, pupil) sit just behind the lids and show through the eye openings.
+- **Mouth cavity** (upper teeth, dark mouth) sits behind the lips and shows when they part; its lower part is
+  attached to the jaw so the mouth never opens onto the background.
+
+Identity components and action units are smooth displacement fields, mirror symmetric about x = 0 (x odd,
+y and z even). Action-unit fields slide the skin along the height field (tangential motion) plus the bulges
+and furrows that make them readable; AU26 is a (linearised) rotation of the jaw. Every field is evaluated on
+both halves, so the left/right split of Eq. 2 applies to every action unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+from scipy.interpolate import PchipInterpolator
+
+from facesym.face.appearance import REGIONS, PaletteAppearance
+from facesym.face.model import MorphableModel, left_weights
+from facesym.render.camera import OrthographicCamera
+
+__all__ = ["build_procedural_model", "ACTION_UNITS", "IDENTITY_COMPONENTS", "MAX_SHAPE"]
+
+# Landmarks, model units.
+EYE_Y = 0.0
+EYE_X = 0.42
+EYE_INNER = 0.20
+EYE_OUTER = 0.65
+UPPER_LID_OPEN = 0.075
+LOWER_LID_OPEN = 0.055
+IRIS_Y = 0.008
+MOUTH_Y = -0.88
+MOUTH_HALF = 0.31
+JAW_PIVOT = (0.0, -0.30, -0.15)
+HEAD_ROOT = (0.0, -1.0, -0.35)
+EYEBALL_DEPTH = 0.035  # how far the eyeball sits behind the lids
+MAX_SHAPE = 24
+
+ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU17", "AU20",
+                "AU23", "AU25", "AU26")
+"""Expression components of the procedural model (FACS action units), in basis order."""
+
+IDENTITY_COMPONENTS = (
+    "face_width", "lower_face_height", "forehead_height", "jaw_width", "chin_protrusion", "chin_width",
+    "nose_length", "nose_protrusion", "nose_width", "nose_bridge", "eye_spacing", "eye_size", "brow_height",
+    "brow_ridge", "cheekbones", "cheek_fullness", "mouth_width", "lip_fullness", "philtrum_length",
+    "forehead_slope", "face_depth", "midface_protrusion", "eye_tilt", "temple_width",
+)
+"""Identity components in basis order; a model with ``n_shape = k`` uses the first ``k``."""
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _g(v: np.ndarray, center: float, width: float) -> np.ndarray:
+    return np.exp(-(((v - center) / width) ** 2))
+
+
+def _sig(v: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * v))
+
+
+def _smoothstep(v: np.ndarray) -> np.ndarray:
+    v = np.clip(v, 0.0, 1.0)
+    return v * v * (3.0 - 2.0 * v)
+
+
+_HALF_WIDTH = PchipInterpolator(
+    [-1.52, -1.40, -1.20, -0.95, -0.60, -0.30, 0.00, 0.40, 0.80, 1.20, 1.55],
+    [0.30, 0.52, 0.72, 0.86, 0.95, 0.99, 1.00, 0.99, 0.93, 0.74, 0.30],
+)
+_DEPTH = PchipInterpolator(
+    [-1.52, -1.30, -0.90, -0.50, 0.00, 0.50, 0.90, 1.20, 1.55],
+    [0.55, 0.75, 0.86, 0.88, 0.85, 0.83, 0.72, 0.55, 0.25],
+)
+_NOSE = PchipInterpolator(  # height of the nose ridge above the face, along y
+    [-0.66, -0.61, -0.56, -0.50, -0.44, -0.30, -0.10, 0.05, 0.15],
+    [0.00, 0.05, 0.20, 0.31, 0.30, 0.21, 0.11, 0.05, 0.00],
+)
+
+
+def _nose_height(y: np.ndarray) -> np.ndarray:
+    return np.where((y < 0.15) & (y > -0.66), _NOSE(np.clip(y, -0.66, 0.15)), 0.0)
+
+
+def half_width(y: np.ndarray) -> np.ndarray:
+    """Half-width of the head's outline at height ``y``."""
+    return _HALF_WIDTH(np.clip(y, -1.52, 1.55))
+
+
+def lip_envelope(ax: np.ndarray, half: float = MOUTH_HALF) -> np.ndarray:
+    """1 at the middle of the mouth, 0 at and beyond the corners."""
+    return np.clip(1.0 - (ax / half) ** 2, 0.0, None) ** 0.7
+
+
+def almond(ax: np.ndarray, upper: bool) -> np.ndarray:
+    """Shape of an eye opening along x: 0 at the corners, 1 at its highest (upper lid) or lowest point."""
+    t = np.clip((ax - EYE_INNER) / (EYE_OUTER - EYE_INNER), 0.0, 1.0)
+    # The upper lid peaks nearer the nose, the lower lid nearer the temple.
+    t = t ** (0.85 if upper else 1.2)
+    return np.sin(np.pi * t) ** 0.8
+
+
+def height(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The skin's depth ``H(x, y)`` at rest (before identity and expression), model units."""
+    ax = np.abs(x)
+    u = np.clip(ax / half_width(y), 0.0, 1.0)
+    z = _DEPTH(np.clip(y, -1.52, 1.55)) * (1.0 - u**2.5) ** 0.4
+    z -= 0.35 * np.clip((-1.40 - y) / 0.12, 0.0, None) ** 2  # the chin turns under
+    z += 0.05 * _g(ax, 0.38, 0.22) * _g(y, 0.24, 0.07) + 0.03 * _g(x, 0.0, 0.12) * _g(y, 0.18, 0.08)
+    z -= 0.12 * _g(ax, EYE_X, 0.17) * _g(y, 0.03, 0.13)  # eye socket
+    z += 0.09 * _g(ax, EYE_X, 0.13) * _g(y, 0.0, 0.09)  # eyeball under the lids
+    nose_w = 0.075 + 0.035 * _smoothstep((0.0 - y) / 0.5)
+    z += _nose_height(y) * np.exp(-((x / nose_w) ** 2))
+    z += 0.05 * _g(x, 0.0, 0.085) * _g(y, -0.47, 0.07)  # tip
+    z += 0.07 * _g(ax, 0.125, 0.055) * _g(y, -0.54, 0.055)  # alae
+    z += 0.06 * _g(ax, 0.55, 0.20) * _g(y, -0.25, 0.15)  # cheekbones
+    z += 0.04 * _g(ax, 0.45, 0.20) * _g(y, -0.60, 0.18)  # cheeks
+    z += 0.10 * _g(x, 0.0, 0.35) * _g(y, -0.85, 0.28)  # muzzle
+    z += 0.012 * (_g(ax, 0.05, 0.02) - 0.5 * _g(x, 0.0, 0.025)) * _g(y, -0.73, 0.07)  # philtrum
+    env = lip_envelope(ax, 0.33)
+    z += env * (0.045 * _g(y, MOUTH_Y + 0.04, 0.045) + 0.05 * _g(y, MOUTH_Y - 0.055, 0.05))  # lips
+    z -= 0.015 * env * _g(y, MOUTH_Y, 0.012)  # where the lips meet
+    z -= 0.035 * _g(x, 0.0, 0.22) * _g(y, -1.08, 0.06)  # below the lower lip
+    z += 0.07 * _g(x, 0.0, 0.22) * _g(y, -1.30, 0.12)  # chin
+    return z
+
+
+def height_gradient(x: np.ndarray, y: np.ndarray, h: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences of :func:`height`: ``(∂H/∂x, ∂H/∂y)``."""
+    hx = (height(x + h, y) - height(x - h, y)) / (2 * h)
+    hy = (height(x, y + h) - height(x, y - h)) / (2 * h)
+    return hx, hy
+
+
+def _segments(knots: list[float], steps: list[float]) -> np.ndarray:
+    """Sorted coordinates that contain every knot, spaced at most ``steps[i]`` between knots i and i+1."""
+    out = []
+    for a, b, step in zip(knots[:-1], knots[1:], steps, strict=True):
+        n = int(np.ceil((b - a) / step - 1e-9))
+        out.append(np.linspace(a, b, n + 1)[:-1])
+    out.append(np.array([knots[-1]]))
+    return np.concatenate(out)
+
+
+# ---------------------------------------------------------------------------------------------- mesh
+@dataclass
+class _Parts:
+    """Vertex attributes gathered while building the mesh (numpy, one entry per vertex)."""
+
+    x0: np.ndarray  # pre-warp grid position
+    y0: np.ndarray
+    eye_side: np.ndarray  # +1 above / on the upper lid, -1 below / on the lower lid, 0 elsewhere
+    mouth_side: np.ndarray  # +1 above the lips' slit, -1 below, 0.5·… on the slit row outside the mouth
+    rest: np.ndarray  # (N, 3) rest position
+    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity
+    triangles: np.ndarray
+    masks: np.ndarray  # (N, R) region weights
+    cavity_jaw: np.ndarray  # jaw attachment of cavity vertices
+
+
+def _quad_triangles(idx_bottom: np.ndarray, idx_top: np.ndarray, mirror_from: int) -> np.ndarray:
+    """Two counter-clockwise triangles per quad between two rows of vertex indices.
+
+    Columns ``c >= mirror_from`` use the mirrored diagonal so the mesh is symmetric about the middle column.
+    """
+    a, b = idx_bottom[:-1], idx_bottom[1:]
+    d, c = idx_top[:-1], idx_top[1:]
+    cols = np.arange(a.size)
+    left = cols < mirror_from
+    tris = [
+        np.stack([a, b, c], 1)[left], np.stack([a, c, d], 1)[left],
+        np.stack([a, b, d], 1)[~left], np.stack([b, c, d], 1)[~left],
+    ]
+    return np.concatenate(tris)
+
+
+def _skin_grid(row_step: float, col_step: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    s = row_step
+    rows = _segments(
+        [-1.52, -1.15, MOUTH_Y, -0.60, -0.15, EYE_Y, 0.45, 0.90, 1.30],
+        [1.5 * s, s, s, 1.5 * s, s, s, 1.5 * s, 2.5 * s],
+    )
+    half_cols = _segments([0.0, 0.80, 1.0], [col_step, 0.05])
+    cols = np.concatenate([-half_cols[:0:-1], half_cols])
+    n_rows, n_cols = rows.size, cols.size
+    mid = n_cols // 2
+    r_eye = int(np.argmin(np.abs(rows - EYE_Y)))
+    r_mouth = int(np.argmin(np.abs(rows - MOUTH_Y)))
+
+    hw = half_width(rows)
+    x_grid = cols[None, :] * hw[:, None]
+    y_grid = np.repeat(rows[:, None], n_cols, 1)
+    base = np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
+
+    ax_eye = np.abs(x_grid[r_eye])
+    split_eye = (ax_eye > EYE_INNER) & (ax_eye < EYE_OUTER)
+    ax_mouth = np.abs(x_grid[r_mouth])
+    split_mouth = ax_mouth < MOUTH_HALF
+    n_base = n_rows * n_cols
+    extra_eye = n_base + np.arange(split_eye.sum())
+    extra_mouth = n_base + extra_eye.size + np.arange(split_mouth.sum())
+
+    idx_up = base.copy()  # the index used by quads above a row
+    idx_lo = base.copy()  # the index used by quads below a row
+    idx_lo[r_eye, split_eye] = extra_eye
+    idx_lo[r_mouth, split_mouth] = extra_mouth
+    tris = np.concatenate([_quad_triangles(idx_up[r], idx_lo[r + 1], mid) for r in range(n_rows - 1)])
+
+    x0 = np.concatenate([x_grid.ravel(), x_grid[r_eye, split_eye], x_grid[r_mouth, split_mouth]])
+    y0 = np.concatenate([y_grid.ravel(), y_grid[r_eye, split_eye], y_grid[r_mouth, split_mouth]])
+    n = x0.size
+    eye_side = np.sign(y0 - EYE_Y)
+    on_eye_row = np.zeros(n, bool)
+    on_eye_row[base[r_eye]] = True
+    eye_side[on_eye_row] = 0.0
+    eye_side[base[r_eye][split_eye]] = 1.0
+    eye_side[extra_eye] = -1.0
+    mouth_side = np.sign(y0 - MOUTH_Y)
+    mouth_side[base[r_mouth]] = 0.0
+    mouth_side[base[r_mouth][split_mouth]] = 1.0
+    mouth_side[extra_mouth] = -1.0
+    attrs = {"x0": x0, "y0": y0, "eye_side": eye_side, "mouth_side": mouth_side}
+    return attrs, tris
+
+
+def _eye_open_warp(x0: np.ndarray, y0: np.ndarray, eye_side: np.ndarray) -> np.ndarray:
+    """Vertical displacement that opens the eye slits into almond-shaped openings at rest."""
+    ax = np.abs(x0)
+    dy = np.zeros_like(y0)
+    up = eye_side > 0
+    lo = eye_side < 0
+    dy[up] = UPPER_LID_OPEN * almond(ax[up], True) * np.exp(-np.abs(y0[up] - EYE_Y) / 0.09)
+    dy[lo] = -LOWER_LID_OPEN * almond(ax[lo], False) * np.exp(-np.abs(y0[lo] - EYE_Y) / 0.08)
+    return dy
+
+
+def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, eye_side: np.ndarray,
+                mouth_side: np.ndarray) -> np.ndarray:
+    """Region weights of skin vertices (pre-warp grid coordinates for features that move with the lids)."""
+    ax0 = np.abs(x0)
+    ax = np.abs(x)
+    layers: list[tuple[str, np.ndarray]] = []
+    layers.append(("blush", 0.45 * _g(ax, 0.50, 0.14) * _g(y, -0.45, 0.14)))
+    above_eye = eye_side > 0
+    below_eye = eye_side < 0
+    layers.append(("crease", 0.55 * almond(ax0, True) * _g(y0, 0.10, 0.045) * above_eye))
+    # Brows: an arch from the nose to the temple, thick at the inner end.
+    t = (ax0 - 0.13) / 0.62
+    brow_center = 0.215 + 0.085 * (1.0 - ((t - 0.62) / 0.62) ** 2)
+    brow_half = 0.032 * (1.0 - 0.55 * np.clip(t, 0.0, 1.0))
+    brow = _sig((brow_half - np.abs(y0 - brow_center)) / 0.006) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
+    layers.append(("brows", brow))
+    # Hair: above the hairline and down the sides of the head.
+    u = ax / half_width(y)
+    hair_top = _sig((y - (0.93 + 0.12 * ax**2)) / 0.02)
+    hair_side = _sig((u - 0.90) / 0.015) * _sig((y - 0.05) / 0.04)
+    layers.append(("hair", np.maximum(hair_top, hair_side)))
+    lash_upper = almond(ax0, True) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.012) * above_eye
+    lash_lower = 0.45 * almond(ax0, False) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.012) * below_eye
+    inside_eye = (ax0 > EYE_INNER) & (ax0 < EYE_OUTER)
+    layers.append(("lashes", np.maximum(lash_upper, lash_lower) * inside_eye))
+    layers.append(("nostrils", 0.95 * np.exp(-(((ax - 0.075) / 0.034) ** 2) - ((y + 0.572) / 0.02) ** 2)))
+    # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges.
+    upper_h = 0.072 * lip_envelope(ax0, 0.31) ** 0.8 + 0.012 * _g(ax0, 0.075, 0.05) - 0.012 * _g(ax0, 0.0, 0.03)
+    lower_h = 0.085 * lip_envelope(ax0, 0.30) ** 0.7
+    dist = y0 - MOUTH_Y
+    upper = _sig((upper_h - dist) / 0.007) * (mouth_side > 0)
+    lower = _sig((lower_h + dist) / 0.007) * (mouth_side < 0)
+    layers.append(("lips", np.maximum(upper, lower) * (ax0 < 0.34)))
+    layers.append(("lipline", 0.7 * lip_envelope(ax0, 0.32) ** 0.3 * np.exp(-np.abs(dist) / 0.01)))
+
+    masks = np.zeros((x0.size, len(REGIONS)))
+    masks[:, REGIONS.index("skin")] = 1.0
+    for name, m in layers:
+        m = np.clip(m, 0.0, 1.0)
+        masks *= (1.0 - m)[:, None]
+        masks[:, REGIONS.index(name)] += m
+    return masks
+
+
+def _eyeball(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A polar patch of one eyeball: positions (x, y), triangles, region masks."""
+    radii = np.array([0.0, 0.026, 0.034, 0.048, 0.060, 0.070, 0.080, 0.092, 0.12, 0.16, 0.21, 0.26, 0.31])
+    n_seg = 32
+    ang = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
+    cx = side * EYE_X
+    xs = [np.array([cx])]
+    ys = [np.array([IRIS_Y])]
+    for r in radii[1:]:
+        xs.append(cx + r * np.cos(ang))
+        ys.append(IRIS_Y + r * np.sin(ang))
+    x = np.concatenate(xs)
+    y = np.concatenate(ys)
+    tris = []
+    for k in range(n_seg):
+        tris.append([0, 1 + k, 1 + (k + 1) % n_seg])
+    for ring in range(len(radii) - 2):
+        o0, o1 = 1 + ring * n_seg, 1 + (ring + 1) * n_seg
+        for k in range(n_seg):
+            k1 = (k + 1) % n_seg
+            tris.append([o0 + k, o1 + k, o1 + k1])
+            tris.append([o0 + k, o1 + k1, o0 + k1])
+    tris = np.array(tris) + start
+    r = np.hypot(x - cx, y - IRIS_Y)
+    masks = np.zeros((x.size, len(REGIONS)))
+    region = np.where(r < 0.03, "pupil", np.where(r < 0.064, "iris", np.where(r < 0.085, "limbus", "sclera")))
+    for name in ("pupil", "iris", "limbus", "sclera"):
+        masks[region == name, REGIONS.index(name)] = 1.0
+    return np.stack([x, y], 1), tris, masks
+
+
+def _cavity(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The mouth cavity behind the lips: positions (x, y), depth below the skin, triangles, masks, jaw weight."""
+    teeth_edge = MOUTH_Y - 0.045
+    rows = np.concatenate([
+        np.linspace(MOUTH_Y - 0.45, MOUTH_Y - 0.15, 5)[:-1],
+        [MOUTH_Y - 0.15, MOUTH_Y - 0.11, teeth_edge - 0.012, teeth_edge, MOUTH_Y - 0.03, MOUTH_Y,
+         MOUTH_Y + 0.05, MOUTH_Y + 0.12, MOUTH_Y + 0.2, MOUTH_Y + 0.28],
+    ])
+    cols = np.linspace(-0.5, 0.5, 25)
+    x = np.tile(cols, rows.size)
+    y = np.repeat(rows, cols.size)
+    idx = start + np.arange(x.size).reshape(rows.size, cols.size)
+    tris = np.concatenate([_quad_triangles(idx[r], idx[r + 1], cols.size // 2) for r in range(rows.size - 1)])
+    teeth = (y >= teeth_edge - 1e-9) & (y <= MOUTH_Y + 0.13) & (np.abs(x) < 0.33)
+    depth = np.where(teeth, 0.045, 0.22)
+    masks = np.zeros((x.size, len(REGIONS)))
+    masks[teeth, REGIONS.index("teeth")] = 1.0
+    masks[~teeth, REGIONS.index("mouth")] = 1.0
+    jaw = _smoothstep((MOUTH_Y - 0.04 - y) / 0.08)
+    return np.stack([x, y], 1), depth, tris, masks, jaw
+
+
+def _build_parts(row_step: float, col_step: float) -> _Parts:
+    attrs, skin_tris = _skin_grid(row_step, col_step)
+    x0, y0 = attrs["x0"], attrs["y0"]
+    x = x0.copy()
+    y = y0 + _eye_open_warp(x0, y0, attrs["eye_side"])
+    n_skin = x.size
+    skin_masks = _skin_masks(x0, y0, x, y, attrs["eye_side"], attrs["mouth_side"])
+
+    right_xy, right_tris, right_masks = _eyeball(-1.0, n_skin)
+    left_xy, left_tris, left_masks = _eyeball(1.0, n_skin + right_xy.shape[0])
+    n_eyes = right_xy.shape[0] + left_xy.shape[0]
+    cav_xy, cav_depth, cav_tris, cav_masks, cav_jaw = _cavity(n_skin + n_eyes)
+
+    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0]])
+    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1]])
+    offset = np.concatenate([np.zeros(n_skin), np.full(n_eyes, EYEBALL_DEPTH), cav_depth])
+    zs = height(xs, ys) - offset
+    kind = np.concatenate([np.zeros(n_skin, int), np.ones(n_eyes, int), np.full(cav_xy.shape[0], 2)])
+    n_other = n_eyes + cav_xy.shape[0]
+    return _Parts(
+        x0=np.concatenate([x0, xs[n_skin:]]),
+        y0=np.concatenate([y0, ys[n_skin:]]),
+        eye_side=np.concatenate([attrs["eye_side"], np.zeros(n_other)]),
+        mouth_side=np.concatenate([attrs["mouth_side"], np.zeros(n_other)]),
+        rest=np.stack([xs, ys, zs], 1),
+        kind=kind,
+        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris]),
+        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks]),
+        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw]),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- fields
+def _jaw_weight(p: _Parts) -> np.ndarray:
+    """How much a skin vertex follows the jaw: 1 below the lips and the jaw line, 0 above."""
+    ax = np.abs(p.x0)
+    line = MOUTH_Y + 0.43 * _smoothstep((ax - 0.30) / 0.65)
+    width = 0.002 + 0.15 * _smoothstep((ax - 0.22) / 0.35)
+    # Slit copies sit half a row off the lip line so that they fall on their own side of it.
+    y = p.y0 + 0.01 * p.mouth_side
+    skin = _sig((line - y) / width)
+    return np.where(p.kind == 0, skin, p.cavity_jaw)
+
+
+def _jaw_rotation_field(p: _Parts, angle: float) -> np.ndarray:
+    """Displacement of a small jaw rotation (about +x through the jaw pivot, chin moving down)."""
+    rel = p.rest - np.array(JAW_PIVOT)
+    d = np.zeros_like(p.rest)
+    d[:, 1] = -angle * rel[:, 2]
+    d[:, 2] = angle * rel[:, 1]
+    return d * _jaw_weight(p)[:, None]
+
+
+def _action_units(p: _Parts) -> dict[str, np.ndarray]:
+    """Displacement of every vertex for one unit of each action unit, shape ``(N, 3)`` each."""
+    x0, y0 = p.x0, p.y0
+    ax = np.abs(x0)
+    sx = np.tanh(x0 / 0.04)  # a smooth sign(x): fields stay continuous through the midline
+    above_eye = (p.eye_side > 0).astype(float)
+    below_eye = (p.eye_side < 0).astype(float)
+    above_m = np.where(p.mouth_side > 0, 1.0, 0.0)
+    below_m = np.where(p.mouth_side < 0, 1.0, 0.0)
+    dist_m = y0 - MOUTH_Y
+    lips = lip_envelope(ax, 0.33)
+    fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def corner(cy: float, sxw: float, syw: float) -> np.ndarray:
+        return np.exp(-(((ax - MOUTH_HALF) / sxw) ** 2) - ((y0 - cy) / syw) ** 2)
+
+    zero = np.zeros_like(x0)
+    # AU1 inner brow raiser: the inner brows and the middle of the forehead go up; forehead furrows.
+    w = _g(ax, 0.18, 0.22) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.09) / 0.04)
+    furrows = 0.010 * np.cos(2 * np.pi * (y0 - 0.50) / 0.11) * _sig((y0 - 0.42) / 0.03)
+    fields["AU1"] = (zero, 0.12 * w, w * furrows)
+    # AU2 outer brow raiser.
+    w = _g(ax, 0.62, 0.20) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.11) / 0.04)
+    fields["AU2"] = (zero, 0.11 * w, w * furrows)
+    # AU4 brow lowerer: brows down and together, bunched between them with vertical furrows.
+    w = _g(ax, 0.25, 0.30) * _g(y0, 0.27, 0.15) * _sig((y0 - 0.06) / 0.04)
+    glabella = _g(y0, 0.20, 0.12) * (0.030 * _g(ax, 0.09, 0.05) - 0.02 * _g(x0, 0.0, 0.03))
+    fields["AU4"] = (-0.06 * w * sx * _sig((ax - 0.02) / 0.02), -0.085 * w, 0.025 * w + glabella)
+    # AU5 upper lid raiser.
+    w = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.09) * above_eye
+    fields["AU5"] = (zero, 0.055 * w, zero)
+    # AU6 cheek raiser: cheeks up and forward, lower lid pushed up, crow's feet.
+    w = _g(ax, 0.50, 0.22) * _g(y0, -0.36, 0.24) * _sig(-y0 / 0.03)
+    lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.07) * below_eye
+    crow = _g(ax, 0.76, 0.07) * _g(y0, 0.0, 0.10)
+    fields["AU6"] = (-0.02 * crow * sx, 0.06 * w + 0.03 * lid,
+                     0.04 * w + 0.012 * lid + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
+    # AU7 lid tightener: lower lid up and straightened, upper lid slightly down.
+    lower = almond(ax, False) ** 0.6 * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
+    upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
+    fields["AU7"] = (zero, 0.045 * lower - 0.02 * upper, 0.012 * lower)
+    # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down.
+    sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
+    bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
+    brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
+    lip_up = _g(x0, 0.0, 0.25) * np.exp(-np.abs(dist_m) / 0.12) * above_m
+    cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
+    lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
+    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.02 * lid,
+                     0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek)
+    # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
+    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-np.clip(dist_m, 0.0, None) / 0.12) * above_m
+    alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
+    fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
+    fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold)
+    # AU12 lip corner puller: corners up and out, cheeks bunched above them.
+    w = corner(MOUTH_Y + 0.02, 0.20, 0.20)
+    cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
+    fields["AU12"] = (0.05 * w * sx, 0.09 * w + 0.03 * cheek, -0.01 * w + 0.035 * cheek)
+    # AU15 lip corner depressor.
+    w = corner(MOUTH_Y - 0.04, 0.17, 0.17)
+    fields["AU15"] = (-0.01 * w * sx, -0.075 * w, zero)
+    # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
+    chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * below_m
+    lip = _g(x0, 0.0, 0.22) * np.exp(-np.abs(dist_m) / 0.10)
+    fields["AU17"] = (zero, 0.05 * chin + 0.03 * lip,
+                      0.025 * chin + 0.03 * lip * below_m + 0.008 * chin * np.cos(2 * np.pi * x0 / 0.09))
+    # AU20 lip stretcher: corners pulled sideways, lips flattened.
+    w = corner(MOUTH_Y, 0.22, 0.18)
+    fields["AU20"] = (0.08 * w * sx, -0.015 * w, -0.01 * w)
+    # AU23 lip tightener: the red of the lips narrows towards the slit, the mouth narrows.
+    away = 1.0 - np.exp(-((dist_m / 0.02) ** 2))
+    narrow = lips * away * (-0.032 * _g(y0, MOUTH_Y + 0.06, 0.05) * above_m
+                            + 0.036 * _g(y0, MOUTH_Y - 0.07, 0.05) * below_m)
+    w = corner(MOUTH_Y, 0.15, 0.12)
+    fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
+    # AU25 lips part.
+    w_up = lips * np.exp(-np.clip(dist_m, 0.0, None) / 0.06) * above_m
+    w_lo = lips * np.exp(-np.clip(-dist_m, 0.0, None) / 0.08) * below_m
+    fields["AU25"] = (zero, 0.02 * w_up - 0.045 * w_lo, zero)
+
+    skin = (p.kind == 0).astype(float)
+    hx, hy = height_gradient(p.rest[:, 0], p.rest[:, 1])
+    out = {}
+    for name, (dx, dy, dz) in fields.items():
+        # Skin slides along the face (tangential move) plus the field's own bulge along z.
+        d = np.stack([dx, dy, hx * dx + hy * dy + dz], 1)
+        out[name] = d * skin[:, None]
+    out["AU26"] = _jaw_rotation_field(p, 0.20)
+    return {name: out[name] for name in ACTION_UNITS}
+
+
+def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
+    """One standard deviation of every identity component, shape ``(N, 3)`` each (fields of rest x, y)."""
+    x, y, z = rest[:, 0], rest[:, 1], rest[:, 2]
+    ax = np.abs(x)
+    sx = np.tanh(x / 0.05)
+    zero = np.zeros_like(x)
+    eye = _g(ax, EYE_X, 0.16) * _g(y, EYE_Y, 0.14)
+    lips = lip_envelope(ax, 0.33)
+    comps: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
+        "face_width": (0.05 * x, zero, zero),
+        "lower_face_height": (zero, 0.06 * (y + 0.55) * _sig(-(y + 0.55) / 0.08), zero),
+        "forehead_height": (zero, 0.05 * (y - 0.30) * _sig((y - 0.30) / 0.08), zero),
+        "jaw_width": (0.07 * x * _sig(-(y + 0.85) / 0.15), zero, zero),
+        "chin_protrusion": (zero, -0.01 * _g(x, 0.0, 0.3) * _g(y, -1.3, 0.2),
+                            0.05 * _g(x, 0.0, 0.3) * _g(y, -1.3, 0.2)),
+        "chin_width": (0.06 * x * _g(y, -1.38, 0.16), zero, zero),
+        "nose_length": (zero, -0.04 * _g(x, 0.0, 0.2) * _g(y, -0.48, 0.14), zero),
+        "nose_protrusion": (zero, zero, 0.05 * _g(x, 0.0, 0.10) * _g(y, -0.40, 0.16)),
+        "nose_width": (0.03 * sx * _g(ax, 0.12, 0.08) * _g(y, -0.52, 0.09), zero, zero),
+        "nose_bridge": (zero, zero, 0.035 * _g(x, 0.0, 0.08) * _g(y, -0.10, 0.15)),
+        "eye_spacing": (0.03 * sx * _g(ax, EYE_X, 0.22) * _g(y, EYE_Y, 0.20), zero, zero),
+        "eye_size": (0.12 * (ax - EYE_X) * sx * eye, 0.12 * (y - IRIS_Y) * eye, zero),
+        "brow_height": (zero, 0.03 * _g(ax, 0.40, 0.30) * _g(y, 0.28, 0.10), zero),
+        "brow_ridge": (zero, zero, 0.035 * _g(ax, 0.40, 0.25) * _g(y, 0.24, 0.10)),
+        "cheekbones": (0.02 * sx * _g(ax, 0.60, 0.20) * _g(y, -0.25, 0.15), zero,
+                       0.04 * _g(ax, 0.60, 0.20) * _g(y, -0.25, 0.15)),
+        "cheek_fullness": (0.03 * sx * _g(ax, 0.50, 0.22) * _g(y, -0.75, 0.20), zero,
+                           0.035 * _g(ax, 0.50, 0.22) * _g(y, -0.75, 0.20)),
+        "mouth_width": (0.07 * x * _g(x, 0.0, 0.40) * _g(y, MOUTH_Y, 0.12), zero, zero),
+        "lip_fullness": (zero, 0.02 * lips * (_g(y, MOUTH_Y + 0.07, 0.05) - _g(y, MOUTH_Y - 0.08, 0.05)),
+                         0.02 * lips * _g(y, MOUTH_Y, 0.10)),
+        "philtrum_length": (zero, -0.035 * _g(x, 0.0, 0.45) * _g(y, -0.95, 0.22), zero),
+        "forehead_slope": (zero, zero, -0.08 * np.clip(y - 0.45, 0.0, None) * _sig((y - 0.45) / 0.1)),
+        "face_depth": (zero, zero, 0.06 * (z - 0.5)),
+        "midface_protrusion": (zero, zero, 0.04 * _g(x, 0.0, 0.40) * _g(y, -0.70, 0.25)),
+        "eye_tilt": (zero, 0.025 * (ax - EYE_X) / 0.2 * _g(ax, EYE_X, 0.2) * _g(y, EYE_Y, 0.14), zero),
+        "temple_width": (0.04 * x * _g(y, 0.30, 0.40), zero, zero),
+    }
+    return {name: np.stack(comps[name], 1) for name in IDENTITY_COMPONENTS}
+
+
+# ---------------------------------------------------------------------------------------------- model
+@lru_cache(maxsize=8)
+def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: float,
+                  col_step: float) -> MorphableModel:
+    p = _build_parts(row_step, col_step)
+    aus = _action_units(p)
+    ids = _identity_components(p.rest)
+    f32 = torch.float32
+    jaw = _jaw_weight(p)
+    masks = torch.tensor(p.masks, dtype=f32)
+    regions = {name: masks[:, i] for i, name in enumerate(REGIONS)}
+    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity")):
+        regions[name] = torch.tensor(p.kind == k, dtype=f32)
+    # The mesh and the fields are built with the subject's left at +x; mirror x for a "-x" convention.
+    flip = np.array([1.0, 1.0, 1.0]) if left_side == "+x" else np.array([-1.0, 1.0, 1.0])
+    tris = p.triangles if left_side == "+x" else p.triangles[:, ::-1]
+    template = p.rest * flip
+    return MorphableModel(
+        name="procedural",
+        template=torch.tensor(template, dtype=f32),
+        triangles=torch.tensor(np.ascontiguousarray(tris), dtype=torch.int64),
+        shapedirs=torch.tensor(np.stack([ids[n] * flip for n in IDENTITY_COMPONENTS[:n_shape]], 2), dtype=f32),
+        exprdirs=torch.tensor(np.stack([aus[n] * flip for n in ACTION_UNITS], 2), dtype=f32),
+        expression_names=list(ACTION_UNITS),
+        left_weight=torch.tensor(left_weights(template[:, 0], left_side), dtype=f32),
+        left_side=left_side,
+        appearance=PaletteAppearance(masks, n_appearance),
+        joint_names=["head", "jaw"],
+        parents=torch.tensor([-1, 0]),
+        skin_weights=torch.tensor(np.stack([1.0 - jaw, jaw], 1), dtype=f32),
+        joint_rest=torch.tensor(np.array([HEAD_ROOT, JAW_PIVOT]) * flip, dtype=f32),
+        camera=OrthographicCamera(),
+        regions=regions,
+    )
+
+
+def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: str = "+x", *,
+                           row_step: float = 0.02, col_step: float = 0.022) -> MorphableModel:
+    """The embedded face model (deterministic; built once per argument set and cached).
+
+    Parameters
+    ----------
+    n_shape
+        Identity components to use, 1…24 (see ``IDENTITY_COMPONENTS``); the config's ``identities.shape_dim``.
+    n_appearance
+        Appearance coefficients, 0…7 (see ``facesym.face.appearance.APPEARANCE_NAMES``); the config's
+        ``identities.appearance_dim``.
+    left_side
+        Model-frame direction of the subject's own left, ``"+x"`` (default) or ``"-x"``.
+    row_step, col_step
+        Grid spacing in the detailed parts of the face, model units (coarser on forehead, chin and sides).
+
+    Returns
+    -------
+    MorphableModel
+        About 9,000 vertices and 18,000 triangles with the default spacing; 15 action units
+        (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
+        callers: treat its tensors as read-only.
+    """
+    if not 1 <= n_shape <= MAX_SHAPE:
+        raise ValueError(f"the procedural model has 1…{MAX_SHAPE} identity components, got n_shape={n_shape}")
+    if left_side not in ("+x", "-x"):
+        raise ValueError(f"left_side must be '+x' or '-x', got {left_side!r}")
+    return _cached_model(int(n_shape), int(n_appearance), left_side, float(row_step), float(col_step))

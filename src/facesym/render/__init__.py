@@ -1,0 +1,168 @@
+"""Batched rendering of face meshes: orthographic camera, z-buffer, per-vertex albedo, Lambertian + ambient.
+
+Two backends draw the same images: ``"numba"`` (CPU, one image per thread) and ``"torch"`` (any torch device,
+e.g. CUDA). See :mod:`facesym.render.raster_numba` for the rasterisation rules both follow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from facesym.render.camera import OrthographicCamera, image_shape
+from facesym.render.shading import (
+    LIGHT_DIM,
+    LUMA,
+    default_lighting,
+    lighting_from_coefficients,
+    shade_vertices,
+    vertex_normals,
+)
+
+__all__ = ["render", "render_depth", "lighting_from_coefficients", "OrthographicCamera", "LIGHT_DIM", "BACKENDS"]
+
+BACKENDS = ("numba", "torch")
+DEFAULT_CAMERA = OrthographicCamera()
+
+
+def _check_backend(backend: str, device: torch.device) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown render backend {backend!r}; choose one of {BACKENDS}")
+    if backend == "numba" and device.type != "cpu":
+        raise ValueError(f"the numba backend renders on the CPU only; use backend='torch' for device {device}")
+
+
+def _prepare_lighting(lighting: torch.Tensor | np.ndarray | None, batch: int, device: torch.device) -> torch.Tensor:
+    if lighting is None:
+        return default_lighting(batch, device)
+    light = torch.as_tensor(lighting, dtype=torch.float32, device=device)
+    if light.dim() == 1:
+        light = light[None]
+    if light.dim() != 2 or light.shape[1] != LIGHT_DIM or light.shape[0] not in (1, batch):
+        raise ValueError(
+            f"lighting must have shape ({batch}, {LIGHT_DIM}) or ({LIGHT_DIM},): ambient RGB, directional RGB, "
+            f"direction; got {tuple(light.shape)}. Map an identity's standard-normal lighting draw with "
+            "lighting_from_coefficients() first."
+        )
+    return light.expand(batch, -1)
+
+
+def _prepare(vertices: torch.Tensor | np.ndarray, triangles: torch.Tensor | np.ndarray, device: str | torch.device,
+             backend: str) -> tuple[torch.Tensor, torch.Tensor, torch.device]:
+    dev = torch.device(device)
+    _check_backend(backend, dev)
+    verts = torch.as_tensor(vertices, dtype=torch.float32).to(dev)
+    if verts.dim() == 2:
+        verts = verts[None]
+    if verts.dim() != 3 or verts.shape[2] != 3:
+        raise ValueError(f"vertices must have shape (B, N, 3), got {tuple(verts.shape)}")
+    tris = torch.as_tensor(triangles, dtype=torch.int64).to(dev)
+    if tris.dim() != 2 or tris.shape[1] != 3:
+        raise ValueError(f"triangles must have shape (F, 3), got {tuple(tris.shape)}")
+    if tris.numel() and (int(tris.min()) < 0 or int(tris.max()) >= verts.shape[1]):
+        raise ValueError(f"triangle indices must lie in [0, {verts.shape[1]})")
+    return verts, tris, dev
+
+
+def render(
+    vertices: torch.Tensor | np.ndarray,
+    triangles: torch.Tensor | np.ndarray,
+    vertex_colors: torch.Tensor | np.ndarray,
+    *,
+    size: int | tuple[int, int],
+    lighting: torch.Tensor | np.ndarray | None = None,
+    color: str = "rgb",
+    backend: str = "numba",
+    device: str | torch.device = "cpu",
+    camera: OrthographicCamera | None = None,
+    background: float = 0.0,
+) -> torch.Tensor:
+    """Render a batch of meshes.
+
+    Parameters
+    ----------
+    vertices
+        Shape ``(B, N, 3)`` (or ``(N, 3)`` for one mesh), model units: x right, y up, z towards the camera.
+    triangles
+        Shape ``(F, 3)``, vertex indices (either winding is drawn).
+    vertex_colors
+        Albedo per vertex, shape ``(B, N, 3)`` or ``(N, 3)`` (shared by all images), in [0, 1].
+    size
+        Image size in pixels, int (square) or ``(H, W)``.
+    lighting
+        Lights, shape ``(B, 9)`` or ``(9,)``, as returned by :func:`lighting_from_coefficients`; ``None`` = the
+        reference frontal-top light.
+    color
+        ``"rgb"`` (3 channels) or ``"gray"`` (1 channel, BT.601 luma of the shaded RGB).
+    backend
+        ``"numba"`` (CPU) or ``"torch"`` (any device).
+    device
+        Device of the computation and of the result; the numba backend needs ``"cpu"``.
+    camera
+        Orthographic camera; ``None`` = the frame of the procedural face (use ``model.camera`` for other
+        models).
+    background
+        Value of pixels not covered by the mesh, in every channel.
+
+    Returns
+    -------
+    torch.Tensor
+        Images, shape ``(B, C, H, W)``, float32 in [0, 1], on ``device``.
+    """
+    if color not in ("rgb", "gray"):
+        raise ValueError(f"color must be 'rgb' or 'gray', got {color!r}")
+    verts, tris, dev = _prepare(vertices, triangles, device, backend)
+    batch, n_vertices = verts.shape[:2]
+    albedo = torch.as_tensor(vertex_colors, dtype=torch.float32).to(dev)
+    if albedo.dim() == 2:
+        albedo = albedo[None]
+    if albedo.dim() != 3 or albedo.shape[1:] != (n_vertices, 3) or albedo.shape[0] not in (1, batch):
+        raise ValueError(f"vertex_colors must have shape ({batch}, {n_vertices}, 3) or ({n_vertices}, 3), "
+                         f"got {tuple(albedo.shape)}")
+    light = _prepare_lighting(lighting, batch, dev)
+    height, width = image_shape(size)
+    screen = (camera or DEFAULT_CAMERA).project(verts, (height, width))
+    channels = 3 if color == "rgb" else 1
+
+    if backend == "numba":
+        from facesym.render.raster_numba import render_shaded
+
+        out = render_shaded(screen.numpy(), verts.contiguous().numpy(), tris.contiguous().numpy(),
+                            albedo.contiguous().numpy(), light.contiguous().numpy(), height, width, channels,
+                            background)
+        return torch.from_numpy(out)
+
+    from facesym.render.raster_torch import rasterize
+
+    shaded = shade_vertices(albedo.expand(batch, -1, -1), vertex_normals(verts, tris), light)
+    if color == "gray":
+        luma = torch.tensor(LUMA, dtype=torch.float32, device=dev)
+        shaded = (shaded * luma).sum(-1, keepdim=True)
+    return rasterize(screen, tris, shaded, height, width, background)[1]
+
+
+def render_depth(
+    vertices: torch.Tensor | np.ndarray,
+    triangles: torch.Tensor | np.ndarray,
+    *,
+    size: int | tuple[int, int],
+    backend: str = "numba",
+    device: str | torch.device = "cpu",
+    camera: OrthographicCamera | None = None,
+) -> torch.Tensor:
+    """Depth-only rasterisation (no shading, no colour): the nearest z per pixel.
+
+    Parameters as in :func:`render`. Returns shape ``(B, H, W)`` float32, model units, ``-inf`` where the mesh
+    does not cover the pixel.
+    """
+    verts, tris, dev = _prepare(vertices, triangles, device, backend)
+    height, width = image_shape(size)
+    screen = (camera or DEFAULT_CAMERA).project(verts, (height, width))
+    if backend == "numba":
+        from facesym.render.raster_numba import render_depth as numba_depth
+
+        return torch.from_numpy(numba_depth(screen.numpy(), tris.contiguous().numpy(), height, width))
+
+    from facesym.render.raster_torch import rasterize
+
+    return rasterize(screen, tris, None, height, width, 0.0)[0]

@@ -1,0 +1,185 @@
+"""CPU rasteriser: numba kernels, one image per thread.
+
+Both backends follow the same rules so that they draw the same pixels:
+
+- pixel ``(i, j)`` is sampled at its centre ``(i + 0.5, j + 0.5)``;
+- a pixel is inside a triangle when no edge function has the opposite sign of the triangle's area (edges
+  inclusive). Each edge function is evaluated relative to the edge's lower-indexed vertex, so the two triangles
+  sharing an edge compute exactly opposite values and a closed mesh has no holes between its triangles;
+- the nearest fragment (largest z) wins; among equal depths the lower triangle index wins;
+- depth and colour are interpolated linearly (orthographic projection needs no perspective correction).
+
+Shading is per vertex (Gouraud): Lambertian + ambient from area-weighted vertex normals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["render_shaded", "render_depth"]
+
+_HALF = np.float32(0.5)
+_ZERO = np.float32(0.0)
+_ONE = np.float32(1.0)
+_LUMA = (np.float32(0.299), np.float32(0.587), np.float32(0.114))
+
+
+@njit(cache=True, inline="always")
+def _edge_setup(xs, ys, a, b):
+    # Canonical orientation (low index → high index) makes the edge function exactly antisymmetric in (a, b):
+    # the two triangles sharing an edge never both reject a pixel centre on it.
+    if a < b:
+        return xs[a], ys[a], xs[b] - xs[a], ys[b] - ys[a], _ONE
+    return xs[b], ys[b], xs[a] - xs[b], ys[a] - ys[b], -_ONE
+
+
+@njit(cache=True)
+def _rasterize(xs, ys, zs, colors, tris, zbuf, img, with_color):
+    height, width = zbuf.shape
+    n_channels = img.shape[0]
+    for f in range(tris.shape[0]):
+        i0, i1, i2 = tris[f, 0], tris[f, 1], tris[f, 2]
+        x0, x1, x2 = xs[i0], xs[i1], xs[i2]
+        y0, y1, y2 = ys[i0], ys[i1], ys[i2]
+        col_lo = max(int(np.ceil(min(x0, x1, x2) - _HALF)), 0)
+        col_hi = min(int(np.floor(max(x0, x1, x2) - _HALF)), width - 1)
+        if col_hi < col_lo:
+            continue
+        row_lo = max(int(np.ceil(min(y0, y1, y2) - _HALF)), 0)
+        row_hi = min(int(np.floor(max(y0, y1, y2) - _HALF)), height - 1)
+        if row_hi < row_lo:
+            continue
+        area = (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0)
+        if area == _ZERO:
+            continue
+        # Orient every edge function so that inside means >= 0, whatever the triangle's winding.
+        orient = _ONE if area > _ZERO else -_ONE
+        ax0, ay0, adx, ady, as0 = _edge_setup(xs, ys, i1, i2)
+        ax1, ay1, bdx, bdy, as1 = _edge_setup(xs, ys, i2, i0)
+        ax2, ay2, cdx, cdy, as2 = _edge_setup(xs, ys, i0, i1)
+        as0 *= orient
+        as1 *= orient
+        as2 *= orient
+        inv_area = _ONE / (area * orient)
+        z0, z1, z2 = zs[i0], zs[i1], zs[i2]
+        for row in range(row_lo, row_hi + 1):
+            py = np.float32(row) + _HALF
+            for col in range(col_lo, col_hi + 1):
+                px = np.float32(col) + _HALF
+                w0 = as0 * (adx * (py - ay0) - ady * (px - ax0))
+                if w0 < _ZERO:
+                    continue
+                w1 = as1 * (bdx * (py - ay1) - bdy * (px - ax1))
+                if w1 < _ZERO:
+                    continue
+                w2 = as2 * (cdx * (py - ay2) - cdy * (px - ax2))
+                if w2 < _ZERO:
+                    continue
+                l0 = w0 * inv_area
+                l1 = w1 * inv_area
+                l2 = w2 * inv_area
+                z = l0 * z0 + l1 * z1 + l2 * z2
+                if z > zbuf[row, col]:
+                    zbuf[row, col] = z
+                    if with_color:
+                        for c in range(n_channels):
+                            img[c, row, col] = l0 * colors[i0, c] + l1 * colors[i1, c] + l2 * colors[i2, c]
+
+
+@njit(cache=True)
+def _shade(world, tris, albedo, light, gray, out_colors):
+    n_vertices = world.shape[0]
+    normals = np.zeros((n_vertices, 3), dtype=np.float32)
+    for f in range(tris.shape[0]):
+        a, b, c = tris[f, 0], tris[f, 1], tris[f, 2]
+        e1x, e1y, e1z = world[b, 0] - world[a, 0], world[b, 1] - world[a, 1], world[b, 2] - world[a, 2]
+        e2x, e2y, e2z = world[c, 0] - world[a, 0], world[c, 1] - world[a, 1], world[c, 2] - world[a, 2]
+        nx = e1y * e2z - e1z * e2y
+        ny = e1z * e2x - e1x * e2z
+        nz = e1x * e2y - e1y * e2x
+        for v in (a, b, c):
+            normals[v, 0] += nx
+            normals[v, 1] += ny
+            normals[v, 2] += nz
+    for v in range(n_vertices):
+        norm = np.sqrt(normals[v, 0] ** 2 + normals[v, 1] ** 2 + normals[v, 2] ** 2)
+        norm = max(norm, np.float32(1e-12))
+        lambert = (normals[v, 0] * light[6] + normals[v, 1] * light[7] + normals[v, 2] * light[8]) / norm
+        lambert = max(lambert, _ZERO)
+        r = min(max(albedo[v, 0] * (light[0] + light[3] * lambert), _ZERO), _ONE)
+        g = min(max(albedo[v, 1] * (light[1] + light[4] * lambert), _ZERO), _ONE)
+        bl = min(max(albedo[v, 2] * (light[2] + light[5] * lambert), _ZERO), _ONE)
+        if gray:
+            out_colors[v, 0] = _LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * bl
+        else:
+            out_colors[v, 0] = r
+            out_colors[v, 1] = g
+            out_colors[v, 2] = bl
+
+
+@njit(parallel=True, cache=True)
+def _shaded_kernel(screen, world, tris, albedo, light, background, out):
+    batch, n_vertices = screen.shape[0], screen.shape[1]
+    n_channels, height, width = out.shape[1], out.shape[2], out.shape[3]
+    gray = n_channels == 1
+    for b in prange(batch):
+        colors = np.empty((n_vertices, n_channels), dtype=np.float32)
+        shared = albedo.shape[0] == 1
+        _shade(world[b], tris, albedo[0] if shared else albedo[b], light[b], gray, colors)
+        zbuf = np.full((height, width), -np.inf, dtype=np.float32)
+        img = out[b]
+        img[:] = background
+        _rasterize(screen[b, :, 0], screen[b, :, 1], screen[b, :, 2], colors, tris, zbuf, img, True)
+
+
+@njit(parallel=True, cache=True)
+def _depth_kernel(screen, tris, out):
+    batch = screen.shape[0]
+    dummy_colors = np.empty((1, 1), dtype=np.float32)
+    dummy_img = np.empty((1, 1, 1), dtype=np.float32)
+    for b in prange(batch):
+        zbuf = out[b]
+        zbuf[:] = -np.inf
+        _rasterize(screen[b, :, 0], screen[b, :, 1], screen[b, :, 2], dummy_colors, tris, zbuf, dummy_img, False)
+
+
+def render_shaded(screen: np.ndarray, world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray,
+                  lighting: np.ndarray, height: int, width: int, channels: int, background: float) -> np.ndarray:
+    """Shade and rasterise a batch.
+
+    Parameters
+    ----------
+    screen
+        Pixel column, row and depth per vertex, shape ``(B, N, 3)`` float32 (see ``OrthographicCamera.project``).
+    world
+        Model-frame vertices for the normals, shape ``(B, N, 3)`` float32.
+    triangles
+        Shape ``(F, 3)`` int64.
+    albedo
+        Shape ``(B, N, 3)`` or ``(1, N, 3)`` float32 in [0, 1].
+    lighting
+        Shape ``(B, 9)`` float32, see :mod:`facesym.render.shading`.
+    height, width, channels
+        Output size; ``channels`` is 3 (RGB) or 1 (BT.601 luma).
+    background
+        Value of pixels no triangle covers.
+
+    Returns
+    -------
+    np.ndarray
+        Images, shape ``(B, channels, height, width)`` float32.
+    """
+    out = np.empty((screen.shape[0], channels, height, width), dtype=np.float32)
+    _shaded_kernel(screen, world, triangles, albedo, lighting, np.float32(background), out)
+    return out
+
+
+def render_depth(screen: np.ndarray, triangles: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Depth-only rasterisation: the z of the nearest surface per pixel, ``-inf`` where nothing is drawn.
+
+    Parameters as in :func:`render_shaded`; returns shape ``(B, height, width)`` float32.
+    """
+    out = np.empty((screen.shape[0], height, width), dtype=np.float32)
+    _depth_kernel(screen, triangles, out)
+    return out

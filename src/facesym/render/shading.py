@@ -1,0 +1,119 @@
+"""Lights and per-vertex Lambertian shading.
+
+A light is a vector of ``LIGHT_DIM = 9`` coefficients: ambient RGB (3), directional RGB (3) and the unit
+direction towards the light (3) in the model frame (x right, y up, z towards the viewer). A vertex with albedo
+``a`` and unit normal ``n`` gets the colour ``a ⊙ (ambient + directional · max(0, n·d))``, clipped to [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["LIGHT_DIM", "lighting_from_coefficients", "default_lighting", "vertex_normals", "shade_vertices",
+           "LUMA"]
+
+LIGHT_DIM = 9
+"""Coefficients of one light: ambient RGB, directional RGB, direction xyz."""
+
+LUMA = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 weights used for grayscale output."""
+
+# The reference light: frontal and above (about 26° elevation), bright enough that a frontal albedo of 1 maps to 1.
+_ELEVATION = 0.45
+_AMBIENT = 0.42
+_DIRECTIONAL = 0.62
+
+
+def lighting_from_coefficients(coeffs: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Map an identity's standard-normal lighting draw to a plausible light.
+
+    The light is a small perturbation of a frontal-top light plus ambient; each coefficient moves one property
+    and is squashed with ``tanh`` so that even extreme draws stay plausible:
+
+    - ``c[0]``: azimuth of the light, ±0.30 rad per unit (limit ±0.6 rad); positive = from the model's +x side;
+    - ``c[1]``: elevation, 0.45 ± 0.15 rad per unit (limits 0.15…0.75 rad);
+    - ``c[2]``: ambient level, 0.42 ± 0.06 per unit;
+    - ``c[3]``: directional level, 0.62 ± 0.08 per unit;
+    - ``c[4]`` (optional): colour temperature, warm for positive values, ±4 % red/blue per unit.
+
+    Missing coefficients take their reference value (0); coefficients beyond the fifth are ignored.
+
+    Parameters
+    ----------
+    coeffs
+        Shape ``(B, L)`` or ``(L,)``, standard-normal units, any ``L >= 0``.
+
+    Returns
+    -------
+    torch.Tensor
+        Lights, shape ``(B, 9)`` (or ``(1, 9)`` for a 1-D input), float32, on ``coeffs``' device.
+    """
+    c = torch.as_tensor(coeffs, dtype=torch.float32)
+    if c.dim() == 1:
+        c = c[None]
+    if c.dim() != 2:
+        raise ValueError(f"lighting coefficients must have shape (B, L), got {tuple(c.shape)}")
+    c = torch.nn.functional.pad(c[:, :5], (0, max(0, 5 - c.shape[1])))
+    squash = torch.tanh
+    azimuth = 0.6 * squash(c[:, 0] / 2.0)
+    elevation = _ELEVATION + 0.3 * squash(c[:, 1] / 2.0)
+    ambient = _AMBIENT + 0.12 * squash(c[:, 2] / 2.0)
+    directional = _DIRECTIONAL + 0.16 * squash(c[:, 3] / 2.0)
+    warmth = 0.08 * squash(c[:, 4] / 2.0)
+    tint = torch.stack([1.0 + warmth, torch.ones_like(warmth), 1.0 - warmth], dim=1)
+    direction = torch.stack(
+        [torch.sin(azimuth) * torch.cos(elevation), torch.sin(elevation), torch.cos(azimuth) * torch.cos(elevation)],
+        dim=1,
+    )
+    return torch.cat([ambient[:, None] * tint, directional[:, None] * tint, direction], dim=1)
+
+
+def default_lighting(batch: int = 1, device: torch.device | str = "cpu") -> torch.Tensor:
+    """The reference light (all coefficients zero), shape ``(batch, 9)``."""
+    return lighting_from_coefficients(torch.zeros(batch, 0)).expand(batch, -1).to(device)
+
+
+def vertex_normals(vertices: torch.Tensor, triangles: torch.Tensor) -> torch.Tensor:
+    """Area-weighted unit vertex normals.
+
+    Parameters
+    ----------
+    vertices
+        Shape ``(B, N, 3)``.
+    triangles
+        Shape ``(F, 3)`` int64, counter-clockwise seen from outside.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(B, N, 3)``; a vertex in no triangle gets the zero vector.
+    """
+    v0, v1, v2 = (vertices[:, triangles[:, k]] for k in range(3))
+    face_n = torch.linalg.cross(v1 - v0, v2 - v0, dim=-1)
+    normals = torch.zeros_like(vertices)
+    for k in range(3):
+        normals.index_add_(1, triangles[:, k], face_n)
+    return normals / torch.linalg.vector_norm(normals, dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def shade_vertices(albedo: torch.Tensor, normals: torch.Tensor, lighting: torch.Tensor) -> torch.Tensor:
+    """Lambertian + ambient colour per vertex.
+
+    Parameters
+    ----------
+    albedo
+        Shape ``(B, N, 3)`` in [0, 1].
+    normals
+        Unit normals, shape ``(B, N, 3)``.
+    lighting
+        Lights, shape ``(B, 9)``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shaded colours, shape ``(B, N, 3)``, in [0, 1].
+    """
+    ambient, directional, direction = lighting[:, None, 0:3], lighting[:, None, 3:6], lighting[:, None, 6:9]
+    lambert = (normals * direction).sum(-1, keepdim=True).clamp_min(0.0)
+    return (albedo * (ambient + directional * lambert)).clamp(0.0, 1.0)

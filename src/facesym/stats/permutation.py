@@ -21,9 +21,10 @@ permuted surfaces, see ``return_permutations``):
     costs one random integer and one table look-up per column. This is an exact reparametrisation of the
     permutation distribution, not an approximation.
 ``method="shuffle"``
-    Draws a full Fisher-Yates permutation of the ``S`` levels for every (permutation, column) and gathers the
-    weighted levels. Used when the table would be too large (large ``S``, or the slope statistic with
-    ``S > 8``) or larger than the work it saves (few permutations).
+    Draws, for every (permutation, column), the levels whose values move to the ``m`` weighted levels: by
+    sequential sampling without replacement when ``m < S`` (the gradient statistic), by a full Fisher-Yates
+    shuffle of the ``S`` levels otherwise (the slope statistic). Used when the table would be too large (large
+    ``S``, or the slope statistic with ``S > 8``) or costlier than the work it saves (few permutations).
 ``method="auto"`` picks the cheaper one. Both draw from ``rng`` and are reproducible for the same
 ``rng`` state, input shape, ``method`` and ``max_memory`` (the chunking decides the order of the draws).
 
@@ -103,7 +104,7 @@ class PermutationResult:
     permutations: NDArray[np.unsignedinteger] | None = field(default=None, repr=False)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)
 def _ordered_tuples(n_levels: int, levels: tuple[int, ...]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """All ordered tuples of distinct levels for the weighted ``levels``, and a full permutation for each.
 

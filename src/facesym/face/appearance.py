@@ -83,7 +83,7 @@ class PaletteAppearance:
         k = (0.55 + 0.25 * torch.tanh(brow_a / 2.0))[:, None]
         brows = hair * (1.0 - k) + dark * k
         b = (1.0 + 0.5 * torch.tanh(blush_a / 2.0))[:, None]
-        blush = skin * (1.0 + b * torch.tensor([0.04, -0.10, -0.08], device=skin.device))
+        blush = skin * (1.0 + b * torch.tensor([0.03, -0.07, -0.05], device=skin.device))
 
         def const(rgb: tuple[float, float, float]) -> torch.Tensor:
             return torch.tensor(rgb, dtype=skin.dtype, device=skin.device).expand_as(skin)

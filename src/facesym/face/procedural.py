@@ -36,10 +36,10 @@ __all__ = ["build_procedural_model", "ACTION_UNITS", "IDENTITY_COMPONENTS", "MAX
 # Landmarks, model units.
 EYE_Y = 0.0
 EYE_X = 0.42
-EYE_INNER = 0.20
-EYE_OUTER = 0.65
-UPPER_LID_OPEN = 0.075
-LOWER_LID_OPEN = 0.055
+EYE_INNER = 0.19
+EYE_OUTER = 0.67
+UPPER_LID_OPEN = 0.085
+LOWER_LID_OPEN = 0.06
 IRIS_Y = 0.008
 MOUTH_Y = -0.88
 MOUTH_HALF = 0.31
@@ -163,7 +163,7 @@ class _Parts:
     eye_side: np.ndarray  # +1 above / on the upper lid, -1 below / on the lower lid, 0 elsewhere
     mouth_side: np.ndarray  # +1 above the lips' slit, -1 below, 0.5·… on the slit row outside the mouth
     rest: np.ndarray  # (N, 3) rest position
-    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity
+    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity, 3 ear
     triangles: np.ndarray
     masks: np.ndarray  # (N, R) region weights
     cavity_jaw: np.ndarray  # jaw attachment of cavity vertices
@@ -188,10 +188,10 @@ def _quad_triangles(idx_bottom: np.ndarray, idx_top: np.ndarray, mirror_from: in
 def _skin_grid(row_step: float, col_step: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
     s = row_step
     rows = _segments(
-        [-1.52, -1.15, MOUTH_Y, -0.60, -0.15, EYE_Y, 0.45, 0.90, 1.30],
+        [-1.52, -1.15, MOUTH_Y, -0.60, -0.15, EYE_Y, 0.45, 0.90, 1.14],
         [1.5 * s, s, s, 1.5 * s, s, s, 1.5 * s, 2.5 * s],
     )
-    half_cols = _segments([0.0, 0.80, 1.0], [col_step, 0.05])
+    half_cols = _segments([0.0, 0.76, 1.0], [col_step, 0.06])
     cols = np.concatenate([-half_cols[:0:-1], half_cols])
     n_rows, n_cols = rows.size, cols.size
     mid = n_cols // 2
@@ -251,14 +251,14 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     ax0 = np.abs(x0)
     ax = np.abs(x)
     layers: list[tuple[str, np.ndarray]] = []
-    layers.append(("blush", 0.45 * _g(ax, 0.50, 0.14) * _g(y, -0.45, 0.14)))
+    layers.append(("blush", 0.3 * _g(ax, 0.50, 0.14) * _g(y, -0.45, 0.14)))
     above_eye = eye_side > 0
     below_eye = eye_side < 0
     layers.append(("crease", 0.55 * almond(ax0, True) * _g(y0, 0.10, 0.045) * above_eye))
     # Brows: an arch from the nose to the temple, thick at the inner end.
     t = (ax0 - 0.13) / 0.62
     brow_center = 0.215 + 0.085 * (1.0 - ((t - 0.62) / 0.62) ** 2)
-    brow_half = 0.032 * (1.0 - 0.55 * np.clip(t, 0.0, 1.0))
+    brow_half = 0.04 * (1.0 - 0.5 * np.clip(t, 0.0, 1.0))
     brow = _sig((brow_half - np.abs(y0 - brow_center)) / 0.006) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
     layers.append(("brows", brow))
     # Hair: above the hairline and down the sides of the head.
@@ -291,8 +291,8 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
 
 def _eyeball(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A polar patch of one eyeball: positions (x, y), triangles, region masks."""
-    radii = np.array([0.0, 0.026, 0.034, 0.048, 0.060, 0.070, 0.080, 0.092, 0.12, 0.16, 0.21, 0.26, 0.31])
-    n_seg = 32
+    radii = np.array([0.0, 0.028, 0.036, 0.052, 0.066, 0.076, 0.088, 0.11, 0.16, 0.22, 0.28, 0.33])
+    n_seg = 24
     ang = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
     cx = side * EYE_X
     xs = [np.array([cx])]
@@ -314,10 +314,41 @@ def _eyeball(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     tris = np.array(tris) + start
     r = np.hypot(x - cx, y - IRIS_Y)
     masks = np.zeros((x.size, len(REGIONS)))
-    region = np.where(r < 0.03, "pupil", np.where(r < 0.064, "iris", np.where(r < 0.085, "limbus", "sclera")))
+    region = np.where(r < 0.032, "pupil", np.where(r < 0.07, "iris", np.where(r < 0.08, "limbus", "sclera")))
     for name in ("pupil", "iris", "limbus", "sclera"):
         masks[region == name, REGIONS.index(name)] = 1.0
     return np.stack([x, y], 1), tris, masks
+
+
+def _ear(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One ear seen from the front: a tilted oval behind the side of the head, its outer part visible.
+
+    Returns positions (x, y), depth z, triangles and region masks.
+    """
+    radii = np.array([0.0, 0.35, 0.65, 0.85, 1.0])
+    n_seg = 16
+    ang = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
+    u = np.concatenate([[0.0], *[r * np.cos(ang) for r in radii[1:]]])
+    v = np.concatenate([[0.0], *[r * np.sin(ang) for r in radii[1:]]])
+    ring = np.hypot(u, v)
+    x = side * (0.99 + 0.12 * u)
+    y = -0.20 + 0.25 * v
+    # Slopes back away from the head (its normals face forward and out); the rim (helix) is rolled forward.
+    z = 0.15 - 1.2 * (np.abs(x) - 0.93) + 0.035 * _g(ring, 0.95, 0.12)
+    tris = [[0, 1 + k, 1 + (k + 1) % n_seg] for k in range(n_seg)]
+    for r in range(len(radii) - 2):
+        o0, o1 = 1 + r * n_seg, 1 + (r + 1) * n_seg
+        for k in range(n_seg):
+            k1 = (k + 1) % n_seg
+            tris += [[o0 + k, o1 + k, o1 + k1], [o0 + k, o1 + k1, o0 + k1]]
+    tris = np.array(tris) + start
+    if side < 0:  # mirrored in x: flip the winding to keep it counter-clockwise
+        tris = tris[:, ::-1]
+    masks = np.zeros((x.size, len(REGIONS)))
+    concha = np.clip(1.0 - ring / 0.7, 0.0, 1.0) * 0.8
+    masks[:, REGIONS.index("crease")] = concha
+    masks[:, REGIONS.index("skin")] = 1.0 - concha
+    return np.stack([x, y], 1), z, tris, masks
 
 
 def _cavity(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -354,13 +385,18 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
     left_xy, left_tris, left_masks = _eyeball(1.0, n_skin + right_xy.shape[0])
     n_eyes = right_xy.shape[0] + left_xy.shape[0]
     cav_xy, cav_depth, cav_tris, cav_masks, cav_jaw = _cavity(n_skin + n_eyes)
+    n_inner = n_skin + n_eyes + cav_xy.shape[0]
+    rear_xy, rear_z, rear_tris, rear_masks = _ear(-1.0, n_inner)
+    lear_xy, lear_z, lear_tris, lear_masks = _ear(1.0, n_inner + rear_xy.shape[0])
+    n_ears = rear_xy.shape[0] + lear_xy.shape[0]
 
-    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0]])
-    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1]])
+    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0], rear_xy[:, 0], lear_xy[:, 0]])
+    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1], rear_xy[:, 1], lear_xy[:, 1]])
     offset = np.concatenate([np.zeros(n_skin), np.full(n_eyes, EYEBALL_DEPTH), cav_depth])
-    zs = height(xs, ys) - offset
-    kind = np.concatenate([np.zeros(n_skin, int), np.ones(n_eyes, int), np.full(cav_xy.shape[0], 2)])
-    n_other = n_eyes + cav_xy.shape[0]
+    zs = np.concatenate([height(xs[:n_inner], ys[:n_inner]) - offset, rear_z, lear_z])
+    kind = np.concatenate([np.zeros(n_skin, int), np.ones(n_eyes, int), np.full(cav_xy.shape[0], 2),
+                           np.full(n_ears, 3)])
+    n_other = kind.size - n_skin
     return _Parts(
         x0=np.concatenate([x0, xs[n_skin:]]),
         y0=np.concatenate([y0, ys[n_skin:]]),
@@ -368,9 +404,9 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
         mouth_side=np.concatenate([attrs["mouth_side"], np.zeros(n_other)]),
         rest=np.stack([xs, ys, zs], 1),
         kind=kind,
-        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris]),
-        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks]),
-        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw]),
+        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris]),
+        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks]),
+        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears)]),
     )
 
 
@@ -430,8 +466,8 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     w = _g(ax, 0.50, 0.22) * _g(y0, -0.36, 0.24) * _sig(-y0 / 0.03)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.07) * below_eye
     crow = _g(ax, 0.76, 0.07) * _g(y0, 0.0, 0.10)
-    fields["AU6"] = (-0.02 * crow * sx, 0.06 * w + 0.03 * lid,
-                     0.04 * w + 0.012 * lid + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
+    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.045 * lid,
+                     0.045 * w + 0.015 * lid + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
     # AU7 lid tightener: lower lid up and straightened, upper lid slightly down.
     lower = almond(ax, False) ** 0.6 * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
     upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
@@ -453,10 +489,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU12 lip corner puller: corners up and out, cheeks bunched above them.
     w = corner(MOUTH_Y + 0.02, 0.20, 0.20)
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
-    fields["AU12"] = (0.05 * w * sx, 0.09 * w + 0.03 * cheek, -0.01 * w + 0.035 * cheek)
+    fields["AU12"] = (0.06 * w * sx, 0.12 * w + 0.04 * cheek, -0.015 * w + 0.05 * cheek)
     # AU15 lip corner depressor.
     w = corner(MOUTH_Y - 0.04, 0.17, 0.17)
-    fields["AU15"] = (-0.01 * w * sx, -0.075 * w, zero)
+    fields["AU15"] = (-0.01 * w * sx, -0.10 * w, zero)
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
     chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * below_m
     lip = _g(x0, 0.0, 0.22) * np.exp(-np.abs(dist_m) / 0.10)
@@ -483,7 +519,7 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
         # Skin slides along the face (tangential move) plus the field's own bulge along z.
         d = np.stack([dx, dy, hx * dx + hy * dy + dz], 1)
         out[name] = d * skin[:, None]
-    out["AU26"] = _jaw_rotation_field(p, 0.20)
+    out["AU26"] = _jaw_rotation_field(p, 0.18)
     return {name: out[name] for name in ACTION_UNITS}
 
 
@@ -539,7 +575,7 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
     jaw = _jaw_weight(p)
     masks = torch.tensor(p.masks, dtype=f32)
     regions = {name: masks[:, i] for i, name in enumerate(REGIONS)}
-    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity")):
+    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity", "ears")):
         regions[name] = torch.tensor(p.kind == k, dtype=f32)
     # The mesh and the fields are built with the subject's left at +x; mirror x for a "-x" convention.
     flip = np.array([1.0, 1.0, 1.0]) if left_side == "+x" else np.array([-1.0, 1.0, 1.0])

@@ -34,8 +34,8 @@ class OrthographicCamera:
     """
 
     center_x: float = 0.0
-    center_y: float = -0.2
-    half_extent: float = 1.45
+    center_y: float = -0.28
+    half_extent: float = 1.35
 
     def project(self, vertices: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
         """Model coordinates → continuous pixel coordinates.

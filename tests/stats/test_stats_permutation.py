@@ -52,13 +52,44 @@ def test_null_equals_the_statistic_recomputed_on_each_permuted_surface(
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_paper_grid_null_equals_recomputation(method: str) -> None:
-    """The paper's 10 x 90 grid, for the gradient statistic (4 of 10 levels drawn by the fast paths)."""
+@pytest.mark.parametrize(("statistic", "shape"), [("gradient", (2, 10, 90)), ("slope", (10, 40)),
+                                                   ("slope", (9, 6)), ("gradient", (2, 20, 7))])
+def test_large_grids_null_equals_recomputation(method: str, statistic: str, shape: tuple[int, ...]) -> None:
+    """The paper's 10 x 90 grid and grids where the table method splits the weighted levels in two halves."""
     rng = np.random.default_rng(5)
-    surface = rng.random((2, 10, 90))
-    res = permutation_test(surface, 25, rng, method=method, return_permutations=True)
+    surface = rng.random(shape)
+    res = permutation_test(surface, 25, rng, statistic=statistic, method=method, return_permutations=True)
     assert res.permutations is not None
-    np.testing.assert_allclose(res.null, recomputed_null(surface, res.permutations, "gradient"), atol=1e-13)
+    np.testing.assert_allclose(res.null, recomputed_null(surface, res.permutations, statistic), atol=1e-13)
+
+
+@pytest.mark.parametrize(("statistic", "n_levels"), [("slope", 8), ("gradient", 14)])
+def test_two_block_tables_draw_uniform_permutations(statistic: str, n_levels: int) -> None:
+    """Two-block tables (P(S, m) > 8192): every level receives every value, and levels in different blocks
+    receive every ordered pair of distinct values, equally often (chi-square at the 1e-4 level)."""
+    rng = np.random.default_rng(0)
+    k = 30_000
+    res = permutation_test(rng.random((n_levels, 1)), k, rng, statistic=statistic, method="table",
+                           return_permutations=True)
+    assert res.permutations is not None
+    perms = res.permutations[:, :, 0].astype(np.intp)  # (K, S): source level of each level
+    weighted = np.flatnonzero(score_weights(n_levels, statistic))
+    for level in weighted:
+        counts = np.bincount(perms[:, level], minlength=n_levels)
+        assert scipy.stats.chisquare(counts).pvalue > 1e-4
+    first, last = weighted[0], weighted[-1]  # one level of each block
+    pairs = perms[:, first] * n_levels + perms[:, last]
+    counts = np.bincount(pairs, minlength=n_levels**2).reshape(n_levels, n_levels)
+    assert np.all(np.diag(counts) == 0)
+    assert scipy.stats.chisquare(counts[~np.eye(n_levels, dtype=bool)]).pvalue > 1e-4
+
+
+@pytest.mark.parametrize("statistic", STATISTICS)
+def test_table_and_shuffle_give_the_same_null_distribution(statistic: str) -> None:
+    surface = np.random.default_rng(4).random((10, 3))
+    table = permutation_test(surface, 20_000, np.random.default_rng(1), statistic=statistic, method="table")
+    shuffle = permutation_test(surface, 20_000, np.random.default_rng(2), statistic=statistic, method="shuffle")
+    assert scipy.stats.ks_2samp(table.null, shuffle.null).pvalue > 1e-4
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -116,11 +147,14 @@ def test_matches_exact_enumeration_of_all_within_column_permutations(
     assert np.max(np.abs(cdf_mc - cdf_exact)) < np.sqrt(np.log(2 / 1e-6) / (2 * k))
 
 
-@pytest.mark.parametrize(("n_levels", "statistic"), [(10, "gradient"), (7, "slope"), (6, "gradient")])
-def test_single_column_agrees_with_scipy_permutation_test(n_levels: int, statistic: str) -> None:
+@pytest.mark.parametrize(
+    ("n_levels", "statistic", "trend"), [(10, "gradient", 0.25), (10, "slope", -0.1), (7, "slope", 0.25),
+                                         (6, "gradient", 0.25)]
+)
+def test_single_column_agrees_with_scipy_permutation_test(n_levels: int, statistic: str, trend: float) -> None:
     """T = 1: our test is a permutation test of the order of one sample; scipy's 'pairings' is the same."""
     rng = np.random.default_rng(n_levels)
-    column = rng.normal(size=n_levels) + 0.25 * np.arange(n_levels)
+    column = rng.normal(size=n_levels) + trend * np.arange(n_levels)
     w = score_weights(n_levels, statistic)
 
     def stat(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -174,6 +208,8 @@ def test_leading_axes_and_shapes_are_preserved() -> None:
     single = permutation_test(surface[0, 0], 17, np.random.default_rng(0))
     assert single.score.shape == () and single.null.shape == (17,)
     assert res.n_permutations == 17 and res.statistic == "gradient" and res.spacing == "step"
+    empty = permutation_test(np.zeros((0, 6, 5, 4)), 17, np.random.default_rng(0))
+    assert empty.score.shape == (0, 6) and empty.null.shape == (0, 6, 17)
 
 
 @pytest.mark.parametrize("statistic", STATISTICS)
@@ -210,14 +246,18 @@ def test_ties_from_repeated_values_count_as_extreme() -> None:
     assert res.pvalue == (1 + b) / 5001
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_working_memory_is_bounded_by_chunking(method: str) -> None:
+@pytest.mark.parametrize(
+    ("statistic", "method", "limit"),
+    [("gradient", "table", 32 * 2**20), ("gradient", "shuffle", 32 * 2**20), ("slope", "table", 256 * 2**20)],
+)
+def test_working_memory_is_bounded_by_chunking(statistic: str, method: str, limit: int) -> None:
     """K = 100,000 on two paper-sized surfaces: unchunked draws alone would need > 140 MB."""
     surface = np.random.default_rng(0).random((2, 10, 90))
-    k, limit = 100_000, 32 * 2**20
+    k = 100_000
     tracemalloc.start()
     try:
-        res = permutation_test(surface, k, np.random.default_rng(0), method=method, max_memory=limit)
+        res = permutation_test(surface, k, np.random.default_rng(0), statistic=statistic, method=method,
+                               max_memory=limit)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -229,11 +269,13 @@ def test_working_memory_is_bounded_by_chunking(method: str) -> None:
 def test_auto_picks_the_table_for_the_paper_job_and_falls_back_when_it_would_not_fit() -> None:
     surface = np.random.default_rng(0).random((1, 10, 90))
     assert permutation_test(surface, 10_000, np.random.default_rng(0)).method == "table"
-    assert permutation_test(surface, 10_000, np.random.default_rng(0), statistic="slope").method == "shuffle"
-    wide = np.random.default_rng(0).random((40, 90))  # P(40, 4) = 2.2 million ordered tuples
-    assert permutation_test(wide, 50, np.random.default_rng(0)).method == "shuffle"
+    assert permutation_test(surface, 10_000, np.random.default_rng(0), statistic="slope").method == "table"
+    assert permutation_test(surface, 100, np.random.default_rng(0), statistic="slope").method == "shuffle"
+    assert permutation_test(surface[:, :6], 10, np.random.default_rng(0), statistic="slope").method == "shuffle"
+    wide = np.random.default_rng(0).random((12, 90))  # slope on 12 levels: even half tables are too large
+    assert permutation_test(wide, 50, np.random.default_rng(0), statistic="slope").method == "shuffle"
     with pytest.raises(ValueError, match="method='table'"):
-        permutation_test(wide, 50, np.random.default_rng(0), method="table")
+        permutation_test(wide, 50, np.random.default_rng(0), statistic="slope", method="table")
 
 
 @pytest.mark.parametrize(

@@ -17,14 +17,18 @@ permuted surfaces, see ``return_permutations``):
 ``method="table"``
     The values a uniformly random permutation puts at the ``m`` weighted levels form a uniformly random
     *ordered m-tuple of distinct levels*. There are ``P = S! / (S - m)!`` of them (5040 for the paper's
-    ``S = 10``). For every t column the weighted sum of all ``P`` tuples is tabulated once; a permutation then
-    costs one random integer and one table look-up per column. This is an exact reparametrisation of the
-    permutation distribution, not an approximation.
+    gradient statistic on ``S = 10`` levels). For every t column the weighted sum of all ``P`` tuples is
+    tabulated once; a permutation then costs one random integer and one table look-up per column. When ``P``
+    is large (the slope statistic, ``m = S``: 10! tuples), the weighted levels are split into two halves: a
+    random ordered tuple for the first half (table A), then a random ordering of the levels left for the second
+    (table B, indexed through a small look-up table): two integers and two look-ups, tables of
+    ``2 * S! / (S - m/2)!`` entries (60,480 for the slope on 10 levels). Either way this is an exact
+    reparametrisation of the permutation distribution, not an approximation.
 ``method="shuffle"``
     Draws, for every (permutation, column), the levels whose values move to the ``m`` weighted levels: by
     sequential sampling without replacement when ``m < S`` (the gradient statistic), by a full Fisher-Yates
-    shuffle of the ``S`` levels otherwise (the slope statistic). Used when the table would be too large (large
-    ``S``, or the slope statistic with ``S > 8``) or costlier than the work it saves (few permutations).
+    shuffle of the ``S`` levels otherwise (the slope statistic). Used when the tables would be too large (the
+    slope statistic with ``S > 10``) or cost more to build than the work they save (few permutations).
 ``method="auto"`` picks the cheaper one. Both draw from ``rng`` and are reproducible for the same
 ``rng`` state, input shape, ``method`` and ``max_memory`` (the chunking decides the order of the draws).
 
@@ -62,7 +66,8 @@ DEFAULT_MAX_MEMORY = 256 * 2**20
 """Default bound on the working memory of :func:`permutation_test`, in bytes."""
 
 _CHUNK_BYTES = 8 * 2**20  # target working set of one chunk: large enough to amortise Python, small for cache
-_MAX_TABLE_ROWS = 1 << 17  # largest number of ordered tuples P for the table method
+_SINGLE_TABLE_ROWS = 8192  # up to this many ordered tuples, one table; beyond, two half tables
+_MAX_TABLE_ROWS = 1 << 17  # largest number of tuples in one (half) table
 _TIE_RTOL = 1e-12
 
 __all__ = ["DEFAULT_MAX_MEMORY", "PVALUE_METHODS", "PermutationResult", "permutation_test"]
@@ -104,42 +109,126 @@ class PermutationResult:
     permutations: NDArray[np.unsignedinteger] | None = field(default=None, repr=False)
 
 
-@lru_cache(maxsize=8)
-def _ordered_tuples(n_levels: int, levels: tuple[int, ...]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """All ordered tuples of distinct levels for the weighted ``levels``, and a full permutation for each.
+@lru_cache(maxsize=16)
+def _tuples(n: int, q: int) -> NDArray[np.intp]:
+    """All ordered q-tuples of distinct values in ``range(n)``, lexicographic, shape ``(n!/(n-q)!, q)``."""
+    flat = itertools.chain.from_iterable(itertools.permutations(range(n), q))
+    out = np.fromiter(flat, dtype=np.intp, count=math.perm(n, q) * q).reshape(-1, q)
+    out.setflags(write=False)
+    return out
 
-    Returns ``tuples`` (P, m), lexicographic, and ``completions`` (P, S) with ``completions[p, levels] =
-    tuples[p]`` and the remaining values, ascending, at the remaining levels.
+
+def _tuple_index(values: NDArray[np.intp], n: int) -> NDArray[np.intp]:
+    """Lexicographic index of ordered tuples of distinct values of ``range(n)`` among all such tuples."""
+    q = values.shape[-1]
+    index = np.zeros(values.shape[:-1], dtype=np.intp)
+    for j in range(q):
+        rank = values[..., j] - np.sum(values[..., :j] < values[..., j : j + 1], axis=-1)
+        index += rank * math.perm(n - j - 1, q - j - 1)
+    return index
+
+
+def _prefix_table(x: NDArray[np.float64], weights: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """``table[..., p] = sum_j weights[j] * x[..., tuples[p, j]]`` for all ordered tuples of distinct levels.
+
+    Built level by level along the lexicographic prefix tree (each q-tuple extends a (q-1)-tuple), so every
+    entry costs one multiply-add; the sum runs in the order of :func:`weighted_column_sum`.
     """
-    m = len(levels)
-    count = math.perm(n_levels, m)
-    flat = itertools.chain.from_iterable(itertools.permutations(range(n_levels), m))
-    tuples = np.fromiter(flat, dtype=np.intp, count=count * m).reshape(count, m)
-    unused = np.ones((count, n_levels), dtype=bool)
-    np.put_along_axis(unused, tuples, False, axis=1)
-    rest = np.nonzero(unused)[1].reshape(count, n_levels - m)
-    completions = np.empty((count, n_levels), dtype=np.intp)
-    completions[:, list(levels)] = tuples
-    completions[:, [i for i in range(n_levels) if i not in levels]] = rest
-    tuples.setflags(write=False)
-    completions.setflags(write=False)
-    return tuples, completions
+    q = len(weights)
+    tuples = _tuples(n, q)
+    acc = np.multiply(x, weights[0], dtype=np.float64)
+    for j in range(1, q):
+        extend = math.perm(n - j - 1, q - j - 1)  # q-tuples sharing one (j+1)-prefix
+        nxt = np.take(acc, np.arange(math.perm(n, j + 1)) // (n - j), axis=-1)
+        term = np.take(x, tuples[::extend, j], axis=-1)
+        term *= weights[j]
+        nxt += term
+        acc = nxt
+    return acc
+
+
+@dataclass(frozen=True)
+class _TablePlan:
+    """How the table method draws the values at the m weighted levels.
+
+    One block (``b == 0``): a uniformly random ordered m-tuple of distinct levels, one table of P(S, m) sums.
+    Two blocks: a uniformly random ordered a-tuple for the first ``a`` weighted levels (table A), then a
+    uniformly random ordering ``r`` of b of the ``S - a`` levels left (``n_orders = P(S - a, b)`` choices);
+    ``lut[set_base[d] + r]`` is that b-tuple's row in table B of all ordered b-tuples. Together these are a
+    uniformly random ordered m-tuple, drawn with two integers and two look-ups instead of one huge table.
+    """
+
+    n_levels: int
+    a: int
+    b: int
+    set_base: NDArray[np.intp] | None = None
+    lut: NDArray[np.intp] | None = None
+    n_orders: int = 0
+
+    @property
+    def rows_a(self) -> int:
+        return math.perm(self.n_levels, self.a)
+
+    @property
+    def rows_b(self) -> int:
+        return math.perm(self.n_levels, self.b) if self.b else 0
+
+
+def _plan_shape(n_levels: int, m: int) -> tuple[int, int]:
+    if math.perm(n_levels, m) <= _SINGLE_TABLE_ROWS:
+        return m, 0
+    a = (m + 1) // 2
+    return a, m - a
+
+
+@lru_cache(maxsize=8)
+def _table_plan(n_levels: int, m: int) -> _TablePlan:
+    a, b = _plan_shape(n_levels, m)
+    if b == 0:
+        return _TablePlan(n_levels, a, 0)
+    sets = np.array(list(itertools.combinations(range(n_levels), a)), dtype=np.intp)  # (C, a)
+    rest = np.array([[v for v in range(n_levels) if v not in row] for row in sets.tolist()], dtype=np.intp)
+    orders = _tuples(n_levels - a, b)  # orderings of b of the remaining levels, as ranks
+    lut = _tuple_index(rest[:, orders].reshape(-1, b), n_levels)  # (C * P(S-a, b),) rows of table B
+    # which set of levels each row of table A uses: match bit masks of the sets
+    set_masks = (1 << sets).sum(axis=-1)
+    order = np.argsort(set_masks)
+    row_masks = (1 << _tuples(n_levels, a)).sum(axis=-1)
+    set_id = order[np.searchsorted(set_masks[order], row_masks)]
+    set_base = set_id * len(orders)
+    lut.setflags(write=False)
+    set_base.setflags(write=False)
+    return _TablePlan(n_levels, a, b, set_base, lut, len(orders))
+
+
+def _table_bytes(n_levels: int, m: int, n_time: int) -> int | None:
+    """Peak bytes of the tables of one surface while they are built, or None when too large to consider."""
+    a, b = _plan_shape(n_levels, m)
+    rows_a, rows_b = math.perm(n_levels, a), math.perm(n_levels, b) if b else 0
+    if max(rows_a, rows_b) > _MAX_TABLE_ROWS or (b and math.comb(n_levels, a) * math.perm(n_levels - a, b)
+                                                 > _MAX_TABLE_ROWS):
+        return None
+    return 8 * n_time * (rows_a + rows_b + 2 * max(rows_a, rows_b))
 
 
 def _choose_method(method: str, n_levels: int, m: int, n_time: int, k: int, max_memory: int) -> str:
-    count = math.perm(n_levels, m)
-    table_fits = count <= _MAX_TABLE_ROWS and 3 * n_time * count * 8 <= max_memory // 2
+    need = _table_bytes(n_levels, m, n_time)
+    table_fits = need is not None and need <= max_memory // 2
     if method == "table":
         if not table_fits:
             raise ValueError(
-                f"method='table' needs a table of {count} ordered tuples x {n_time} columns, more than "
-                f"max_memory={max_memory} bytes allows; use method='shuffle' or 'auto'"
+                f"method='table' needs tables of the weighted sums of {math.perm(n_levels, m)} ordered tuples of "
+                f"levels ({n_levels} levels, {m} weighted) for {n_time} columns, more than max_memory="
+                f"{max_memory} bytes allows; use method='shuffle' or 'auto'"
             )
         return "table"
     if method == "shuffle":
         return "shuffle"
-    # auto: the table costs P*m per column once, a shuffle costs about S per column and permutation
-    return "table" if table_fits and count * m <= 4 * k * n_levels else "shuffle"
+    # auto: building the tables costs about one operation per entry and column, a shuffle about S per
+    # permutation and column
+    a, b = _plan_shape(n_levels, m)
+    entries = math.perm(n_levels, a) + (math.perm(n_levels, b) if b else 0)
+    return "table" if table_fits and entries <= k * n_levels else "shuffle"
 
 
 def permutation_test(
@@ -230,7 +319,7 @@ def permutation_test(
     else:
         _null_by_shuffle(cols, levels, lw, k, rng, max_memory, null, perms)
 
-    scale = np.abs(w).sum() * np.abs(arr.reshape(n_surf, -1)).max(axis=-1)
+    scale = np.abs(w).sum() * np.abs(arr.reshape(n_surf, n_levels * n_time)).max(axis=-1, initial=0.0)
     tol = (_TIE_RTOL * scale)[:, None]
     abs_null = np.abs(null)
     abs_score = np.abs(score)[:, None]
@@ -263,28 +352,42 @@ def _null_by_table(
     perms: NDArray[np.unsignedinteger] | None,
 ) -> None:
     n_surf, n_time, n_levels = cols.shape
-    tuples, completions = _ordered_tuples(n_levels, levels)
-    count = tuples.shape[0]
-    table_bytes = 3 * n_time * count * 8  # the table, one gathered term and the sum being formed
+    plan = _table_plan(n_levels, len(levels))
     chunk_budget = min(_CHUNK_BYTES, max_memory // 2)
-    block = max(1, min(n_surf, chunk_budget // table_bytes))  # small tables: several surfaces at once
+    need = _table_bytes(n_levels, len(levels), n_time) or 0
+    block = max(1, min(n_surf, chunk_budget // max(need, 1)))  # small tables: several surfaces at once
+    per_k = n_time * (56 + (16 * n_levels if perms is not None else 0))
+    kc = max(1, min(k, chunk_budget // per_k))
+    off_a = np.arange(n_time) * plan.rows_a
+    off_b = np.arange(n_time) * plan.rows_b
     for l0 in range(0, n_surf, block):
         sub = cols[l0 : l0 + block]
-        # table[l, t, p] = sum_j lw[j] * F[l, tuples[p, j], t]: the statistic's column term for tuple p
-        table = weighted_column_sum(lw, (np.take(sub, tuples[:, j], axis=-1) for j in range(len(levels))))
-        offsets = np.arange(n_time) * count
-        per_k = n_time * (40 + (8 * n_levels if perms is not None else 0))
-        kc = max(1, min(k, chunk_budget // per_k))
-        # one surface at a time, so that the look-ups stay inside its table (cache)
-        for i in range(table.shape[0]):
-            flat = table[i].reshape(-1)
+        # table[l, t, p]: the statistic's column term (sum over the weighted levels) for tuple p
+        table_a = _prefix_table(sub, lw[: plan.a], n_levels)
+        table_b = _prefix_table(sub, lw[plan.a :], n_levels) if plan.b else None
+        # one surface at a time, so that the look-ups stay inside its tables (cache)
+        for i in range(sub.shape[0]):
+            flat_a = table_a[i].reshape(-1)
             for k0 in range(0, k, kc):
                 k1 = min(k, k0 + kc)
-                draw = rng.integers(0, count, size=(k1 - k0, n_time))
+                draw = rng.integers(0, plan.rows_a, size=(k1 - k0, n_time))
+                if table_b is None:
+                    rows_b = None
+                else:
+                    assert plan.set_base is not None and plan.lut is not None
+                    order = rng.integers(0, plan.n_orders, size=(k1 - k0, n_time))
+                    rows_b = np.take(plan.lut, np.take(plan.set_base, draw) + order)
                 if perms is not None:
-                    perms[l0 + i, k0:k1] = np.swapaxes(completions[draw], -1, -2)
-                draw += offsets
-                null[l0 + i, k0:k1] = np.take(flat, draw).mean(axis=-1)
+                    src = _tuples(n_levels, plan.a)[draw]
+                    if rows_b is not None:
+                        src = np.concatenate([src, _tuples(n_levels, plan.b)[rows_b]], axis=-1)
+                    perms[l0 + i, k0:k1] = np.swapaxes(_complete(src, levels, n_levels), -1, -2)
+                draw += off_a
+                values = np.take(flat_a, draw)
+                if table_b is not None and rows_b is not None:
+                    rows_b += off_b
+                    values += np.take(table_b[i].reshape(-1), rows_b)
+                null[l0 + i, k0:k1] = values.mean(axis=-1)
 
 
 def _draw_distinct(rng: np.random.Generator, n_levels: int, m: int, shape: tuple[int, ...]) -> NDArray[np.intp]:

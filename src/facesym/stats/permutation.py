@@ -205,8 +205,8 @@ def _table_bytes(n_levels: int, m: int, n_time: int) -> int | None:
     """Peak bytes of the tables of one surface while they are built, or None when too large to consider."""
     a, b = _plan_shape(n_levels, m)
     rows_a, rows_b = math.perm(n_levels, a), math.perm(n_levels, b) if b else 0
-    if max(rows_a, rows_b) > _MAX_TABLE_ROWS or (b and math.comb(n_levels, a) * math.perm(n_levels - a, b)
-                                                 > _MAX_TABLE_ROWS):
+    lut_rows = math.comb(n_levels, a) * math.perm(n_levels - a, b) if b else 0
+    if max(rows_a, rows_b, lut_rows) > _MAX_TABLE_ROWS or n_levels > 62:  # 62: sets as int64 bit masks
         return None
     return 8 * n_time * (rows_a + rows_b + 2 * max(rows_a, rows_b))
 

@@ -4,8 +4,8 @@ The licensed file is a Python-2 pickle of a dict whose arrays are partly chumpy 
 regressor is a scipy sparse matrix. Unpickling can call any importable function, so the file is read with an
 unpickler that resolves exactly the classes such a file needs — numpy array reconstruction, ``chumpy.ch.Ch``
 (mapped to a stub that keeps only its array), scipy's CSC/CSR matrix (mapped to a stub that keeps only its
-arrays) and the builtins that pickle uses to rebuild them — and refuses everything else with
-:class:`FlameFormatError`.
+arrays) and the builtins that pickle uses to rebuild them (sets, ``copyreg._reconstructor`` and latin-1
+bytes, each replaced by a checked equivalent) — and refuses everything else with :class:`FlameFormatError`.
 """
 
 from __future__ import annotations
@@ -79,6 +79,13 @@ def _reconstructor(cls: type, base: type, state: Any) -> object:
     return object.__new__(cls)
 
 
+def _latin1_bytes(text: str, encoding: str) -> bytes:
+    """Safe replacement of ``_codecs.encode``, which Python 3 uses for bytes in protocol-2 pickles."""
+    if encoding != "latin1" or not isinstance(text, str):
+        raise FlameFormatError(f"refusing to decode bytes with codec {encoding!r} in a FLAME file")
+    return text.encode("latin1")
+
+
 _ARRAY_RECONSTRUCT = np.zeros(1).__reduce__()[0]
 _SCALAR = np.float64(0.0).__reduce__()[0]
 _ALLOWED: dict[tuple[str, str], Any] = {
@@ -91,6 +98,7 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("builtins", "object"): object,
     ("__builtin__", "set"): set,
     ("builtins", "set"): set,
+    ("_codecs", "encode"): _latin1_bytes,
 }
 for _mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
     _ALLOWED[(_mod, "_reconstruct")] = _ARRAY_RECONSTRUCT

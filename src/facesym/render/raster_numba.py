@@ -26,6 +26,11 @@ _LUMA = (np.float32(0.299), np.float32(0.587), np.float32(0.114))
 
 
 @njit(cache=True, inline="always")
+def _unit(value):
+    return min(max(value, _ZERO), _ONE)
+
+
+@njit(cache=True, inline="always")
 def _edge_setup(xs, ys, a, b):
     # Canonical orientation (low index → high index) makes the edge function exactly antisymmetric in (a, b):
     # the two triangles sharing an edge never both reject a pixel centre on it.
@@ -78,12 +83,13 @@ def _rasterize(xs, ys, zs, colors, tris, zbuf, img, channels):
                 z = l0 * z0 + l1 * z1 + l2 * z2
                 if z > zbuf[row, col]:
                     zbuf[row, col] = z
+                    # Barycentrics sum to 1 only up to rounding: clip so images stay within [0, 1].
                     if channels == 1:
-                        img[0, row, col] = l0 * colors[i0, 0] + l1 * colors[i1, 0] + l2 * colors[i2, 0]
+                        img[0, row, col] = _unit(l0 * colors[i0, 0] + l1 * colors[i1, 0] + l2 * colors[i2, 0])
                     elif channels == 3:
-                        img[0, row, col] = l0 * colors[i0, 0] + l1 * colors[i1, 0] + l2 * colors[i2, 0]
-                        img[1, row, col] = l0 * colors[i0, 1] + l1 * colors[i1, 1] + l2 * colors[i2, 1]
-                        img[2, row, col] = l0 * colors[i0, 2] + l1 * colors[i1, 2] + l2 * colors[i2, 2]
+                        img[0, row, col] = _unit(l0 * colors[i0, 0] + l1 * colors[i1, 0] + l2 * colors[i2, 0])
+                        img[1, row, col] = _unit(l0 * colors[i0, 1] + l1 * colors[i1, 1] + l2 * colors[i2, 1])
+                        img[2, row, col] = _unit(l0 * colors[i0, 2] + l1 * colors[i1, 2] + l2 * colors[i2, 2])
 
 
 @njit(cache=True)

@@ -48,7 +48,8 @@ def rasterize(screen: torch.Tensor, triangles: torch.Tensor, colors: torch.Tenso
     triangles
         Shape ``(F, 3)`` int64.
     colors
-        Per-vertex values to interpolate, shape ``(B, N, C)``, or ``None`` for depth only.
+        Per-vertex values in [0, 1] to interpolate (the result is clipped to [0, 1]), shape ``(B, N, C)``, or
+        ``None`` for depth only.
     height, width
         Image size in pixels.
     background
@@ -142,7 +143,7 @@ def rasterize(screen: torch.Tensor, triangles: torch.Tensor, colors: torch.Tenso
     corner = corners[tri[win]]
     flat_colors = colors.reshape(batch * n_vertices, -1).to(torch.float32)
     value = (lam[:, 0, None] * flat_colors[corner[:, 0]] + lam[:, 1, None] * flat_colors[corner[:, 1]]
-             + lam[:, 2, None] * flat_colors[corner[:, 2]])
+             + lam[:, 2, None] * flat_colors[corner[:, 2]]).clamp(0.0, 1.0)
     n_channels = flat_colors.shape[1]
     image = torch.full((batch * height * width, n_channels), background, dtype=torch.float32, device=device)
     image[pixel[win]] = value

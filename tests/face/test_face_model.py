@@ -1,0 +1,174 @@
+"""The morphable-model interface on the procedural face: Eq. 3's split, identity, appearance, pose."""
+
+import numpy as np
+import pytest
+import torch
+
+from facesym.face import MorphableModel, build_procedural_model
+from facesym.face.lbs import axis_angle_to_matrix, linear_blend_skinning
+from facesym.face.procedural import ACTION_UNITS, MOUTH_Y
+
+REQUIRED_AUS = ["AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU17", "AU20", "AU23",
+                "AU25", "AU26"]
+
+
+@pytest.fixture(scope="module")
+def model() -> MorphableModel:
+    return build_procedural_model()
+
+
+@pytest.fixture(scope="module")
+def draws(model):
+    g = torch.Generator().manual_seed(0)
+    b = 5
+    return (torch.randn(b, model.n_shape, generator=g), torch.randn(b, model.n_expression, generator=g),
+            torch.rand(b, generator=g))
+
+
+def test_sizes_and_names(model):
+    assert model.n_shape >= 20 and model.n_appearance == 6
+    assert model.expression_names == list(ACTION_UNITS)
+    assert set(REQUIRED_AUS) <= set(model.expression_names)
+    assert model.triangles.dtype == torch.int64 and model.triangles.shape[1] == 3
+    assert int(model.triangles.min()) >= 0 and int(model.triangles.max()) < model.n_vertices
+    assert model.template.dtype == torch.float32 and model.pose_dim == 6
+
+
+def test_deterministic_and_cached():
+    a, b = build_procedural_model(), build_procedural_model()
+    assert a is b
+    c = build_procedural_model(n_shape=24)
+    assert torch.equal(a.template, c.template) and torch.equal(a.shapedirs, c.shapedirs[:, :, :20])
+
+
+def test_s1_equals_unsplit_model_exactly(model, draws):
+    beta, phi, t = draws
+    unsplit = model.template + model.identity_offsets(beta) + t[:, None, None] * model.expression_offsets(phi)
+    assert torch.equal(model.vertices(beta, phi, torch.ones(len(t)), t), unsplit)
+    pose = 0.1 * torch.randn(len(t), model.pose_dim)
+    assert torch.equal(model.vertices(beta, phi, 1.0, t, pose=pose), model.pose_vertices(unsplit, pose))
+
+
+def test_split_follows_eq2(model, draws):
+    """s scales the left half's expression only; right half and midline as Eq. 2 with midline weight 0.5."""
+    beta, phi, t = draws
+    x = model.template[:, 0]
+    w = model.left_weight
+    assert torch.all(w[x > 1e-6] == 1) and torch.all(w[x < -1e-6] == 0) and torch.all(w[x.abs() <= 1e-6] == 0.5)
+    neutral = model.vertices(beta, phi, 0.0, 0.0)
+    full = model.vertices(beta, phi, 1.0, t)
+    frozen = model.vertices(beta, phi, 0.0, t)
+    assert torch.equal(frozen[:, x > 1e-6], neutral[:, x > 1e-6])
+    assert torch.allclose(frozen[:, x < -1e-6], full[:, x < -1e-6], atol=1e-6)
+    mid = x.abs() <= 1e-6
+    assert torch.allclose(frozen[:, mid], 0.5 * (neutral[:, mid] + full[:, mid]), atol=1e-6)
+    half = model.vertices(beta, phi, 0.5, t)
+    assert torch.allclose(half, 0.5 * (frozen + full), atol=1e-5)
+
+
+def test_left_side_is_configurable(draws):
+    plus, minus = build_procedural_model(left_side="+x"), build_procedural_model(left_side="-x")
+    flip = torch.tensor([-1.0, 1.0, 1.0])
+    assert torch.equal(minus.template, plus.template * flip)
+    beta, phi, t = draws
+    frozen = minus.vertices(beta, phi, 0.0, t)
+    neutral = minus.vertices(beta, phi, 0.0, 0.0)
+    left = minus.template[:, 0] < -1e-6
+    assert torch.equal(frozen[:, left], neutral[:, left])
+    assert torch.allclose(frozen, plus.vertices(beta, phi, 0.0, t) * flip, atol=1e-6)
+
+
+def test_every_action_unit_moves_both_halves(model):
+    x = model.template[:, 0]
+    for k, name in enumerate(model.expression_names):
+        d = model.exprdirs[:, :, k].norm(dim=1)
+        left, right = d[x > 0.05].max(), d[x < -0.05].max()
+        assert left > 0.02 and torch.isclose(left, right, rtol=1e-3), name
+
+
+def _unique_index(keys: list[tuple[float, float, float]]) -> dict[tuple[float, float, float], int]:
+    seen: dict[tuple[float, float, float], int] = {}
+    for i, k in enumerate(keys):
+        seen[k] = -1 if k in seen else i
+    return {k: i for k, i in seen.items() if i >= 0}
+
+
+def test_identity_and_expression_fields_are_mirror_symmetric(model):
+    """Fields sampled at mirrored skin grid points agree (x odd, y and z even)."""
+    skin = model.regions["skin_mesh"] > 0
+    pos = model.template[skin]
+    dirs = torch.cat([model.shapedirs, model.exprdirs], 2)[skin]
+    keys = [(round(float(p[0]), 5), round(float(p[1]), 5), round(float(p[2]), 5)) for p in pos]
+    # The copies of a slit vertex (upper and lower lid or lip) share a position: leave them out.
+    unique = _unique_index(keys)
+    pairs = [(i, unique[(-k[0], k[1], k[2])]) for k, i in unique.items() if k[0] > 0.01]
+    assert len(pairs) > 1000
+    i, j = torch.tensor(pairs).T
+    flip = torch.tensor([-1.0, 1.0, 1.0])[None, :, None]
+    assert torch.allclose(dirs[i], dirs[j] * flip, atol=1e-5)
+
+
+def test_mouth_opens_for_au25_and_au26(model):
+    """AU25/AU26 move the lower lip away from the upper lip (slit vertices share rest positions)."""
+    for au in ("AU25", "AU26"):
+        phi = torch.zeros(1, model.n_expression)
+        phi[0, model.expression_names.index(au)] = 1.0
+        v = model.vertices(torch.zeros(1, model.n_shape), phi, 1.0, 1.0)[0]
+        on_slit = (model.template[:, 1] - MOUTH_Y).abs() < 1e-6
+        center = on_slit & (model.template[:, 0].abs() < 0.05)
+        ys = v[center, 1]
+        assert float(ys.max() - ys.min()) > 0.04, au
+
+
+def test_albedo_is_plausible(model):
+    g = torch.Generator().manual_seed(1)
+    alpha = torch.randn(64, model.n_appearance, generator=g) * 2.0
+    a = model.albedo(alpha)
+    assert a.shape == (64, model.n_vertices, 3) and a.min() >= 0 and a.max() <= 1
+    skin = model.albedo(torch.zeros(1, model.n_appearance))[0, model.regions["skin"] > 0.99]
+    assert torch.all(skin[:, 0] > skin[:, 2])  # skin is warm
+    assert a[:, model.regions["skin"] > 0.99].mean(1).std(0).min() > 0.05  # skin tone varies across people
+
+
+def test_inputs_are_checked(model):
+    with pytest.raises(ValueError, match="beta"):
+        model.vertices(torch.zeros(2, model.n_shape + 1), torch.zeros(2, model.n_expression), 1.0, 1.0)
+    with pytest.raises(ValueError, match="s must"):
+        model.vertices(torch.zeros(2, model.n_shape), torch.zeros(2, model.n_expression), torch.ones(3), 1.0)
+    with pytest.raises(ValueError, match="n_shape"):
+        build_procedural_model(n_shape=99)
+    with pytest.raises(ValueError, match="left_side"):
+        build_procedural_model(left_side="left")
+
+
+def test_numpy_inputs_broadcast(model):
+    v = model.vertices(np.zeros(model.n_shape), np.zeros((3, model.n_expression)), 1.0, np.ones(3))
+    assert v.shape == (3, model.n_vertices, 3) and v.dtype == torch.float32
+    assert torch.equal(v[0], model.template)
+
+
+def test_jaw_pose_opens_the_mouth_by_skinning(model):
+    pose = torch.zeros(1, model.pose_dim)
+    pose[0, 3] = 0.25  # jaw about +x: chin down
+    rest = model.vertices(torch.zeros(1, model.n_shape), torch.zeros(1, model.n_expression), 1.0, 0.0)
+    posed = model.pose_vertices(rest, pose)
+    jaw = model.skin_weights[:, 1:]
+    rot = axis_angle_to_matrix(pose[0, 3:6])
+    rotated = (rest[0] - model.joint_rest[1]) @ rot.T + model.joint_rest[1]
+    # The head joint does not turn, so every vertex blends its rest position with the jaw's rotation.
+    assert torch.allclose(posed[0], jaw * rotated + (1 - jaw) * rest[0], atol=1e-5)
+    assert torch.equal(posed[0, jaw[:, 0] == 0], rest[0, jaw[:, 0] == 0])
+    chin = jaw[:, 0] > 0.99
+    assert chin.sum() > 100 and float((posed[0, chin, 1] - rest[0, chin, 1]).mean()) < -0.05
+
+
+def test_lbs_chains_parent_rotations():
+    joints = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    verts = torch.tensor([[[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+    weights = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    pose = torch.tensor([[0.0, 0.0, np.pi / 2, 0.0, 0.0, np.pi / 2]])  # root and child: 90° about z each
+    out = linear_blend_skinning(verts, pose, joints, torch.tensor([-1, 0]), weights)
+    # The root turns the child joint to (0, 1, 0); the child adds another 90°, so (2,0,0) ends at (-1, 1, 0).
+    assert torch.allclose(out[0, 0], torch.tensor([-1.0, 1.0, 0.0]), atol=1e-6)
+    assert torch.allclose(out[0, 1], torch.tensor([-1.0, 0.0, 0.0]), atol=1e-6)
+    assert torch.equal(axis_angle_to_matrix(torch.zeros(3)), torch.eye(3))

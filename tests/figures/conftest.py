@@ -1,0 +1,143 @@
+"""A small synthetic run written with the pipeline's own writers: identities, expressions, surfaces,
+permutation tests and the aggregated summary, in the formats of ``facesym.jobs``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facesym.classifiers.embedded import EMBEDDED_CLASSES
+from facesym.config import load_schema, validate_config
+from facesym.emotions import EMOTIONS
+from facesym.identities import identity_names, sample_identity
+from facesym.io import write_h5, write_json
+from facesym.jobs import aggregate_scores_job, face_model_from_config, permutations_job
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class SyntheticRun:
+    """Paths of the files of a synthetic run, keyed like the pipeline's wildcards."""
+
+    root: Path
+    config: dict
+    classifiers: list[str]
+    identities: list[str]
+    softmax: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+    def identity(self, identity: str) -> Path:
+        return self.root / "results" / "identities" / f"{identity}.json"
+
+    def stage(self, stage: str, classifier: str, identity: str) -> Path:
+        return self.root / "results" / stage / classifier / f"{identity}.h5"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "results" / "summary.csv"
+
+
+def synthetic_softmax(rng: np.random.Generator, s: np.ndarray, t: np.ndarray, strength: float) -> np.ndarray:
+    """Softmax ``(E, S, T, K)`` over the embedded classes: each emotion's class grows with onset and symmetry.
+
+    Fear is made weak, so that at low symmetry its mean prediction is another class (a misclassification).
+    """
+    classes = list(EMBEDDED_CLASSES)
+    logits = rng.normal(0.0, 0.3, size=(len(EMOTIONS), s.size, t.size, len(classes)))
+    logits[..., classes.index("neutral")] += 2.0 * (1.0 - t)[None, None, :]
+    for e, emotion in enumerate(EMOTIONS):
+        gain = 1.2 if emotion == "fear" else 4.0
+        logits[e, :, :, classes.index(emotion)] += gain * strength * t[None, :] * (0.3 + 0.7 * s[:, None])
+        if emotion == "fear":
+            logits[e, :, :, classes.index("sad")] += 1.5 * t[None, :]
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3, steps=(5, 7)) -> SyntheticRun:
+    """Write a complete synthetic run under ``root/results``."""
+    config = validate_config(
+        {
+            "seed": 5,
+            "identities": {"count": n_identities},
+            "render": {"size": 48},
+            "grid": {"symmetry_steps": steps[0], "time_steps": steps[1]},
+            "statistics": {"permutations": 199, "bootstrap": 50, "delta": 0.05},
+        },
+        load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"),
+    )
+    model = face_model_from_config(config)
+    run = SyntheticRun(root, config, list(classifiers), identity_names(n_identities))
+    s, t = np.linspace(0, 1, steps[0]), np.linspace(0, 1, steps[1])
+    rng = np.random.default_rng(0)
+    classes = list(EMBEDDED_CLASSES)
+    target = np.array([classes.index(e) for e in EMOTIONS])
+    for name in run.identities:
+        dims = {k: v for k, v in config["identities"].items() if k != "count"}
+        identity = sample_identity(config["seed"], name, **dims)
+        write_json(run.identity(name), identity.to_json())
+    for c, classifier in enumerate(classifiers):
+        for name in run.identities:
+            attrs = {"classifier": classifier, "identity": name}
+            phi = rng.uniform(-1.5, 1.5, size=(len(EMOTIONS), model.n_expression))
+            reached = rng.uniform(0.5, 1.0, size=len(EMOTIONS))
+            write_h5(
+                run.stage("expressions", classifier, name),
+                "expressions",
+                {
+                    "phi": (phi, ("emotion", "parameter"), "expression coefficient"),
+                    "reached": (reached, ("emotion",), "probability"),
+                    "history": (np.tile(reached[:, None], (1, 3)), ("emotion", "generation"), "probability"),
+                    "n_evaluations": (np.full(len(EMOTIONS), 30), ("emotion",), "classifier evaluations"),
+                },
+                seed=1,
+                config={},
+                coords={"emotion": list(EMOTIONS), "parameter": list(model.expression_names),
+                        "generation": np.arange(3)},
+                attrs=attrs,
+            )  # fmt: skip
+            softmax = synthetic_softmax(rng, s, t, strength=1.0 + 0.5 * c)
+            run.softmax[classifier, name] = softmax
+            write_h5(
+                run.stage("surfaces", classifier, name),
+                "surfaces",
+                {
+                    "softmax": (softmax, ("emotion", "s", "t", "class"), "probability"),
+                    "target_class": (target, ("emotion",), "index into class"),
+                    "phi": (phi, ("emotion", "parameter"), "expression coefficient"),
+                },
+                seed=1,
+                config={},
+                coords={"emotion": list(EMOTIONS), "s": s, "t": t, "class": classes,
+                        "parameter": list(model.expression_names)},
+                attrs=attrs,
+            )  # fmt: skip
+            permutations_job(
+                surfaces_file=run.stage("surfaces", classifier, name),
+                config=config,
+                output=run.stage("permutations", classifier, name),
+            )
+    results = root / "results"
+    aggregate_scores_job(
+        permutation_files=[run.stage("permutations", c, i) for c in classifiers for i in run.identities],
+        expression_files=[run.stage("expressions", c, i) for c in classifiers for i in run.identities],
+        groups={classifiers[0]: "synthetic A", **{c: "synthetic B" for c in classifiers[1:]}},
+        config=config,
+        outputs={
+            "table2": results / "table2.csv",
+            "table2_tex": results / "table2.tex",
+            "table_s1": results / "table_s1.csv",
+            "summary": results / "summary.csv",
+            "scores": results / "scores.csv",
+        },
+    )
+    return run
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(tmp_path_factory) -> SyntheticRun:
+    """One synthetic run shared by the figure tests (written once: the face model takes a second to build)."""
+    return write_run(tmp_path_factory.mktemp("run"))

@@ -1,0 +1,14 @@
+from facesym.figures.jobs import expressions_figure_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+expressions_figure_job(
+    identity_file=snakemake.input.identity,
+    expressions_file=snakemake.input.expressions,
+    surfaces_file=snakemake.input.surfaces,
+    config=snakemake.params.config,
+    onset_emotion=snakemake.params.emotion,
+    n_onset=snakemake.params.onset_steps,
+    render_size=snakemake.params.render_size,
+    outputs=dict(snakemake.output.items()),
+)

@@ -1,0 +1,11 @@
+from facesym.figures.jobs import surface_figure_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+surface_figure_job(
+    surfaces_file=snakemake.input.surfaces,
+    permutations_file=snakemake.input.permutations,
+    emotion=snakemake.wildcards.emotion,
+    spacing=snakemake.params.spacing,
+    outputs=dict(snakemake.output.items()),
+)

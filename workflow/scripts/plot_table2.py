@@ -1,0 +1,9 @@
+from facesym.figures.jobs import table2_figure_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+table2_figure_job(
+    summary_file=snakemake.input[0],
+    statistics=snakemake.params.statistics,
+    outputs=dict(snakemake.output.items()),
+)

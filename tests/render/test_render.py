@@ -96,6 +96,16 @@ def test_no_holes_in_the_face(face, size):
         assert np.array_equal(binary_fill_holes(mask), mask)
 
 
+def test_no_holes_across_the_expression_search_range():
+    """Differential evolution searches φ in [-3, 3]^d: lips and lids pulled far apart still show no background."""
+    model = build_procedural_model()
+    g = torch.Generator().manual_seed(7)
+    phi = torch.rand(32, model.n_expression, generator=g) * 6 - 3
+    verts = model.vertices(torch.randn(32, model.n_shape, generator=g) * 2, phi, torch.rand(32, generator=g), 1.0)
+    for mask in torch.isfinite(render_depth(verts, model.triangles, size=96)).numpy():
+        assert np.array_equal(binary_fill_holes(mask), mask)
+
+
 def test_background_outside_the_face(face):
     model, verts, albedo, light = face
     img = render(verts[:2], model.triangles, albedo, size=64, lighting=light[:2], background=0.37)

@@ -208,12 +208,12 @@ class MorphableModel:
     def identity_offsets(self, beta: torch.Tensor | np.ndarray) -> torch.Tensor:
         """``B_id·β``: identity displacements, shape ``(B, N, 3)``, for β of shape ``(B, n_shape)``."""
         beta = self._coefficients(beta, self.n_shape, "beta")
-        return torch.einsum("nck,bk->bnc", self.shapedirs, beta)
+        return (beta @ self.shapedirs.reshape(-1, self.n_shape).T).reshape(beta.shape[0], -1, 3)
 
     def expression_offsets(self, phi: torch.Tensor | np.ndarray) -> torch.Tensor:
         """``E·φ``: unsplit expression displacements, shape ``(B, N, 3)``, for φ of shape ``(B, n_expression)``."""
         phi = self._coefficients(phi, self.n_expression, "phi")
-        return torch.einsum("nck,bk->bnc", self.exprdirs, phi)
+        return (phi @ self.exprdirs.reshape(-1, self.n_expression).T).reshape(phi.shape[0], -1, 3)
 
     def pose_vertices(self, unposed: torch.Tensor, pose: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Apply linear blend skinning to unposed vertices ``(B, N, 3)`` with ``pose`` of shape ``(B, pose_dim)``."""
@@ -267,7 +267,8 @@ class MorphableModel:
         # t·(1 − w(1 − s)) equals t·(1 − w) + s·t·w (Eq. 3) and is exactly t when s = 1, so the
         # symmetric face is bit-identical to the unsplit model.
         scale = t[:, None] * (1.0 - self.left_weight[None, :] * (1.0 - s[:, None]))
-        unposed = self.template + id_off + scale[..., None] * ex_off
+        # In place to spare batch-sized temporaries; the sum is (T + B_id·β) + scale·(E·φ) either way.
+        unposed = ex_off.expand(batch, -1, -1).mul(scale[..., None]).add_(self.template + id_off)
         if pose is None:
             return unposed
         return self.pose_vertices(unposed, pose)

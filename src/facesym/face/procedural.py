@@ -45,7 +45,7 @@ MOUTH_Y = -0.88
 MOUTH_HALF = 0.31
 JAW_PIVOT = (0.0, -0.30, -0.15)
 HEAD_ROOT = (0.0, -1.0, -0.35)
-EYEBALL_DEPTH = 0.035  # how far the eyeball sits behind the lids
+EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
 
 ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU17", "AU20",
@@ -355,13 +355,14 @@ def _cavity(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     """The mouth cavity behind the lips: positions (x, y), depth below the skin, triangles, masks, jaw weight."""
     teeth_edge = MOUTH_Y - 0.045
     rows = np.concatenate([
-        np.linspace(MOUTH_Y - 0.45, MOUTH_Y - 0.15, 5)[:-1],
+        np.linspace(MOUTH_Y - 0.62, MOUTH_Y - 0.15, 6)[:-1],
         [MOUTH_Y - 0.15, MOUTH_Y - 0.11, teeth_edge - 0.012, teeth_edge, MOUTH_Y - 0.03, MOUTH_Y,
-         MOUTH_Y + 0.05, MOUTH_Y + 0.12, MOUTH_Y + 0.2, MOUTH_Y + 0.28],
+         MOUTH_Y + 0.05, MOUTH_Y + 0.12, MOUTH_Y + 0.2, MOUTH_Y + 0.3, MOUTH_Y + 0.42, MOUTH_Y + 0.55],
     ])
-    cols = np.linspace(-0.5, 0.5, 25)
-    x = np.tile(cols, rows.size)
+    cols = np.linspace(-1.0, 1.0, 29)
     y = np.repeat(rows, cols.size)
+    # As wide as the lips can be pulled, but inside the head's outline at every height.
+    x = np.tile(cols, rows.size) * np.minimum(0.75, half_width(y) - 0.15)
     idx = start + np.arange(x.size).reshape(rows.size, cols.size)
     tris = np.concatenate([_quad_triangles(idx[r], idx[r + 1], cols.size // 2) for r in range(rows.size - 1)])
     teeth = (y >= teeth_edge - 1e-9) & (y <= MOUTH_Y + 0.13) & (np.abs(x) < 0.33)
@@ -392,7 +393,12 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
 
     xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0], rear_xy[:, 0], lear_xy[:, 0]])
     ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1], rear_xy[:, 1], lear_xy[:, 1]])
-    offset = np.concatenate([np.zeros(n_skin), np.full(n_eyes, EYEBALL_DEPTH), cav_depth])
+    # The eyeball curves back away from its middle (most above and below), so that lids and brows pulled far
+    # from their rest shape still cover it.
+    eye_dx = np.abs(np.concatenate([right_xy[:, 0], left_xy[:, 0]])) - EYE_X
+    eye_dy = np.concatenate([right_xy[:, 1], left_xy[:, 1]]) - IRIS_Y
+    eye_depth = EYEBALL_DEPTH + 0.9 * (eye_dy**2 + 0.35 * eye_dx**2)
+    offset = np.concatenate([np.zeros(n_skin), eye_depth, cav_depth])
     zs = np.concatenate([height(xs[:n_inner], ys[:n_inner]) - offset, rear_z, lear_z])
     kind = np.concatenate([np.zeros(n_skin, int), np.ones(n_eyes, int), np.full(cav_xy.shape[0], 2),
                            np.full(n_ears, 3)])
@@ -401,7 +407,9 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
         x0=np.concatenate([x0, xs[n_skin:]]),
         y0=np.concatenate([y0, ys[n_skin:]]),
         eye_side=np.concatenate([attrs["eye_side"], np.zeros(n_other)]),
-        mouth_side=np.concatenate([attrs["mouth_side"], np.zeros(n_other)]),
+        # The cavity's lower part moves with the lower lip and chin: it gets their fields (below the mouth).
+        mouth_side=np.concatenate([attrs["mouth_side"], np.where(kind[n_skin:] == 2, np.sign(ys[n_skin:] - MOUTH_Y),
+                                                                 0.0)]),
         rest=np.stack([xs, ys, zs], 1),
         kind=kind,
         triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris]),
@@ -512,13 +520,14 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     w_lo = lips * np.exp(-np.clip(-dist_m, 0.0, None) / 0.08) * below_m
     fields["AU25"] = (zero, 0.02 * w_up - 0.045 * w_lo, zero)
 
-    skin = (p.kind == 0).astype(float)
+    # Skin moves fully; the jaw-attached part of the mouth cavity moves like the skin in front of it.
+    moving = np.where(p.kind == 0, 1.0, np.where(p.kind == 2, p.cavity_jaw, 0.0))
     hx, hy = height_gradient(p.rest[:, 0], p.rest[:, 1])
     out = {}
     for name, (dx, dy, dz) in fields.items():
         # Skin slides along the face (tangential move) plus the field's own bulge along z.
         d = np.stack([dx, dy, hx * dx + hy * dy + dz], 1)
-        out[name] = d * skin[:, None]
+        out[name] = d * moving[:, None]
     out["AU26"] = _jaw_rotation_field(p, 0.18)
     return {name: out[name] for name in ACTION_UNITS}
 

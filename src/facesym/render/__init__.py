@@ -121,19 +121,20 @@ def render(
                          f"got {tuple(albedo.shape)}")
     light = _prepare_lighting(lighting, batch, dev)
     height, width = image_shape(size)
-    screen = (camera or DEFAULT_CAMERA).project(verts, (height, width))
+    camera = camera or DEFAULT_CAMERA
     channels = 3 if color == "rgb" else 1
 
     if backend == "numba":
         from facesym.render.raster_numba import render_shaded
 
-        out = render_shaded(screen.numpy(), verts.contiguous().numpy(), tris.contiguous().numpy(),
-                            albedo.contiguous().numpy(), light.contiguous().numpy(), height, width, channels,
-                            background)
+        out = render_shaded(verts.contiguous().numpy(), tris.contiguous().numpy(), albedo.contiguous().numpy(),
+                            light.contiguous().numpy(), camera.screen_params(height, width), height, width,
+                            channels, background)
         return torch.from_numpy(out)
 
     from facesym.render.raster_torch import rasterize
 
+    screen = camera.project(verts, (height, width))
     shaded = shade_vertices(albedo.expand(batch, -1, -1), vertex_normals(verts, tris), light)
     if color == "gray":
         luma = torch.tensor(LUMA, dtype=torch.float32, device=dev)
@@ -157,12 +158,13 @@ def render_depth(
     """
     verts, tris, dev = _prepare(vertices, triangles, device, backend)
     height, width = image_shape(size)
-    screen = (camera or DEFAULT_CAMERA).project(verts, (height, width))
+    camera = camera or DEFAULT_CAMERA
     if backend == "numba":
         from facesym.render.raster_numba import render_depth as numba_depth
 
-        return torch.from_numpy(numba_depth(screen.numpy(), tris.contiguous().numpy(), height, width))
+        return torch.from_numpy(numba_depth(verts.contiguous().numpy(), tris.contiguous().numpy(),
+                                            camera.screen_params(height, width), height, width))
 
     from facesym.render.raster_torch import rasterize
 
-    return rasterize(screen, tris, None, height, width, 0.0)[0]
+    return rasterize(camera.project(verts, (height, width)), tris, None, height, width, 0.0)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 __all__ = ["OrthographicCamera", "image_shape"]
@@ -54,13 +55,15 @@ class OrthographicCamera:
             its centre is at ``i + 0.5``) and depth z in model units.
         """
         height, width = image_shape(size)
-        scale, off_x, off_y = self.screen_transform(height, width)
+        cx, cy, scale, off_x, off_y = torch.from_numpy(self.screen_params(height, width)).to(vertices.device)
         v = vertices.to(torch.float32)
-        sx = (v[..., 0] - self.center_x) * scale + off_x
-        sy = (self.center_y - v[..., 1]) * scale + off_y
+        # float32 constants and this exact order of operations are shared with the numba kernels.
+        sx = (v[..., 0] - cx) * scale + off_x
+        sy = (cy - v[..., 1]) * scale + off_y
         return torch.stack([sx, sy, v[..., 2]], dim=-1)
 
-    def screen_transform(self, height: int, width: int) -> tuple[float, float, float]:
-        """``(scale, offset_x, offset_y)``: pixels per model unit and the pixel position of the window centre."""
+    def screen_params(self, height: int, width: int) -> np.ndarray:
+        """``(center_x, center_y, scale, offset_x, offset_y)`` as float32: the window centre, pixels per model
+        unit and the pixel position of the window centre."""
         scale = min(height, width) / (2.0 * self.half_extent)
-        return scale, width / 2.0, height / 2.0
+        return np.array([self.center_x, self.center_y, scale, width / 2.0, height / 2.0], dtype=np.float32)

@@ -128,48 +128,63 @@ def _shade(world, tris, albedo, light, gray, out_colors):
             out_colors[v, 2] = bl
 
 
+@njit(cache=True)
+def _project(world, camera, xs, ys):
+    # Same float32 operations as OrthographicCamera.project, so both backends see identical pixel positions.
+    cx, cy, scale, off_x, off_y = camera[0], camera[1], camera[2], camera[3], camera[4]
+    for v in range(world.shape[0]):
+        xs[v] = (world[v, 0] - cx) * scale + off_x
+        ys[v] = (cy - world[v, 1]) * scale + off_y
+
+
 @njit(parallel=True, cache=True)
-def _shaded_kernel(screen, world, tris, albedo, light, background, out):
-    batch, n_vertices = screen.shape[0], screen.shape[1]
+def _shaded_kernel(world, tris, albedo, light, camera, background, out):
+    batch, n_vertices = world.shape[0], world.shape[1]
     n_channels, height, width = out.shape[1], out.shape[2], out.shape[3]
     gray = n_channels == 1
+    shared = albedo.shape[0] == 1
     for b in prange(batch):
         colors = np.empty((n_vertices, n_channels), dtype=np.float32)
-        shared = albedo.shape[0] == 1
         _shade(world[b], tris, albedo[0] if shared else albedo[b], light[b], gray, colors)
+        xs = np.empty(n_vertices, dtype=np.float32)
+        ys = np.empty(n_vertices, dtype=np.float32)
+        _project(world[b], camera, xs, ys)
         zbuf = np.full((height, width), -np.inf, dtype=np.float32)
         img = out[b]
         img[:] = background
-        _rasterize(screen[b, :, 0], screen[b, :, 1], screen[b, :, 2], colors, tris, zbuf, img, n_channels)
+        _rasterize(xs, ys, world[b, :, 2], colors, tris, zbuf, img, n_channels)
 
 
 @njit(parallel=True, cache=True)
-def _depth_kernel(screen, tris, out):
-    batch = screen.shape[0]
+def _depth_kernel(world, tris, camera, out):
+    batch, n_vertices = world.shape[0], world.shape[1]
     dummy_colors = np.empty((1, 1), dtype=np.float32)
     dummy_img = np.empty((1, 1, 1), dtype=np.float32)
     for b in prange(batch):
+        xs = np.empty(n_vertices, dtype=np.float32)
+        ys = np.empty(n_vertices, dtype=np.float32)
+        _project(world[b], camera, xs, ys)
         zbuf = out[b]
         zbuf[:] = -np.inf
-        _rasterize(screen[b, :, 0], screen[b, :, 1], screen[b, :, 2], dummy_colors, tris, zbuf, dummy_img, 0)
+        _rasterize(xs, ys, world[b, :, 2], dummy_colors, tris, zbuf, dummy_img, 0)
 
 
-def render_shaded(screen: np.ndarray, world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray,
-                  lighting: np.ndarray, height: int, width: int, channels: int, background: float) -> np.ndarray:
-    """Shade and rasterise a batch.
+def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, lighting: np.ndarray,
+                  camera: np.ndarray, height: int, width: int, channels: int, background: float) -> np.ndarray:
+    """Project, shade and rasterise a batch.
 
     Parameters
     ----------
-    screen
-        Pixel column, row and depth per vertex, shape ``(B, N, 3)`` float32 (see ``OrthographicCamera.project``).
     world
-        Model-frame vertices for the normals, shape ``(B, N, 3)`` float32.
+        Model-frame vertices, shape ``(B, N, 3)`` float32.
     triangles
         Shape ``(F, 3)`` int64.
     albedo
         Shape ``(B, N, 3)`` or ``(1, N, 3)`` float32 in [0, 1].
     lighting
         Shape ``(B, 9)`` float32, see :mod:`facesym.render.shading`.
+    camera
+        ``(center_x, center_y, scale, offset_x, offset_y)`` float32, see ``OrthographicCamera.screen_params``.
     height, width, channels
         Output size; ``channels`` is 3 (RGB) or 1 (BT.601 luma).
     background
@@ -180,16 +195,16 @@ def render_shaded(screen: np.ndarray, world: np.ndarray, triangles: np.ndarray, 
     np.ndarray
         Images, shape ``(B, channels, height, width)`` float32.
     """
-    out = np.empty((screen.shape[0], channels, height, width), dtype=np.float32)
-    _shaded_kernel(screen, world, triangles, albedo, lighting, np.float32(background), out)
+    out = np.empty((world.shape[0], channels, height, width), dtype=np.float32)
+    _shaded_kernel(world, triangles, albedo, lighting, camera, np.float32(background), out)
     return out
 
 
-def render_depth(screen: np.ndarray, triangles: np.ndarray, height: int, width: int) -> np.ndarray:
+def render_depth(world: np.ndarray, triangles: np.ndarray, camera: np.ndarray, height: int, width: int) -> np.ndarray:
     """Depth-only rasterisation: the z of the nearest surface per pixel, ``-inf`` where nothing is drawn.
 
     Parameters as in :func:`render_shaded`; returns shape ``(B, height, width)`` float32.
     """
-    out = np.empty((screen.shape[0], height, width), dtype=np.float32)
-    _depth_kernel(screen, triangles, out)
+    out = np.empty((world.shape[0], height, width), dtype=np.float32)
+    _depth_kernel(world, triangles, camera, out)
     return out

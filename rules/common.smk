@@ -1,7 +1,8 @@
 # Validation before any job is planned, and the helpers every rule file shares.
 from pathlib import Path
 
-from facesym.config import ConfigError, load_schema, validate_config
+from facesym.classifiers.registry import model_files
+from facesym.config import ConfigError, classifier_entry, load_schema, validate_config
 from facesym.identities import identity_names
 
 
@@ -25,3 +26,36 @@ wildcard_constraints:
 
 def identity_files():
     return expand("results/identities/{identity}.json", identity=IDENTITIES)
+
+
+CLASSIFIERS = [entry["name"] for entry in config.get("classifiers", [])]
+
+
+def classifier_params(wildcards):
+    return classifier_entry(config, wildcards.classifier)
+
+
+def classifier_files(wildcards):
+    """The weights a job using this classifier reads: trained in the pipeline, or the user's files."""
+    return model_files(classifier_entry(config, wildcards.classifier))
+
+
+def per_job(pattern):
+    """Every (classifier, identity) file of a per-job stage."""
+    return expand(pattern, classifier=CLASSIFIERS, identity=IDENTITIES)
+
+
+def job_config(*sections):
+    """The config values a job depends on: the seed, the device and the named sections.
+
+    Passed as a param, so a change to one of them (and only them) reruns the job. The identity count is left
+    out: adding identities must not rerun the jobs of existing ones.
+    """
+    values = {"seed": config["seed"], "device": config["device"], **{s: config[s] for s in sections}}
+    if "identities" in values:
+        values["identities"] = {k: v for k, v in values["identities"].items() if k != "count"}
+    return values
+
+
+# Jobs that render and classify: a GPU when the cluster profile asks for one (see profiles/slurm).
+torch_job_resources = {"runtime": 30, "mem_mb": 4000}

@@ -3,8 +3,7 @@ rule sample_identity:
         "results/identities/{identity}.json",
     params:
         seed=config["seed"],
-        # only the dimensions: a change of the identity count must not rerun existing identities
-        dims={k: v for k, v in config["identities"].items() if k != "count"},
+        dims=job_config("identities")["identities"],
     log:
         "logs/identities/{identity}.log",
     conda:

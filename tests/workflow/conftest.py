@@ -30,8 +30,8 @@ class Workflow:
             "--directory", str(self.root),
             "--configfile", str(self.config_path),
             "--cores", "2",
-            *extra,
             *targets,
+            *extra,  # after the targets: options such as --quiet take a variable number of values
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, cwd=self.root)
         if check and result.returncode != 0:

@@ -1,0 +1,18 @@
+# Paper Eq. 4: per (classifier, identity), the expression φ^(e) maximising each emotion's probability.
+rule optimise_expressions:
+    input:
+        identity="results/identities/{identity}.json",
+        weights=classifier_files,
+    output:
+        "results/expressions/{classifier}/{identity}.h5",
+    params:
+        classifier=classifier_params,
+        config=lambda wildcards: job_config("expressions", "render", "face_model", "identities"),
+    log:
+        "logs/expressions/{classifier}/{identity}.log",
+    resources:
+        **torch_job_resources,
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/optimise_expressions.py"

@@ -1,0 +1,39 @@
+# Paper Eq. 6–7: impact scores, within-column permutation tests, Holm–Bonferroni across identities.
+rule permutation_test:
+    input:
+        "results/surfaces/{classifier}/{identity}.h5",
+    output:
+        "results/permutations/{classifier}/{identity}.h5",
+    params:
+        config=lambda wildcards: job_config("statistics", "grid"),
+    log:
+        "logs/permutations/{classifier}/{identity}.log",
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/permutation_test.py"
+
+
+rule aggregate_scores:
+    input:
+        permutations=per_job("results/permutations/{classifier}/{identity}.h5"),
+        expressions=per_job("results/expressions/{classifier}/{identity}.h5"),
+    output:
+        table2="results/table2.csv",
+        table2_tex="results/table2.tex",
+        table_s1="results/table_s1.csv",
+        summary="results/summary.csv",
+        scores="results/scores.csv",
+    params:
+        config=lambda wildcards: job_config("statistics"),
+        groups={entry["name"]: entry["group"] for entry in config["classifiers"]},
+    log:
+        "logs/aggregate_scores.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/aggregate_scores.py"

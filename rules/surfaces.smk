@@ -1,0 +1,19 @@
+# Paper Sec. 3.3 / Fig. 3: the classifier's softmax over the symmetry × onset grid for each φ^(e).
+rule compute_surfaces:
+    input:
+        identity="results/identities/{identity}.json",
+        expressions="results/expressions/{classifier}/{identity}.h5",
+        weights=classifier_files,
+    output:
+        "results/surfaces/{classifier}/{identity}.h5",
+    params:
+        classifier=classifier_params,
+        config=lambda wildcards: job_config("grid", "render", "face_model", "identities"),
+    log:
+        "logs/surfaces/{classifier}/{identity}.log",
+    resources:
+        **torch_job_resources,
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/compute_surfaces.py"

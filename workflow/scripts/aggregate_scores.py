@@ -1,0 +1,11 @@
+from facesym.jobs import aggregate_scores_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+aggregate_scores_job(
+    permutation_files=snakemake.input.permutations,
+    expression_files=snakemake.input.expressions,
+    groups=snakemake.params.groups,
+    config=snakemake.params.config,
+    outputs=dict(snakemake.output.items()),
+)

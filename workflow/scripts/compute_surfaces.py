@@ -1,0 +1,12 @@
+from facesym.jobs import surfaces_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+surfaces_job(
+    identity_file=snakemake.input.identity,
+    expressions_file=snakemake.input.expressions,
+    classifier_entry=snakemake.params.classifier,
+    weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
+    config=snakemake.params.config,
+    output=snakemake.output[0],
+)

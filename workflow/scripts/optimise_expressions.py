@@ -1,0 +1,11 @@
+from facesym.jobs import optimise_expressions_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+optimise_expressions_job(
+    identity_file=snakemake.input.identity,
+    classifier_entry=snakemake.params.classifier,
+    weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
+    config=snakemake.params.config,
+    output=snakemake.output[0],
+)

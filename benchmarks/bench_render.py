@@ -5,6 +5,8 @@ symmetry and onset, like the pipeline's grids) is rendered repeatedly with shadi
 (:func:`facesym.render.render`) and, in the same run, rasterised depth-only (:func:`facesym.render.render_depth`):
 the same projection, triangles and z-buffer without normals, lighting or colour — the bound the shaded render
 is compared with. Vertex computation (``model.vertices``) is timed separately and is not part of either figure.
+Each repeat times the depth pass and then the shaded passes, so that on a shared machine they see the same load;
+the process CPU time per image is reported too (less sensitive to other jobs than wall-clock time).
 
 Usage (repository root)::
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from collections.abc import Callable
 
@@ -31,14 +32,11 @@ from facesym.face.expressions import prototype_phi
 from facesym.render import lighting_from_coefficients, render, render_depth
 
 
-def _timed(fn: Callable[[], object], repeats: int) -> list[float]:
-    fn()  # warm-up: numba loads its cached kernels, torch allocates
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
+def _timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
@@ -58,35 +56,52 @@ def main() -> None:
     phi = prototypes[torch.randint(len(EMOTIONS), (n,), generator=g)]
     beta = torch.randn(n, model.n_shape, generator=g)
     s, t = torch.rand(n, generator=g), torch.rand(n, generator=g)
-    vertex_times = _timed(lambda: model.vertices(beta, phi, s, t), args.repeats)
+    vertex_times = [_timed(lambda: model.vertices(beta, phi, s, t))[0] for _ in range(args.repeats)]
     vertices = model.vertices(beta, phi, s, t)
     albedo = model.albedo(torch.randn(n, model.n_appearance, generator=g))
     light = lighting_from_coefficients(torch.randn(n, 4, generator=g))
 
     print(f"procedural face: {model.n_vertices} vertices, {model.triangles.shape[0]} triangles; batch {n}; "
-          f"numba threads {numba.get_num_threads()}, {os.cpu_count()} CPUs ({platform.processor() or 'cpu'}); "
+          f"numba threads {numba.get_num_threads()}, {os.cpu_count()} CPUs; "
           f"load average before: {os.getloadavg()[0]:.1f}")
     print(f"model.vertices: median {np.median(vertex_times) * 1e3:.0f} ms per batch (not included below)")
     print(f"{'size':>5} {'color':>5} {'shaded img/s':>13} {'depth img/s':>12} {'ratio':>6}  "
-          f"{'shaded ms (median/min)':>23} {'depth ms (median/min)':>22}")
+          f"{'shaded ms med/min':>18} {'depth ms med/min':>17}  {'CPU ms/img shaded/depth':>24}")
     rows = []
     for size in args.sizes:
-        depth = _timed(lambda size=size: render_depth(vertices, model.triangles, size=size), args.repeats)
+        def depth_pass(size: int = size) -> object:
+            return render_depth(vertices, model.triangles, size=size)
+
+        def shaded_pass(color: str, size: int = size) -> object:
+            return render(vertices, model.triangles, albedo, size=size, lighting=light, color=color)
+
+        depth_pass()  # warm-up: numba loads its cached kernels, memory gets mapped
         for color in args.colors:
-            shaded = _timed(lambda size=size, color=color: render(vertices, model.triangles, albedo, size=size,
-                                                                  lighting=light, color=color), args.repeats)
+            shaded_pass(color)
+        # Interleaved, so that both passes see the same load on a shared machine.
+        depth, shaded = [], {color: [] for color in args.colors}
+        for _ in range(args.repeats):
+            depth.append(_timed(depth_pass))
+            for color in args.colors:
+                shaded[color].append(_timed(lambda color=color: shaded_pass(color)))
+        d_wall, d_cpu = np.array(depth).T
+        for color in args.colors:
+            s_wall, s_cpu = np.array(shaded[color]).T
             row = {
                 "size": size, "color": color, "batch": n,
-                "shaded_median_s": float(np.median(shaded)), "shaded_min_s": float(np.min(shaded)),
-                "depth_median_s": float(np.median(depth)), "depth_min_s": float(np.min(depth)),
+                "shaded_median_s": float(np.median(s_wall)), "shaded_min_s": float(np.min(s_wall)),
+                "depth_median_s": float(np.median(d_wall)), "depth_min_s": float(np.min(d_wall)),
+                "shaded_cpu_s_per_image": float(np.median(s_cpu)) / n,
+                "depth_cpu_s_per_image": float(np.median(d_cpu)) / n,
             }
             row["shaded_img_per_s"] = n / row["shaded_median_s"]
             row["depth_img_per_s"] = n / row["depth_median_s"]
             row["ratio"] = row["shaded_median_s"] / row["depth_median_s"]
             rows.append(row)
             print(f"{size:>5} {color:>5} {row['shaded_img_per_s']:>13.0f} {row['depth_img_per_s']:>12.0f} "
-                  f"{row['ratio']:>6.2f}  {row['shaded_median_s'] * 1e3:>11.0f} / {row['shaded_min_s'] * 1e3:<9.0f}"
-                  f"  {row['depth_median_s'] * 1e3:>10.0f} / {row['depth_min_s'] * 1e3:<9.0f}")
+                  f"{row['ratio']:>6.2f}  {np.median(s_wall) * 1e3:>8.0f} / {np.min(s_wall) * 1e3:<7.0f}"
+                  f"{np.median(d_wall) * 1e3:>8.0f} / {np.min(d_wall) * 1e3:<7.0f}  "
+                  f"{row['shaded_cpu_s_per_image'] * 1e3:>11.2f} / {row['depth_cpu_s_per_image'] * 1e3:<10.2f}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

@@ -8,9 +8,11 @@ Construction (model units: half the head's width = 1, about 7.5 cm; x = subject'
   analytic height field ``H(x, y)`` (skull, brow ridge, eye sockets, nose, cheeks, lips, chin). Two rows are
   slit: the eyes (two almond-shaped openings) and the mouth (a closed slit between the lips). Slit vertices are
   duplicated, one copy for the upper and one for the lower edge, so lids and lips can move apart.
-- **Eyeballs** (sclera, iris, pupil) sit just behind the lids and show through the eye openings.
-- **Mouth cavity** (upper teeth, dark mouth) sits behind the lips and shows when they part; its lower part is
-  attached to the jaw so the mouth never opens onto the background.
+- **Eyeballs** (sclera, iris, pupil) sit just behind the lids, curving back away from the iris, and show
+  through the eye openings.
+- **Mouth cavity** (upper teeth, dark mouth) sits behind the lips and shows when they part; its lower part
+  moves like the lower lip and chin in front of it, so the mouth never opens onto the background.
+- **Ears**: tilted ovals behind the sides of the head.
 
 Identity components and action units are smooth displacement fields, mirror symmetric about x = 0 (x odd,
 y and z even). Action-unit fields slide the skin along the height field (tangential motion) plus the bulges
@@ -117,7 +119,7 @@ def height(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     u = np.clip(ax / half_width(y), 0.0, 1.0)
     z = _DEPTH(np.clip(y, -1.52, 1.55)) * (1.0 - u**2.5) ** 0.4
     z -= 0.35 * np.clip((-1.40 - y) / 0.12, 0.0, None) ** 2  # the chin turns under
-    z += 0.05 * _g(ax, 0.38, 0.22) * _g(y, 0.24, 0.07) + 0.03 * _g(x, 0.0, 0.12) * _g(y, 0.18, 0.08)
+    z += 0.05 * _g(ax, 0.38, 0.22) * _g(y, 0.24, 0.07) + 0.03 * _g(x, 0.0, 0.12) * _g(y, 0.18, 0.08)  # brows
     z -= 0.12 * _g(ax, EYE_X, 0.17) * _g(y, 0.03, 0.13)  # eye socket
     z += 0.09 * _g(ax, EYE_X, 0.13) * _g(y, 0.0, 0.09)  # eyeball under the lids
     nose_w = 0.075 + 0.035 * _smoothstep((0.0 - y) / 0.5)
@@ -161,7 +163,7 @@ class _Parts:
     x0: np.ndarray  # pre-warp grid position
     y0: np.ndarray
     eye_side: np.ndarray  # +1 above / on the upper lid, -1 below / on the lower lid, 0 elsewhere
-    mouth_side: np.ndarray  # +1 above the lips' slit, -1 below, 0.5·… on the slit row outside the mouth
+    mouth_side: np.ndarray  # +1 above / on the upper lip, -1 below / on the lower lip, 0 elsewhere
     rest: np.ndarray  # (N, 3) rest position
     kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity, 3 ear
     triangles: np.ndarray
@@ -211,11 +213,11 @@ def _skin_grid(row_step: float, col_step: float) -> tuple[dict[str, np.ndarray],
     extra_eye = n_base + np.arange(split_eye.sum())
     extra_mouth = n_base + extra_eye.size + np.arange(split_mouth.sum())
 
-    idx_up = base.copy()  # the index used by quads above a row
-    idx_lo = base.copy()  # the index used by quads below a row
-    idx_lo[r_eye, split_eye] = extra_eye
-    idx_lo[r_mouth, split_mouth] = extra_mouth
-    tris = np.concatenate([_quad_triangles(idx_up[r], idx_lo[r + 1], mid) for r in range(n_rows - 1)])
+    # Quads above a slit row use its original vertices (the upper copies), quads below it the new lower copies.
+    idx_below = base.copy()
+    idx_below[r_eye, split_eye] = extra_eye
+    idx_below[r_mouth, split_mouth] = extra_mouth
+    tris = np.concatenate([_quad_triangles(base[r], idx_below[r + 1], mid) for r in range(n_rows - 1)])
 
     x0 = np.concatenate([x_grid.ravel(), x_grid[r_eye, split_eye], x_grid[r_mouth, split_mouth]])
     y0 = np.concatenate([y_grid.ravel(), y_grid[r_eye, split_eye], y_grid[r_mouth, split_mouth]])
@@ -289,30 +291,28 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     return masks
 
 
+def _polar_patch(radii: np.ndarray, n_seg: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A disc of rings around a centre vertex: unit-free offsets (u, v) and counter-clockwise triangles."""
+    ang = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
+    u = np.concatenate([[0.0], *[r * np.cos(ang) for r in radii[1:]]])
+    v = np.concatenate([[0.0], *[r * np.sin(ang) for r in radii[1:]]])
+    k = np.arange(n_seg)
+    k1 = (k + 1) % n_seg
+    tris = [np.stack([np.zeros(n_seg, int), 1 + k, 1 + k1], 1)]
+    for ring in range(len(radii) - 2):
+        o0, o1 = 1 + ring * n_seg, 1 + (ring + 1) * n_seg
+        tris += [np.stack([o0 + k, o1 + k, o1 + k1], 1), np.stack([o0 + k, o1 + k1, o0 + k1], 1)]
+    return u, v, np.concatenate(tris)
+
+
 def _eyeball(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A polar patch of one eyeball: positions (x, y), triangles, region masks."""
     radii = np.array([0.0, 0.028, 0.036, 0.052, 0.066, 0.076, 0.088, 0.11, 0.16, 0.22, 0.28, 0.33])
-    n_seg = 24
-    ang = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
+    u, v, tris = _polar_patch(radii, 24)
     cx = side * EYE_X
-    xs = [np.array([cx])]
-    ys = [np.array([IRIS_Y])]
-    for r in radii[1:]:
-        xs.append(cx + r * np.cos(ang))
-        ys.append(IRIS_Y + r * np.sin(ang))
-    x = np.concatenate(xs)
-    y = np.concatenate(ys)
-    tris = []
-    for k in range(n_seg):
-        tris.append([0, 1 + k, 1 + (k + 1) % n_seg])
-    for ring in range(len(radii) - 2):
-        o0, o1 = 1 + ring * n_seg, 1 + (ring + 1) * n_seg
-        for k in range(n_seg):
-            k1 = (k + 1) % n_seg
-            tris.append([o0 + k, o1 + k, o1 + k1])
-            tris.append([o0 + k, o1 + k1, o0 + k1])
-    tris = np.array(tris) + start
-    r = np.hypot(x - cx, y - IRIS_Y)
+    x, y = cx + u, IRIS_Y + v
+    tris = tris + start
+    r = np.hypot(u, v)
     masks = np.zeros((x.size, len(REGIONS)))
     region = np.where(r < 0.032, "pupil", np.where(r < 0.07, "iris", np.where(r < 0.08, "limbus", "sclera")))
     for name in ("pupil", "iris", "limbus", "sclera"):
@@ -325,23 +325,13 @@ def _ear(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
 
     Returns positions (x, y), depth z, triangles and region masks.
     """
-    radii = np.array([0.0, 0.35, 0.65, 0.85, 1.0])
-    n_seg = 16
-    ang = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
-    u = np.concatenate([[0.0], *[r * np.cos(ang) for r in radii[1:]]])
-    v = np.concatenate([[0.0], *[r * np.sin(ang) for r in radii[1:]]])
+    u, v, tris = _polar_patch(np.array([0.0, 0.35, 0.65, 0.85, 1.0]), 16)
     ring = np.hypot(u, v)
     x = side * (0.99 + 0.12 * u)
     y = -0.20 + 0.25 * v
     # Slopes back away from the head (its normals face forward and out); the rim (helix) is rolled forward.
     z = 0.15 - 1.2 * (np.abs(x) - 0.93) + 0.035 * _g(ring, 0.95, 0.12)
-    tris = [[0, 1 + k, 1 + (k + 1) % n_seg] for k in range(n_seg)]
-    for r in range(len(radii) - 2):
-        o0, o1 = 1 + r * n_seg, 1 + (r + 1) * n_seg
-        for k in range(n_seg):
-            k1 = (k + 1) % n_seg
-            tris += [[o0 + k, o1 + k, o1 + k1], [o0 + k, o1 + k1, o0 + k1]]
-    tris = np.array(tris) + start
+    tris = tris + start
     if side < 0:  # mirrored in x: flip the winding to keep it counter-clockwise
         tris = tris[:, ::-1]
     masks = np.zeros((x.size, len(REGIONS)))
@@ -408,8 +398,8 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
         y0=np.concatenate([y0, ys[n_skin:]]),
         eye_side=np.concatenate([attrs["eye_side"], np.zeros(n_other)]),
         # The cavity's lower part moves with the lower lip and chin: it gets their fields (below the mouth).
-        mouth_side=np.concatenate([attrs["mouth_side"], np.where(kind[n_skin:] == 2, np.sign(ys[n_skin:] - MOUTH_Y),
-                                                                 0.0)]),
+        mouth_side=np.concatenate([attrs["mouth_side"],
+                                   np.where(kind[n_skin:] == 2, np.sign(ys[n_skin:] - MOUTH_Y), 0.0)]),
         rest=np.stack([xs, ys, zs], 1),
         kind=kind,
         triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris]),
@@ -420,7 +410,8 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
 
 # ---------------------------------------------------------------------------------------------- fields
 def _jaw_weight(p: _Parts) -> np.ndarray:
-    """How much a skin vertex follows the jaw: 1 below the lips and the jaw line, 0 above."""
+    """How much a vertex follows the jaw: skin 1 below the lips and the jaw line and 0 above, the mouth cavity its
+    jaw attachment, eyeballs and ears 0."""
     ax = np.abs(p.x0)
     line = MOUTH_Y + 0.43 * _smoothstep((ax - 0.30) / 0.65)
     width = 0.002 + 0.15 * _smoothstep((ax - 0.22) / 0.35)
@@ -610,7 +601,7 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
 
 
 def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: str = "+x", *,
-                           row_step: float = 0.02, col_step: float = 0.022) -> MorphableModel:
+                           row_step: float = 0.025, col_step: float = 0.028) -> MorphableModel:
     """The embedded face model (deterministic; built once per argument set and cached).
 
     Parameters
@@ -628,7 +619,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
     Returns
     -------
     MorphableModel
-        About 9,000 vertices and 18,000 triangles with the default spacing; 15 action units
+        About 6,800 vertices and 13,000 triangles with the default spacing; 15 action units
         (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
         callers: treat its tensors as read-only.
     """

@@ -151,3 +151,14 @@ def test_write_then_load_round_trip(tmp_path):
 
     with pytest.raises(ValueError, match=r"undeclared \['age'\]"):
         write_manifest(tmp_path / "x.csv", table.assign(age=40), {"palsy": "binary", "symmetry": "continuous"})
+
+
+def test_spreadsheet_csv_with_byte_order_mark_loads(tmp_path):
+    write_images(tmp_path, ["a.png", "b.png"])
+    csv = write_cohort(tmp_path, ["image,subject,label,group,palsy,symmetry", "a.png,s01,Happy,proband,1,0.8"])
+    csv.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes())
+    assert load_manifest(csv).table["label"].tolist() == ["happy"]
+
+    csv.write_text("image,subject,label,group,palsy,symmetry\nb.png,s01,,proband,1,0.8\n")
+    with pytest.raises(ManifestError, match="line 2: label is empty"):
+        load_manifest(csv)

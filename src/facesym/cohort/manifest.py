@@ -198,7 +198,8 @@ def load_manifest(csv_path: str | os.PathLike[str]) -> Manifest:
     problems: list[Problem] = []
     specs, synthetic = _read_spec(spec_path(path), problems)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        # utf-8-sig: spreadsheet programs often start a CSV with a byte-order mark, which would rename "image".
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ManifestError(path, [*problems, Problem(None, f"not a readable CSV file: {error}")]) from None
     columns = list(raw.columns)
@@ -240,7 +241,9 @@ def load_manifest(csv_path: str | os.PathLike[str]) -> Manifest:
                     problems.append(Problem(line, f"image '{text}' not found (looked for {image})"))
         images.append(image)
         label = row.get("label", "").strip().lower()
-        if "label" in row and label not in LABELS:
+        if "label" in row and label == "":
+            problems.append(Problem(line, "label is empty"))
+        elif "label" in row and label not in LABELS:
             problems.append(Problem(line, f"label '{row['label']}' is not one of {', '.join(LABELS)}"))
         labels.append(label)
         for name in values:

@@ -100,4 +100,4 @@ class PaletteAppearance:
     def albedo(self, alpha: torch.Tensor) -> torch.Tensor:
         """Per-vertex albedo, shape ``(B, N, 3)`` in [0, 1]."""
         colors = self.region_colors(alpha).to(self.masks.device)
-        return torch.einsum("nr,brc->bnc", self.masks, colors)
+        return self.masks @ colors  # (N, R) @ (B, R, 3): contiguous (B, N, 3), no copy for the renderer

@@ -59,7 +59,9 @@ def _prepare(vertices: torch.Tensor | np.ndarray, triangles: torch.Tensor | np.n
     tris = torch.as_tensor(triangles, dtype=torch.int64).to(dev)
     if tris.dim() != 2 or tris.shape[1] != 3:
         raise ValueError(f"triangles must have shape (F, 3), got {tuple(tris.shape)}")
-    if tris.numel() and (int(tris.min()) < 0 or int(tris.max()) >= verts.shape[1]):
+    # numpy's reductions: torch's spin up threads, which costs more than the check on a busy machine.
+    flat = tris.cpu().numpy()
+    if flat.size and (flat.min() < 0 or flat.max() >= verts.shape[1]):
         raise ValueError(f"triangle indices must lie in [0, {verts.shape[1]})")
     return verts, tris, dev
 

@@ -123,7 +123,9 @@ class MorphableModel:
     camera
         Orthographic camera that frames this model's face (pass it to :func:`facesym.render.render`).
     regions
-        Optional named per-vertex masks, shape ``(N,)`` each (procedural model: ``"skin"``, ``"eyeball"``…).
+        Optional named per-vertex weights, shape ``(N,)`` each. The procedural model has one per albedo region
+        (``facesym.face.appearance.REGIONS``: ``"skin"``, ``"lips"``, ``"brows"``…) and one per mesh part
+        (``"skin_mesh"``, ``"eyeball"``, ``"mouth_cavity"``, ``"ears"``).
     """
 
     name: str

@@ -91,11 +91,10 @@ def rasterize(screen: torch.Tensor, triangles: torch.Tensor, colors: torch.Tenso
     while window < 2 * max_extent:
         lower = window // 2
         group = torch.nonzero(drawable & (extent > lower) & (extent <= window)).flatten()
-        window_pixels = window * window
-        for chunk in torch.split(group, max(1, _MAX_CANDIDATES // window_pixels)):
-            offsets = torch.arange(window, device=device)
-            dc = offsets.repeat(window)[None]
-            dr = offsets.repeat_interleave(window)[None]
+        offsets = torch.arange(window, device=device)
+        dc = offsets.repeat(window)[None]
+        dr = offsets.repeat_interleave(window)[None]
+        for chunk in torch.split(group, max(1, _MAX_CANDIDATES // (window * window))):
             col = col_lo[chunk, None] + dc
             row = row_lo[chunk, None] + dr
             valid = (col <= col_hi[chunk, None]) & (row <= row_hi[chunk, None])

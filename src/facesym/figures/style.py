@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import ParamSpec, TypeVar
 
 import matplotlib
@@ -17,7 +18,7 @@ from matplotlib.figure import Figure
 
 from facesym.emotions import NEUTRAL
 
-__all__ = ["EMOTION_COLORS", "FONT_SIZE", "new_figure", "styled"]
+__all__ = ["EMOTION_COLORS", "FONT_SIZE", "new_figure", "style", "styled"]
 
 # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 EMOTION_COLORS: dict[str, str] = {
@@ -49,12 +50,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def style() -> AbstractContextManager:
+    """The facesym rc settings as a context: needed while drawing and while saving (PDF font type)."""
+    return matplotlib.rc_context(_RC)
+
+
 def styled(function: Callable[P, R]) -> Callable[P, R]:
-    """Run a figure function under the facesym style (fonts are fixed when text is created, so wrap the body)."""
+    """Run a figure function under :func:`style` (fonts are fixed when text is created, so wrap the body)."""
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with matplotlib.rc_context(_RC):
+        with style():
             return function(*args, **kwargs)
 
     return wrapper

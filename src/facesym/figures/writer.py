@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from facesym.figures.style import style
 from facesym.io.atomic import atomic_path, write_text
 
 __all__ = ["write_figure"]
@@ -48,11 +49,12 @@ def write_figure(
     if (values is None) != (csv is None):
         raise ValueError("give both 'values' and 'csv', or neither")
     # The temporary name hides the extension, so the format is named explicitly.
-    if pdf is not None:
-        with atomic_path(pdf) as temporary:
-            figure.savefig(temporary, format="pdf", metadata={"CreationDate": None})
-    if png is not None:
-        with atomic_path(png) as temporary:
-            figure.savefig(temporary, format="png", dpi=PNG_DPI)
+    with style():
+        if pdf is not None:
+            with atomic_path(pdf) as temporary:
+                figure.savefig(temporary, format="pdf", metadata={"CreationDate": None})
+        if png is not None:
+            with atomic_path(png) as temporary:
+                figure.savefig(temporary, format="png", dpi=PNG_DPI)
     if values is not None:
         write_text(csv, values.to_csv(index=False, float_format="%.9g"))

@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from facesym.emotions import EMOTIONS, NEUTRAL
+from facesym.io.atomic import write_text
 
 __all__ = [
     "LABELS",
@@ -275,7 +276,7 @@ def write_manifest(
     *,
     synthetic: bool = False,
 ) -> Path:
-    """Write a manifest CSV and its YAML declarations.
+    """Write a manifest CSV and its YAML declarations, each atomically (YAML first).
 
     Parameters
     ----------
@@ -315,8 +316,6 @@ def write_manifest(
             return str(image_path)
 
     out["image"] = out["image"].map(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False)
     declaration: dict[str, Any] = {
         "synthetic": synthetic,
         "properties": {
@@ -324,5 +323,7 @@ def write_manifest(
             for name, spec in specs.items()
         },
     }
-    spec_path(path).write_text(yaml.safe_dump(declaration, sort_keys=False), encoding="utf-8")
+    # Each file appears complete or not at all; the CSV last, since jobs depend on it and read the YAML beside it.
+    write_text(spec_path(path), yaml.safe_dump(declaration, sort_keys=False))
+    write_text(path, out.to_csv(index=False))
     return path

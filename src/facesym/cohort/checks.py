@@ -1,0 +1,154 @@
+"""Experiment 1's config, checked before any job runs, and the pipeline's file names for it.
+
+:func:`check_cohort_config` is called while the workflow is parsed, so a bad manifest row, a missing LPIPS file or
+a cohort the tests cannot use stops the run at once with every problem named — not an hour later in a job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from facesym.cohort.images import SYMMETRY
+from facesym.cohort.manifest import Manifest, ManifestError, Problem, load_manifest
+from facesym.config import ConfigError
+from facesym.emotions import EMOTIONS
+
+__all__ = [
+    "RESERVED_COLUMNS",
+    "SYNTHETIC_MANIFEST",
+    "COHORT_MANIFEST",
+    "check_cohort_config",
+    "cohort_source",
+    "experiment1_targets",
+]
+
+SYNTHETIC_MANIFEST = "results/cohort/synthetic.csv"
+"""Where the embedded synthetic cohort's manifest is written (images in ``results/cohort/images/``)."""
+
+COHORT_MANIFEST = "results/cohort/cohort.csv"
+"""The cohort actually analysed: the input manifest with the measured ``symmetry`` property added."""
+
+RESERVED_COLUMNS: tuple[str, ...] = (
+    SYMMETRY,
+    "cohort",
+    "classifier",
+    "training_set",
+    "predicted",
+    "correct",
+    *(f"p_{emotion}" for emotion in EMOTIONS),
+)
+"""Names the pipeline gives its own columns; a manifest's properties may not use them."""
+
+_MIN_IMAGES = 10
+"""The conditional-independence tests need at least this many samples."""
+
+
+def cohort_source(config: Mapping[str, Any]) -> str:
+    """The manifest the analysis starts from: the user's (``experiment1.cohort``) or the synthetic one."""
+    return config["experiment1"]["cohort"] or SYNTHETIC_MANIFEST
+
+
+def experiment1_targets(config: Mapping[str, Any]) -> list[str]:
+    """Final files of Experiment 1 (for ``rule all``); no calibration table when ``calibration_shuffles`` is 0."""
+    targets = ["results/table1.csv", "results/realdata/accuracy.csv"]
+    if config["experiment1"]["calibration_shuffles"] > 0:
+        targets.append("results/ci_calibration.csv")
+    return targets
+
+
+def _cohort_problems(manifest: Manifest) -> list[Problem]:
+    """What makes a valid manifest unusable for Experiment 1."""
+    problems = []
+    for name in manifest.properties:
+        if name in RESERVED_COLUMNS:
+            reason = (
+                "is measured from the images by the pipeline"
+                if name == SYMMETRY
+                else "is a column the pipeline writes into its outputs"
+            )
+            problems.append(Problem(None, f"property '{name}' {reason}; rename the column and its declaration"))
+        elif manifest.table[name].nunique() < 2:
+            problems.append(
+                Problem(None, f"property '{name}' has the same value in every row; a constant cannot be tested")
+            )
+    if len(manifest.table) < _MIN_IMAGES:
+        problems.append(
+            Problem(None, f"{len(manifest.table)} images; the independence tests need at least {_MIN_IMAGES}")
+        )
+    return problems
+
+
+def check_cohort_config(config: Mapping[str, Any], base_dir: str | os.PathLike[str] = ".") -> Manifest | None:
+    """Check the ``experiment1`` section and the cohort it names; call at parse time, after schema validation.
+
+    Parameters
+    ----------
+    config
+        The validated config (defaults filled in).
+    base_dir
+        The working directory relative paths in the config are taken from.
+
+    Returns
+    -------
+    Manifest or None
+        The user's cohort, loaded and validated; ``None`` for the synthetic cohort.
+
+    Raises
+    ------
+    ManifestError
+        The user's manifest, listing every bad row (missing image, unknown label, non-numeric or non-binary
+        property, duplicate image, …) and every property Experiment 1 cannot test (constant, or named like a
+        column the pipeline writes).
+    ConfigError
+        Naming the config key: a permutation count that can never reach ``alpha``, an LPIPS weights file that is
+        missing or unreadable, the synthetic cohort with a face model that has no FACS action units, a
+        classifier name that collides with an output file.
+    """
+    experiment = config["experiment1"]
+    base = Path(base_dir)
+    problems: list[str] = []
+    if 1 / (experiment["permutations"] + 1) >= experiment["alpha"]:
+        problems.append(
+            f"config key 'experiment1.permutations': with {experiment['permutations']} permutations the smallest "
+            f"p-value is 1/{experiment['permutations'] + 1}, never below experiment1.alpha = {experiment['alpha']}; "
+            f"use more than {1 / experiment['alpha'] - 1:g}"
+        )
+    for index, entry in enumerate(config.get("classifiers", [])):
+        if entry["name"] == "accuracy":
+            problems.append(
+                f"config key 'classifiers[{index}].name': 'accuracy' is taken by results/realdata/accuracy.csv; "
+                "choose another name"
+            )
+    if experiment["lpips_weights"] is not None:
+        problems.extend(_lpips_problems(base / experiment["lpips_weights"], experiment["lpips_weights"]))
+    if experiment["cohort"] is None and config["face_model"]["kind"] != "procedural":
+        problems.append(
+            "config key 'experiment1.cohort': the synthetic cohort shows EMFACS prototypes, which need the procedural "
+            f"face model's FACS action units, not face_model.kind = {config['face_model']['kind']}; set "
+            "experiment1.cohort to a manifest of recorded images"
+        )
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    if experiment["cohort"] is None:
+        return None
+    manifest = load_manifest(base / experiment["cohort"])
+    cohort_problems = _cohort_problems(manifest)
+    if cohort_problems:
+        raise ManifestError(manifest.path, cohort_problems)
+    return manifest
+
+
+def _lpips_problems(path: Path, value: str) -> list[str]:
+    from facesym.properties import LPIPSWeightsError, load_lpips
+
+    key = "config key 'experiment1.lpips_weights'"
+    if not path.is_file():
+        return [f"{key}: file '{value}' does not exist"]
+    try:
+        load_lpips(path)
+    except LPIPSWeightsError as error:
+        return [f"{key}: {error}"]
+    return []

@@ -1,0 +1,381 @@
+"""Experiment 1's pipeline jobs (paper Sec. 4.1, Table 1): one function per rule of ``rules/realdata.smk``.
+
+The chain, for the synthetic cohort or a user's manifest alike::
+
+    synthetic_cohort_job      results/cohort/synthetic.csv (+ images)      only without experiment1.cohort
+    cohort_properties_job     results/cohort/cohort.csv                    + symmetry measured from the images
+    classify_cohort_job       results/realdata/{classifier}.csv            softmax per image
+    accuracy_job              results/realdata/accuracy.csv                per subject group
+    ci_tests_job              results/ci/{classifier}.csv                  KCI, CMIknn, fast CIT, majority vote
+    ci_calibration_job        results/ci/calibration/{classifier}.csv      false positives on within-label shuffles
+    table1_job                results/table1.csv                           ✓/✗ per classifier × property
+    calibration_table_job     results/ci_calibration.csv
+
+Every output says which cohort it comes from (column or row ``cohort``: ``synthetic`` or ``real``). Seeds are
+derived from the global seed, the stage and the job's classifier and property.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from facesym.cohort.images import SYMMETRY, image_batches, measure_symmetry, symmetry_description
+from facesym.cohort.manifest import Manifest, PropertySpec, load_manifest, write_manifest
+from facesym.emotions import EMOTIONS
+from facesym.io.atomic import write_text
+from facesym.seeds import derive_seed
+
+__all__ = [
+    "DEPENDENT",
+    "INDEPENDENT",
+    "MAJORITY",
+    "cohort_label",
+    "synthetic_cohort_job",
+    "cohort_properties_job",
+    "classify_cohort_job",
+    "accuracy_job",
+    "ci_tests_job",
+    "ci_calibration_job",
+    "table1_job",
+    "calibration_table_job",
+]
+
+log = logging.getLogger(__name__)
+
+DEPENDENT = "✓"
+"""Table 1's mark for a majority decision of dependence (p < alpha in at least two of three tests)."""
+
+INDEPENDENT = "✗"
+
+MAJORITY = "majority"
+"""The ``test`` value of the majority vote's rows."""
+
+
+def cohort_label(manifest: Manifest) -> str:
+    """``"synthetic"`` or ``"real"``: the label every Experiment 1 output carries."""
+    return "synthetic" if manifest.synthetic else "real"
+
+
+def _shown_path(path: str) -> str:
+    """An image path as outputs show it: relative to the working directory when inside it, else absolute."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else Path(relative).as_posix()
+
+
+def _write_csv(path: str | os.PathLike[str], table: pd.DataFrame) -> None:
+    write_text(path, table.to_csv(index=False, float_format="%.6g"))
+
+
+def synthetic_cohort_job(*, config: Mapping[str, Any], manifest: str | Path, subjects: str | Path) -> None:
+    """Render the synthetic cohort (:func:`facesym.cohort.synthetic.write_synthetic_cohort`) on the config's device."""
+    from facesym.cohort.synthetic import write_synthetic_cohort
+    from facesym.device import resolve_device
+
+    started = time.perf_counter()
+    table = write_synthetic_cohort(config, manifest, subjects, device=resolve_device(config["device"]))
+    log.info(
+        "synthetic cohort: %d images of %d subjects in %.1f s",
+        len(table),
+        table["subject"].nunique(),
+        time.perf_counter() - started,
+    )
+
+
+def cohort_properties_job(*, manifest: str | Path, config: Mapping[str, Any], output: str | Path) -> None:
+    """The analysed cohort: the input manifest plus ``symmetry`` measured from its images.
+
+    SSIM between the mirrored face halves, or LPIPS when ``experiment1.lpips_weights`` names a weights file.
+    Written as a manifest (with its YAML), so every later job reads a validated cohort.
+    """
+    started = time.perf_counter()
+    source = load_manifest(manifest)
+    weights = config["experiment1"]["lpips_weights"]
+    table = source.table.copy()
+    table[SYMMETRY] = measure_symmetry(table["image"].tolist(), weights)
+    properties = {**source.properties, SYMMETRY: PropertySpec("continuous", symmetry_description(weights))}
+    write_manifest(output, table, properties, synthetic=source.synthetic)
+    log.info(
+        "%s cohort of %d images: symmetry (%s) measured in %.1f s; mean per group %s",
+        cohort_label(source),
+        len(table),
+        "SSIM" if weights is None else "LPIPS",
+        time.perf_counter() - started,
+        table.groupby("group")[SYMMETRY].mean().round(4).to_dict(),
+    )
+
+
+def _class_names(classifier) -> list[str]:
+    """Each output class as an emotion of :data:`EMOTIONS`, or its own lower-case name for extra classes."""
+    names = [name.lower() for name in classifier.classes]
+    for emotion, index in zip(EMOTIONS, classifier.emotion_indices, strict=True):
+        names[index] = emotion
+    return names
+
+
+def classify_cohort_job(
+    *,
+    cohort: str | Path,
+    classifier_entry: Mapping[str, Any],
+    weights: str | Path | None,
+    config: Mapping[str, Any],
+    output: str | Path,
+) -> None:
+    """One classifier's softmax for every cohort image -> ``results/realdata/{classifier}.csv``.
+
+    Columns: ``cohort``, ``classifier``, ``training_set`` (the entry's ``group``), the manifest's ``image``
+    (relative to the working directory when inside it), ``subject``, ``label``, ``group`` and properties,
+    ``p_<emotion>`` for the six emotions (softmax over all the model's classes), ``predicted`` (the arg-max
+    class, as an emotion or an extra class such as ``neutral``) and ``correct`` (``predicted == label``).
+    """
+    import torch
+
+    from facesym.classifiers.registry import load_classifier
+
+    started = time.perf_counter()
+    manifest = load_manifest(cohort)
+    classifier = load_classifier(classifier_entry, weights=weights, device=config["device"])
+    paths = manifest.table["image"].tolist()
+    probabilities = np.empty((len(paths), classifier.n_classes), dtype=np.float64)
+    for index, images in image_batches(paths):
+        probabilities[index] = classifier.predict(torch.from_numpy(images)).numpy()
+    names = _class_names(classifier)
+    table = manifest.table.copy()
+    table["image"] = [_shown_path(p) for p in paths]
+    table.insert(0, "training_set", classifier_entry.get("group", ""))
+    table.insert(0, "classifier", classifier.name)
+    table.insert(0, "cohort", cohort_label(manifest))
+    for emotion, column in zip(EMOTIONS, classifier.emotion_indices, strict=True):
+        table[f"p_{emotion}"] = probabilities[:, column]
+    table["predicted"] = [names[k] for k in probabilities.argmax(axis=1)]
+    table["correct"] = (table["predicted"] == table["label"]).astype(int)
+    _write_csv(output, table)
+    log.info(
+        "%s on %d images in %.1f s; accuracy per group %s",
+        classifier.name,
+        len(table),
+        time.perf_counter() - started,
+        table.groupby("group")["correct"].mean().round(4).to_dict(),
+    )
+
+
+def accuracy_job(*, predictions: Sequence[str | Path], output: str | Path) -> None:
+    """Accuracy per subject group for each classifier and pooled per training set -> ``accuracy.csv``.
+
+    The paper reports 97.40 % for probands and 58.25 % for patients, averaged over its FER2013 models; the rows
+    with ``classifier = "all"`` pool the classifiers of one training set the same way. Intervals are exact
+    (Clopper–Pearson) 95 % intervals of the pooled images, which treat images as independent although each
+    subject contributes several.
+    """
+    from scipy.stats import binomtest
+
+    tables = [pd.read_csv(path, keep_default_na=False) for path in predictions]
+    combined = pd.concat(tables, ignore_index=True)
+    rows = []
+    for pooled in (False, True):
+        keys = ["cohort", "training_set", "group"] if pooled else ["cohort", "training_set", "classifier", "group"]
+        for key, part in combined.groupby(keys, sort=False):
+            values = dict(zip(keys, key, strict=True))
+            count, hits = len(part), int(part["correct"].sum())
+            interval = binomtest(hits, count).proportion_ci(0.95, method="exact")
+            rows.append(
+                {
+                    "cohort": values["cohort"],
+                    "training_set": values["training_set"],
+                    "classifier": "all" if pooled else values["classifier"],
+                    "n_classifiers": part["classifier"].nunique(),
+                    "group": values["group"],
+                    "n_images": count,
+                    "n_correct": hits,
+                    "accuracy": hits / count,
+                    "ci_low": interval.low,
+                    "ci_high": interval.high,
+                }
+            )
+    table = pd.DataFrame(rows)
+    _write_csv(output, table)
+    log.info("accuracy:\n%s", table.to_string(index=False))
+
+
+def _test_inputs(predictions: str | Path, cohort: str | Path, config: Mapping[str, Any]):
+    """The predictions table, the property types and the Experiment 1 settings shared by the test jobs."""
+    table = pd.read_csv(predictions, keep_default_na=False)
+    types = load_manifest(cohort).property_types
+    missing = [name for name in types if name not in table.columns]
+    if missing:
+        raise ValueError(f"{predictions} lacks the cohort's properties {missing}; rerun its classify_cohort job")
+    return table, types, config["experiment1"]
+
+
+def _settings(experiment: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "alpha": experiment["alpha"],
+        "knn": experiment["knn"],
+        "n_perm": experiment["permutations"],
+        "n_splits": experiment["fast_cit_splits"],
+    }
+
+
+def ci_tests_job(*, predictions: str | Path, cohort: str | Path, config: Mapping[str, Any], output: str | Path) -> None:
+    """Is each property independent of the classifier's output given the instructed label? -> ``results/ci/…csv``.
+
+    For every property P of the cohort: KCI, CMIknn and the fast CIT of P ⟂ p(output_emotion) | label
+    (:func:`facesym.cit.conditional_independence`), and their majority vote at ``experiment1.alpha``. One row
+    per test (``p_value``, ``statistic``, ``n``, ``rejects``, ``settings`` as JSON) and one ``majority`` row
+    per property (``n_rejecting``, ``dependent``, ``decision`` ✓/✗).
+    """
+    from facesym.cit import conditional_independence
+
+    started = time.perf_counter()
+    table, types, experiment = _test_inputs(predictions, cohort, config)
+    classifier = str(table["classifier"].iloc[0])
+    output_column = f"p_{experiment['output_emotion']}"
+    common = {
+        "cohort": table["cohort"].iloc[0],
+        "classifier": classifier,
+        "training_set": table["training_set"].iloc[0],
+        "output": output_column,
+        "condition": "label",
+    }
+    rows = []
+    for name, kind in types.items():
+        seed = derive_seed(config["seed"], "ci", classifier, name)
+        vote = conditional_independence(
+            table[name].to_numpy(float),
+            table[output_column].to_numpy(float),
+            table["label"].to_numpy(str),
+            seed=seed,
+            discrete_x=kind == "binary",
+            **_settings(experiment),
+        )
+        described = {**common, "property": name, "property_type": kind, "alpha": vote.alpha, "seed": seed}
+        for result in vote.results:
+            rows.append(
+                {
+                    **described,
+                    "test": result.test,
+                    "statistic": result.statistic,
+                    "p_value": result.p_value,
+                    "n": result.n,
+                    "rejects": int(result.rejects(vote.alpha)),
+                    "settings": json.dumps(result.settings, sort_keys=True),
+                }
+            )
+        rows.append(
+            {
+                **described,
+                "test": MAJORITY,
+                "n": vote.results[0].n,
+                "n_rejecting": vote.n_rejecting,
+                "rejects": int(vote.dependent),
+                "decision": DEPENDENT if vote.dependent else INDEPENDENT,
+            }
+        )
+        log.info(
+            "%s, %s: p = %s -> %s",
+            classifier,
+            name,
+            {r.test: round(r.p_value, 4) for r in vote.results},
+            DEPENDENT if vote.dependent else INDEPENDENT,
+        )
+    columns = [
+        *common, "property", "property_type", "test", "statistic", "p_value", "n", "alpha", "rejects", "n_rejecting",
+        "decision", "seed", "settings",
+    ]  # fmt: skip
+    _write_csv(output, pd.DataFrame(rows, columns=columns))
+    log.info("tests of %d properties for %s in %.1f s", len(types), classifier, time.perf_counter() - started)
+
+
+def ci_calibration_job(
+    *, predictions: str | Path, cohort: str | Path, config: Mapping[str, Any], output: str | Path
+) -> None:
+    """False-positive rates of each test and the vote on this classifier's outputs -> ``calibration/…csv``.
+
+    Each property is shuffled within label groups ``experiment1.calibration_shuffles`` times
+    (:func:`facesym.cit.calibrate`): the shuffled property is independent of the output given the label, so every
+    rejection is a false positive. One row per property and test (and ``majority``) with the rate, its exact
+    95 % interval and whether the count stays within the binomial limit of a level-``alpha`` test.
+    """
+    from facesym.cit import calibrate
+
+    started = time.perf_counter()
+    table, types, experiment = _test_inputs(predictions, cohort, config)
+    classifier = str(table["classifier"].iloc[0])
+    output_column = f"p_{experiment['output_emotion']}"
+    rows = []
+    for name, kind in types.items():
+        seed = derive_seed(config["seed"], "ci_calibration", classifier, name)
+        calibration = calibrate(
+            table[name].to_numpy(float),
+            table[output_column].to_numpy(float),
+            table["label"].to_numpy(str),
+            seed=seed,
+            n_shuffles=experiment["calibration_shuffles"],
+            discrete_x=kind == "binary",
+            **_settings(experiment),
+        )
+        for record in calibration.to_records():
+            rows.append(
+                {
+                    "cohort": table["cohort"].iloc[0],
+                    "classifier": classifier,
+                    "training_set": table["training_set"].iloc[0],
+                    "output": output_column,
+                    "property": name,
+                    "property_type": kind,
+                    **record,
+                    "seed": seed,
+                }
+            )
+        log.info(
+            "%s, %s: false positives of %d shuffles %s",
+            classifier,
+            name,
+            calibration.n_shuffles,
+            calibration.false_positives(),
+        )
+    _write_csv(output, pd.DataFrame(rows))
+    log.info("calibration of %s in %.1f s", classifier, time.perf_counter() - started)
+
+
+def table1_job(*, ci_files: Sequence[str | Path], output: str | Path) -> None:
+    """The paper's Table 1: ✓/✗ majority decisions, classifiers as columns grouped by training set.
+
+    Row ``training set`` names each classifier's training data (the config entry's ``group``), row ``cohort``
+    the data tested, then one row per property. Classifiers of one training set stand side by side, training sets
+    in the order they first appear in ``ci_files`` (the config's order).
+    """
+    votes = pd.concat([pd.read_csv(path, keep_default_na=False) for path in ci_files], ignore_index=True)
+    votes = votes[votes["test"] == MAJORITY]
+    first = votes.drop_duplicates("classifier").set_index("classifier")
+    sets = list(dict.fromkeys(first["training_set"]))
+    ordered = [c for s in sets for c in first.index if first.loc[c, "training_set"] == s]
+    header = first.loc[ordered, ["training_set", "cohort"]].T.set_axis(["training set", "cohort"])
+    decisions = votes.pivot(index="property", columns="classifier", values="decision")
+    table = pd.concat([header, decisions.loc[list(dict.fromkeys(votes["property"])), ordered]])
+    table.index.name = "classifier"
+    write_text(output, table.to_csv())
+    log.info("Table 1:\n%s", table.to_string())
+
+
+def calibration_table_job(*, files: Sequence[str | Path], output: str | Path) -> None:
+    """All classifiers' calibration rows in one table -> ``results/ci_calibration.csv``."""
+    table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in files], ignore_index=True)
+    _write_csv(output, table)
+    vote = table[table["test"] == MAJORITY]
+    log.info(
+        "majority vote: %d false positives in %d shuffles (%d classifier × property pairs, each within the binomial "
+        "limit: %s)",
+        vote["false_positives"].sum(),
+        vote["n_shuffles"].sum(),
+        len(vote),
+        bool(vote["within_nominal"].all()),
+    )

@@ -1,7 +1,7 @@
 import torch
 
 from facesym.classifiers.base import Preprocess, Preprocessing
-from facesym.classifiers.training import TrainingSettings, deterministic, evaluate, train_network
+from facesym.classifiers.training import TrainingSettings, evaluate, seeded, train_network
 
 CLASSES = ("dark", "left", "right")
 
@@ -21,7 +21,7 @@ def _train(seed: int):
     from facesym.classifiers.architectures import build_network
 
     images, labels = _blobs(32, seed=1)
-    with deterministic(seed):
+    with seeded(seed):
         net = build_network("cnn", 1, 3, width=4, depth=1)
     preprocess = Preprocess(Preprocessing(16, "gray", (0.5,), (0.5,)))
     result = train_network(

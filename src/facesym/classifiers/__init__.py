@@ -6,7 +6,7 @@ See :class:`~facesym.classifiers.base.Classifier` for the interface and
 
 from facesym.classifiers.base import Classifier, ClassifierConfigError, Preprocessing, emotion_indices
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
-from facesym.classifiers.registry import check_entry, load_classifier, model_files, resolve_device
+from facesym.classifiers.registry import check_entry, load_classifier, model_files
 
 __all__ = [
     "Classifier",
@@ -17,5 +17,4 @@ __all__ = [
     "check_entry",
     "load_classifier",
     "model_files",
-    "resolve_device",
 ]

@@ -16,7 +16,7 @@ from torch import nn
 from facesym.classifiers.adapters import preprocessing_from_entry
 from facesym.classifiers.architectures import ARCHITECTURES, build_network
 from facesym.classifiers.base import Classifier, Preprocess, Preprocessing, entry_error
-from facesym.classifiers.training import TrainingResult, TrainingSettings, deterministic, train_network
+from facesym.classifiers.training import TrainingResult, TrainingSettings, seeded, train_network
 from facesym.emotions import EMOTIONS, NEUTRAL
 
 __all__ = [
@@ -100,7 +100,7 @@ def train_embedded(
         Losses and training time.
     """
     _, spec = embedded_spec(entry)
-    with deterministic(seed):
+    with seeded(seed):
         network = build_embedded_network(entry)
     return network, train_network(network, Preprocess(spec), images, labels, settings, seed)
 

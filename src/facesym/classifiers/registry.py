@@ -17,24 +17,11 @@ from facesym.classifiers.adapters import (
 )
 from facesym.classifiers.base import Classifier, emotion_indices, entry_error
 from facesym.classifiers.embedded import embedded_spec, load_embedded
+from facesym.device import resolve_device
 
-__all__ = ["KINDS", "resolve_device", "embedded_weights", "model_files", "check_entry", "load_classifier"]
+__all__ = ["KINDS", "embedded_weights", "model_files", "check_entry", "load_classifier"]
 
 KINDS: tuple[str, ...] = ("embedded", "torchscript", "onnx", "python")
-
-
-def resolve_device(device: str) -> torch.device:
-    """The config's ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:1`` …) as a torch device.
-
-    ``auto`` picks CUDA when available; an explicit ``cuda`` on a machine without it is an error rather than a
-    silent fallback, so a cluster job never runs 100× slower than asked.
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"config key 'device' is '{device}' but torch sees no CUDA device; use auto or cpu")
-    return resolved
 
 
 def embedded_weights(name: str, results_dir: str | Path = "results") -> Path:
@@ -110,7 +97,8 @@ def load_classifier(
     base_dir : str or Path
         Folder relative paths are taken from (the pipeline's working directory).
     device : str or torch.device
-        ``auto`` is resolved with :func:`resolve_device`.
+        A config setting (``auto``, ``cpu``, ``cuda``) is resolved with
+        :func:`facesym.device.resolve_device`.
     batch_size : int
         Largest batch the model sees at once.
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from facesym.classifiers.base import Preprocess
 
-__all__ = ["TrainingSettings", "TrainingResult", "deterministic", "train_network", "evaluate"]
+__all__ = ["TrainingSettings", "TrainingResult", "seeded", "train_network", "evaluate"]
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +67,19 @@ class TrainingResult:
 
 
 @contextmanager
-def deterministic(seed: int) -> Iterator[None]:
-    """Seed torch's global generator and insist on deterministic kernels for the duration of the block.
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's global generator (initial weights, dropout) for the duration of the block.
 
-    Restores the previous determinism setting afterwards, so tests and other stages are not affected.
+    Training runs on the CPU, where torch's kernels are deterministic for a fixed number of threads, so no
+    slower "deterministic algorithms" mode is needed. The previous generator state is restored afterwards, so
+    other code drawing from it is not affected.
     """
-    previous = torch.are_deterministic_algorithms_enabled()
+    state = torch.random.get_rng_state()
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(previous)
+        torch.random.set_rng_state(state)
 
 
 def train_network(
@@ -124,7 +125,7 @@ def train_network(
     )
     result = TrainingResult()
     network.train()
-    with deterministic(seed):
+    with seeded(seed):
         for epoch in range(settings.epochs):
             order = torch.randperm(len(x), generator=generator)
             total = 0.0
@@ -164,7 +165,8 @@ def evaluate(
     Returns
     -------
     dict
-        ``accuracy`` (fraction correct), ``per_class`` (class → fraction of its images classified correctly),
+        ``accuracy`` (fraction correct), ``per_class`` (class → fraction of its images classified correctly,
+        ``None`` for a class without images),
         ``confusion`` (K × K list of counts, rows true class, columns predicted class, in ``classes`` order),
         ``mean_true_probability`` (mean softmax of the true class) and ``n`` (number of images).
     """
@@ -175,9 +177,7 @@ def evaluate(
     confusion = np.zeros((k, k), dtype=np.int64)
     np.add.at(confusion, (true, predicted), 1)
     support = confusion.sum(axis=1)
-    per_class = {
-        cls: (float(confusion[i, i] / support[i]) if support[i] else float("nan")) for i, cls in enumerate(classes)
-    }
+    per_class = {cls: (float(confusion[i, i] / support[i]) if support[i] else None) for i, cls in enumerate(classes)}
     return {
         "accuracy": float(np.trace(confusion) / max(len(true), 1)),
         "per_class": per_class,

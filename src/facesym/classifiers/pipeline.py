@@ -1,0 +1,166 @@
+"""The ``train_classifier`` job: render training data, train one embedded classifier, measure it.
+
+Seeds: the training data comes from ``derive_seed(seed, "training_data", …)``, the same for every embedded
+classifier, so the symmetric classifiers differ only in architecture and size (like the paper's groups of
+models trained on one dataset) and the asymmetry-augmented control sees the very same faces with only ``s``
+changed. Initial weights, batch order and dropout come from ``derive_seed(seed, "train_classifier", name)``.
+
+Training runs on the CPU with a fixed number of threads whatever the job was granted: the networks are small,
+and torch's CPU kernels give bit-identical results only for a fixed thread count.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from facesym import __version__
+from facesym.classifiers.architectures import parameter_count
+from facesym.classifiers.base import Classifier
+from facesym.classifiers.data import Variation, render_faces, sample_faces
+from facesym.classifiers.embedded import EMBEDDED_CLASSES, embedded_spec, save_embedded, train_embedded
+from facesym.classifiers.training import TrainingSettings, evaluate
+from facesym.face import MorphableModel, build_procedural_model
+from facesym.io import atomic_path, write_json
+from facesym.seeds import derive_seed, rng_for
+
+__all__ = ["TRAINING_THREADS", "training_face_model", "train_classifier_job"]
+
+log = logging.getLogger(__name__)
+
+TRAINING_THREADS = 2
+"""torch threads of every training job (the rule asks for as many)."""
+
+
+def training_face_model(config: Mapping[str, Any]) -> MorphableModel:
+    """The face model the training data is rendered with: always the procedural model.
+
+    Its expression components are FACS action units, which the emotion prototypes are written in. With a FLAME
+    config the embedded classifiers therefore meet FLAME faces only in the analysis, a domain shift like the
+    one the paper's real classifiers face.
+    """
+    return build_procedural_model(left_side=config["face_model"]["left_side"])
+
+
+def train_classifier_job(
+    *,
+    classifier_entry: Mapping[str, Any],
+    config: Mapping[str, Any],
+    weights_output: str | Path,
+    metrics_output: str | Path,
+    variation: Variation | None = None,
+) -> dict[str, Any]:
+    """Train one embedded classifier and write its weights and metrics.
+
+    Parameters
+    ----------
+    classifier_entry : mapping
+        The classifier's config entry (``kind: embedded``).
+    config : mapping
+        The validated config; reads ``seed``, ``training``, ``identities``, ``render`` and ``face_model``.
+    weights_output : str or Path
+        ``results/classifiers/{name}.pt``, see :func:`~facesym.classifiers.embedded.save_embedded`.
+    metrics_output : str or Path
+        ``results/classifiers/{name}.json``.
+    variation : Variation, optional
+        Variation of the training faces; default :class:`~facesym.classifiers.data.Variation`.
+
+    Returns
+    -------
+    dict
+        The metrics written to ``metrics_output``: held-out accuracy (overall, per class, confusion matrix) on
+        symmetric faces (``test``) and on the same faces re-rendered at ``s = 0`` (``test_s0``), training losses
+        and times, seeds and the settings that produced them.
+    """
+    name = classifier_entry["name"]
+    if classifier_entry["kind"] != "embedded":
+        raise ValueError(f"classifier '{name}' is of kind '{classifier_entry['kind']}'; only embedded ones train")
+    torch.set_num_threads(TRAINING_THREADS)
+    variation = variation or Variation()
+    training = config["training"]
+    seed = int(config["seed"])
+    augment = bool(classifier_entry.get("asymmetry_augmentation", False))
+    dims = config["identities"]
+    identity_dims = (dims["shape_dim"], dims["appearance_dim"], dims["lighting_dim"])
+
+    started = time.perf_counter()
+    model = training_face_model(config)
+    train_faces = sample_faces(
+        model,
+        training["images_per_class"],
+        rng_for(seed, "training_data", "train"),
+        identity_dims=identity_dims,
+        variation=variation,
+        symmetry_rng=rng_for(seed, "training_data", "train", "symmetry") if augment else None,
+    )
+    test_faces = sample_faces(
+        model,
+        training["test_images_per_class"],
+        rng_for(seed, "training_data", "test"),
+        identity_dims=identity_dims,
+        variation=variation,
+    )
+    train_images = render_faces(model, train_faces, config["render"])
+    test_images = render_faces(model, test_faces, config["render"])
+    test_images_s0 = render_faces(model, test_faces, config["render"], s=0.0)
+    data_seconds = time.perf_counter() - started
+    log.info(
+        "%s: rendered %d training and 2 × %d test images in %.1f s (asymmetry augmentation: %s)",
+        name,
+        len(train_faces),
+        len(test_faces),
+        data_seconds,
+        augment,
+    )
+
+    model_seed = derive_seed(seed, "train_classifier", name)
+    settings = TrainingSettings(
+        epochs=training["epochs"], batch_size=training["batch_size"], learning_rate=training["learning_rate"]
+    )
+    network, result = train_embedded(
+        classifier_entry, train_images, torch.as_tensor(train_faces.labels), settings, model_seed
+    )
+    log.info("%s: trained in %.1f s, final loss %.4f", name, result.seconds, result.losses[-1])
+    with atomic_path(weights_output) as temporary:
+        save_embedded(temporary, classifier_entry, network)
+
+    arch, spec = embedded_spec(classifier_entry)
+    classifier = Classifier(name, EMBEDDED_CLASSES, spec, network)
+    labels = torch.as_tensor(test_faces.labels)
+    symmetric = evaluate(classifier.predict, test_images, labels, EMBEDDED_CLASSES)
+    frozen = evaluate(classifier.predict, test_images_s0, labels, EMBEDDED_CLASSES)
+    log.info("%s: held-out accuracy %.3f at s = 1, %.3f at s = 0", name, symmetric["accuracy"], frozen["accuracy"])
+    metrics = {
+        "classifier": name,
+        "group": classifier_entry.get("group", ""),
+        **arch,
+        "parameters": parameter_count(network),
+        "asymmetry_augmentation": augment,
+        "classes": list(EMBEDDED_CLASSES),
+        "input_size": spec.input_size,
+        "color": spec.color,
+        "test": symmetric,
+        "test_s0": frozen,
+        "losses": result.losses,
+        "training_seconds": result.seconds,
+        "data_seconds": data_seconds,
+        "threads": TRAINING_THREADS,
+        "seed": model_seed,
+        "data_seed": derive_seed(seed, "training_data", "train"),
+        "test_seed": derive_seed(seed, "training_data", "test"),
+        "global_seed": seed,
+        "n_train": len(train_faces),
+        "n_test": len(test_faces),
+        "training": dict(training),
+        "variation": variation.to_json(),
+        "render": dict(config["render"]),
+        "face_model": "procedural",
+        "facesym_version": __version__,
+    }
+    write_json(metrics_output, metrics)
+    return metrics

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import torch
+
+from facesym.classifiers.data import Variation, render_faces, sample_faces
+from facesym.classifiers.embedded import EMBEDDED_CLASSES
+from facesym.face import build_procedural_model
+from facesym.face.expressions import PROTOTYPES
+
+RENDER = {"size": 32, "color": "gray", "backend": "numba"}
+DIMS = (20, 6, 4)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_procedural_model()
+
+
+def test_faces_are_balanced_and_deterministic(model):
+    a = sample_faces(model, 5, np.random.default_rng(0), identity_dims=DIMS)
+    b = sample_faces(model, 5, np.random.default_rng(0), identity_dims=DIMS)
+    assert len(a) == 35
+    assert np.bincount(a.labels).tolist() == [5] * 7
+    for field in ("beta", "alpha", "lighting", "phi", "t", "s", "pose"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert (a.s == 1).all()
+    assert len({tuple(row) for row in a.beta}) == 35, "every image is a new identity"
+
+
+def test_expressions_follow_the_prototypes(model):
+    faces = sample_faces(model, 50, np.random.default_rng(1), identity_dims=DIMS, variation=Variation())
+    names = model.expression_names
+    for index, cls in enumerate(EMBEDDED_CLASSES):
+        phi = faces.phi[faces.labels == index]
+        units = PROTOTYPES.get(cls, {})
+        inside = [names.index(au) for au in units]
+        outside = [i for i in range(len(names)) if i not in inside]
+        assert (phi >= 0).all()
+        if inside:
+            assert phi[:, inside].mean() > 0.7
+        assert phi[:, outside].mean() < 0.05
+    assert faces.t[faces.labels == EMBEDDED_CLASSES.index("neutral")].min() == 1.0
+    assert 0.6 <= faces.t.min() and faces.t.max() <= 1.0
+    assert np.abs(faces.pose[:, 3:]).max() == 0.0, "the jaw moves only through AU26"
+
+
+def test_identity_dims_beyond_the_drawn_ones_stay_at_the_mean(model):
+    faces = sample_faces(model, 2, np.random.default_rng(2), identity_dims=(5, 2, 3))
+    assert (faces.beta[:, 5:] == 0).all() and (faces.beta[:, :5] != 0).all()
+    assert (faces.alpha[:, 2:] == 0).all() and faces.lighting.shape == (14, 3)
+
+
+def test_asymmetry_augmentation_changes_only_s(model):
+    plain = sample_faces(model, 4, np.random.default_rng(3), identity_dims=DIMS)
+    augmented = sample_faces(
+        model, 4, np.random.default_rng(3), identity_dims=DIMS, symmetry_rng=np.random.default_rng(9)
+    )
+    np.testing.assert_array_equal(plain.phi, augmented.phi)
+    assert augmented.s.min() >= 0 and augmented.s.max() <= 1 and augmented.s.std() > 0.1
+
+
+def test_rendering_in_batches_and_at_frozen_symmetry(model):
+    faces = sample_faces(model, 2, np.random.default_rng(4), identity_dims=DIMS)
+    images = render_faces(model, faces, RENDER, batch_size=5)
+    assert images.shape == (14, 1, 32, 32) and images.dtype == torch.float32
+    assert 0 <= images.min() and images.max() <= 1
+    torch.testing.assert_close(images, render_faces(model, faces, RENDER))
+    frozen = render_faces(model, faces, RENDER, s=0.0)
+    neutral = faces.labels == EMBEDDED_CLASSES.index("neutral")
+    happy = faces.labels == EMBEDDED_CLASSES.index("happy")
+    assert (frozen[happy] - images[happy]).abs().sum() > 0, "s = 0 freezes one half of an expression"
+    assert (frozen[neutral] - images[neutral]).abs().mean() < (frozen[happy] - images[happy]).abs().mean()

@@ -1,0 +1,56 @@
+import json
+
+import torch
+
+from facesym.classifiers import EMBEDDED_CLASSES, load_classifier
+from facesym.classifiers.pipeline import train_classifier_job
+
+CONFIG = {
+    "seed": 11,
+    "training": {
+        "images_per_class": 3,
+        "test_images_per_class": 2,
+        "epochs": 2,
+        "batch_size": 8,
+        "learning_rate": 0.002,
+    },
+    "identities": {"shape_dim": 20, "appearance_dim": 6, "lighting_dim": 4},
+    "render": {"size": 32, "color": "gray", "backend": "numba"},
+    "face_model": {"kind": "procedural", "left_side": "+x"},
+}
+ENTRY = {"name": "tiny", "kind": "embedded", "architecture": "cnn", "width": 4, "depth": 1, "input_size": 32}
+TIMES = ("training_seconds", "data_seconds")
+
+
+def _run(folder, entry=ENTRY):
+    folder.mkdir()
+    metrics = train_classifier_job(
+        classifier_entry=entry, config=CONFIG, weights_output=folder / "w.pt", metrics_output=folder / "m.json"
+    )
+    return metrics, folder
+
+
+def test_job_writes_weights_and_metrics_deterministically(tmp_path):
+    first, a = _run(tmp_path / "a")
+    second, b = _run(tmp_path / "b")
+    assert {k: v for k, v in first.items() if k not in TIMES} == {k: v for k, v in second.items() if k not in TIMES}
+    written = json.loads((a / "m.json").read_text())
+    assert written["test"] == first["test"]
+    assert written["classes"] == list(EMBEDDED_CLASSES)
+    assert set(written["test"]) == {"accuracy", "per_class", "confusion", "mean_true_probability", "n"}
+    assert written["test"]["n"] == written["test_s0"]["n"] == 14 and written["n_train"] == 21
+    assert len(written["losses"]) == 2 and written["training_seconds"] > 0
+    assert written["seed"] != written["data_seed"] and written["asymmetry_augmentation"] is False
+    assert not list(a.glob(".*tmp*")), "no temporary file is left behind"
+    wa = torch.load(a / "w.pt", weights_only=True)["state_dict"]
+    wb = torch.load(b / "w.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    classifier = load_classifier(ENTRY, weights=a / "w.pt")
+    assert classifier.classes == EMBEDDED_CLASSES
+
+
+def test_the_control_trains_on_the_same_data_with_augmented_symmetry(tmp_path):
+    plain, _ = _run(tmp_path / "plain")
+    control, _ = _run(tmp_path / "control", {**ENTRY, "name": "control", "asymmetry_augmentation": True})
+    assert control["asymmetry_augmentation"] is True
+    assert control["data_seed"] == plain["data_seed"] and control["seed"] != plain["seed"]

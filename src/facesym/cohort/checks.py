@@ -22,6 +22,7 @@ __all__ = [
     "COHORT_MANIFEST",
     "check_cohort_config",
     "cohort_source",
+    "experiment1_params",
     "experiment1_targets",
 ]
 
@@ -49,6 +50,18 @@ _MIN_IMAGES = 10
 def cohort_source(config: Mapping[str, Any]) -> str:
     """The manifest the analysis starts from: the user's (``experiment1.cohort``) or the synthetic one."""
     return config["experiment1"]["cohort"] or SYNTHETIC_MANIFEST
+
+
+def experiment1_params(config: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    """A job's config param: the seed, the device and the named ``experiment1`` settings.
+
+    Snakemake reruns a job when a param changes, so a job gets exactly the settings it uses.
+    """
+    return {
+        "seed": config["seed"],
+        "device": config["device"],
+        "experiment1": {key: config["experiment1"][key] for key in keys},
+    }
 
 
 def experiment1_targets(config: Mapping[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ subject's name, so adding subjects never changes existing ones):
 
 * **identity, appearance and lighting** — :func:`facesym.identities.sample_identity` with the global seed
   ``derive_seed(seed, "cohort")``: disjoint from the analysed identities of Experiment 2 and from the classifiers'
-  training faces;
+  training faces; the light comes from near the front, as in a recording lab (:class:`CohortDesign`);
 * **symmetry** ``s`` (the face model's knob, paper Eq. 2–3) — probands near full symmetry with small natural
   variation, patients a frozen or weakened half with the severity drawn per subject (:class:`CohortDesign`); the
   weaker half is the subject's own left or right at random;
@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from PIL import Image
 
 from facesym.cohort.manifest import PropertySpec, write_manifest
 from facesym.emotions import EMOTIONS
+from facesym.face import MorphableModel
 from facesym.io.atomic import atomic_path
 from facesym.seeds import derive_seed, rng_for
 
@@ -55,6 +56,7 @@ __all__ = [
     "CohortDesign",
     "Subject",
     "Trials",
+    "side_models",
     "subject_names",
     "synthetic_subjects",
     "subject_trials",
@@ -94,6 +96,12 @@ class CohortDesign:
         Relative standard deviation of each prototype action unit around the trial's intensity.
     onset
         Range of the expression onset ``t`` (uniform): the recorded frame is near the expression's apex.
+    light_azimuth_scale
+        Factor on the identity's light-azimuth coefficient (:func:`facesym.render.lighting_from_coefficients`,
+        ``c[0]``). Clinical recordings are lit near-frontally; at the full range (±0.6 rad) the side light, not the
+        face, dominates any comparison of the two image halves (measured: SSIM symmetry correlated −0.77 with
+        the light's azimuth and 0.32 with s over 72 subjects). Elevation, ambient and directional level keep
+        their full per-subject variation.
     """
 
     proband_symmetry: tuple[float, float] = (0.9, 1.0)
@@ -102,6 +110,7 @@ class CohortDesign:
     intensity: tuple[float, float] = (0.8, 1.2)
     au_jitter: float = 0.15
     onset: tuple[float, float] = (0.85, 1.0)
+    light_azimuth_scale: float = 0.25
 
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON form, for logs and provenance."""
@@ -230,8 +239,25 @@ def subject_trials(
     return Trials([EMOTIONS[i] for i in order], (base * intensity * jitter).astype(np.float32), s, t)
 
 
-def _opposite(left_side: str) -> str:
-    return "-x" if left_side == "+x" else "+x"
+def side_models(config: Mapping[str, Any], device: torch.device | str = "cpu") -> dict[str, MorphableModel]:
+    """The face model for a weaker left half and the one for a weaker right half.
+
+    ``s`` scales the expression of the half the config's ``face_model.left_side`` names as the subject's left;
+    the model for a weaker right half is the same model built with the opposite ``left_side``.
+
+    Returns
+    -------
+    dict
+        ``{"left": model, "right": model}``, keyed by the subject's half that ``s`` weakens.
+    """
+    from facesym.jobs import face_model_from_config
+
+    face = config["face_model"]
+    opposite = "-x" if face["left_side"] == "+x" else "+x"
+    return {
+        "left": face_model_from_config(config).to(device),
+        "right": face_model_from_config({**config, "face_model": {**face, "left_side": opposite}}).to(device),
+    }
 
 
 def _to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -274,19 +300,12 @@ def write_synthetic_cohort(
     from facesym.face.expressions import prototype_phi
     from facesym.identities import sample_identity
     from facesym.interventions.scene import build_scene
-    from facesym.jobs import face_model_from_config
 
     manifest_path = Path(manifest_path)
     folder = manifest_path.parent
     experiment, dims = config["experiment1"], config["identities"]
     device = torch.device(device)
-    left_side = config["face_model"]["left_side"]
-    models = {
-        "left": face_model_from_config(config).to(device),
-        "right": face_model_from_config(
-            {**config, "face_model": {**config["face_model"], "left_side": _opposite(left_side)}}
-        ).to(device),
-    }
+    models = side_models(config, device)
     prototypes = np.stack([prototype_phi(models["left"], e).cpu().numpy() for e in EMOTIONS])
     identity_seed = derive_seed(config["seed"], "cohort")
     subjects = synthetic_subjects(config["seed"], experiment["probands"], experiment["patients"], design)
@@ -295,6 +314,9 @@ def write_synthetic_cohort(
         identity = sample_identity(
             identity_seed, subject.name, dims["shape_dim"], dims["appearance_dim"], dims["lighting_dim"]
         )
+        lighting = identity.lighting.copy()
+        lighting[:1] *= design.light_azimuth_scale
+        identity = replace(identity, lighting=lighting)
         scene = build_scene(models[subject.weak_side], identity, config["render"], device)
         trials = subject_trials(subject, experiment["repetitions"], prototypes, design)
         pixels = _to_uint8(scene.images(trials.phi, trials.s, trials.t))

@@ -1,0 +1,182 @@
+# Paper Sec. 4.1 / Table 1 (Experiment 1, associational): on cohort recordings, is a facial property independent
+# of a classifier's output given the instructed label? Three CI tests and their majority vote, with calibration.
+# The cohort is the user's manifest (experiment1.cohort) or the embedded synthetic one, labelled so in every output.
+import re
+
+from facesym.cohort import load_manifest, spec_path
+from facesym.cohort.checks import (
+    COHORT_MANIFEST,
+    SYNTHETIC_MANIFEST,
+    cohort_source,
+    experiment1_params,
+    experiment1_targets,
+)
+
+EXPERIMENT1_TARGETS = experiment1_targets(config)
+COHORT_SOURCE = cohort_source(config)
+# A real cohort's images are inputs, so replacing one reruns the analysis; the synthetic images are one folder.
+COHORT_IMAGES = (
+    "results/cohort/images"
+    if config["experiment1"]["cohort"] is None
+    else load_manifest(COHORT_SOURCE).table["image"].tolist()
+)
+CLASSIFIER_NAMES = "|".join(re.escape(name) for name in CLASSIFIERS)
+
+
+TEST_SETTINGS = ("output_emotion", "alpha", "permutations", "knn", "fast_cit_splits")
+
+
+rule synthetic_cohort:
+    output:
+        manifest=SYNTHETIC_MANIFEST,
+        spec=str(spec_path(SYNTHETIC_MANIFEST)),
+        subjects="results/cohort/subjects.csv",
+        images=directory("results/cohort/images"),
+    params:
+        config=lambda wildcards: {
+            **job_config("render", "face_model", "identities"),
+            **experiment1_params(config, "probands", "patients", "repetitions"),
+        },
+    log:
+        "logs/cohort/synthetic_cohort.log",
+    resources:
+        runtime=15,
+        mem_mb=2000,
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/cohort_synthetic.py"
+
+
+# The symmetry between the face halves, measured from every cohort's images (SSIM, or LPIPS from user weights).
+rule cohort_properties:
+    input:
+        manifest=COHORT_SOURCE,
+        spec=str(spec_path(COHORT_SOURCE)),
+        images=COHORT_IMAGES,
+        lpips=[config["experiment1"]["lpips_weights"]] if config["experiment1"]["lpips_weights"] else [],
+    output:
+        manifest=COHORT_MANIFEST,
+        spec=str(spec_path(COHORT_MANIFEST)),
+    params:
+        config=lambda wildcards: experiment1_params(config, "lpips_weights"),
+    log:
+        "logs/cohort/cohort_properties.log",
+    resources:
+        runtime=15,
+        mem_mb=2000,
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/cohort_properties.py"
+
+
+rule classify_cohort:
+    input:
+        cohort=COHORT_MANIFEST,
+        spec=str(spec_path(COHORT_MANIFEST)),
+        weights=classifier_files,
+    output:
+        "results/realdata/{classifier}.csv",
+    wildcard_constraints:
+        classifier=CLASSIFIER_NAMES,
+    params:
+        classifier=classifier_params,
+        config=lambda wildcards: job_config(),
+    log:
+        "logs/realdata/{classifier}.log",
+    resources:
+        **torch_job_resources,
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/realdata_classify.py"
+
+
+# The paper: 97.40 % for probands vs 58.25 % for patients.
+rule realdata_accuracy:
+    input:
+        expand("results/realdata/{classifier}.csv", classifier=CLASSIFIERS),
+    output:
+        "results/realdata/accuracy.csv",
+    log:
+        "logs/realdata/accuracy.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/realdata_accuracy.py"
+
+
+# KCI, CMIknn and the fast CIT of property ⟂ p(output_emotion) | label, majority vote at experiment1.alpha.
+rule ci_tests:
+    input:
+        predictions="results/realdata/{classifier}.csv",
+        cohort=COHORT_MANIFEST,
+        spec=str(spec_path(COHORT_MANIFEST)),
+    output:
+        "results/ci/{classifier}.csv",
+    wildcard_constraints:
+        classifier=CLASSIFIER_NAMES,
+    params:
+        config=lambda wildcards: experiment1_params(config, *TEST_SETTINGS),
+    log:
+        "logs/ci/{classifier}.log",
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/ci_tests.py"
+
+
+# The same tests with the property shuffled within label groups: every rejection is a false positive.
+rule ci_calibration:
+    input:
+        predictions="results/realdata/{classifier}.csv",
+        cohort=COHORT_MANIFEST,
+        spec=str(spec_path(COHORT_MANIFEST)),
+    output:
+        "results/ci/calibration/{classifier}.csv",
+    wildcard_constraints:
+        classifier=CLASSIFIER_NAMES,
+    params:
+        config=lambda wildcards: experiment1_params(config, *TEST_SETTINGS, "calibration_shuffles"),
+    log:
+        "logs/ci/calibration/{classifier}.log",
+    resources:
+        runtime=60,
+        mem_mb=1000,
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/ci_calibration.py"
+
+
+rule table1:
+    input:
+        expand("results/ci/{classifier}.csv", classifier=CLASSIFIERS),
+    output:
+        "results/table1.csv",
+    log:
+        "logs/table1.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/table1_aggregate.py"
+
+
+rule ci_calibration_table:
+    input:
+        expand("results/ci/calibration/{classifier}.csv", classifier=CLASSIFIERS),
+    output:
+        "results/ci_calibration.csv",
+    log:
+        "logs/ci/calibration.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/ci_calibration_table.py"

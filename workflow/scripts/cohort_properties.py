@@ -1,0 +1,9 @@
+from facesym.cohort.jobs import cohort_properties_job
+from facesym.device import limit_cpu_threads
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
+cohort_properties_job(
+    manifest=snakemake.input.manifest, config=snakemake.params.config, output=snakemake.output.manifest
+)

@@ -1,0 +1,13 @@
+from facesym.cohort.jobs import classify_cohort_job
+from facesym.device import limit_cpu_threads
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
+classify_cohort_job(
+    cohort=snakemake.input.cohort,
+    classifier_entry=snakemake.params.classifier,
+    weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
+    config=snakemake.params.config,
+    output=snakemake.output[0],
+)

@@ -3,12 +3,6 @@
 EMBEDDED_CLASSIFIERS = [entry["name"] for entry in config["classifiers"] if entry["kind"] == "embedded"]
 
 
-def training_config(wildcards):
-    """What the training job depends on. Not the device: training always runs on the CPU."""
-    values = job_config("training", "render", "face_model", "identities")
-    return {key: value for key, value in values.items() if key != "device"}
-
-
 rule train_classifier:
     output:
         weights="results/classifiers/{classifier}.pt",
@@ -18,7 +12,12 @@ rule train_classifier:
         classifier="|".join(EMBEDDED_CLASSIFIERS) or "(?!)",
     params:
         classifier=classifier_params,
-        config=training_config,
+        # Not the device: training always runs on the CPU, so changing it must not retrain.
+        config=lambda wildcards: {
+            key: value
+            for key, value in job_config("training", "render", "face_model", "identities").items()
+            if key != "device"
+        },
     log:
         "logs/classifiers/{classifier}.log",
     threads: 2

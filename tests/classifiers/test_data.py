@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from facesym.classifiers.data import Variation, render_faces, sample_faces
+from facesym.classifiers.data import Variation, render_faces, sample_faces, turn_heads
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
 from facesym.face import build_procedural_model
 from facesym.face.expressions import PROTOTYPES
@@ -21,7 +21,7 @@ def test_faces_are_balanced_and_deterministic(model):
     b = sample_faces(model, 5, np.random.default_rng(0), identity_dims=DIMS)
     assert len(a) == 35
     assert np.bincount(a.labels).tolist() == [5] * 7
-    for field in ("beta", "alpha", "lighting", "phi", "t", "s", "pose"):
+    for field in ("beta", "alpha", "lighting", "phi", "t", "s", "head_rotation"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
     assert (a.s == 1).all()
     assert len({tuple(row) for row in a.beta}) == 35, "every image is a new identity"
@@ -41,7 +41,7 @@ def test_expressions_follow_the_prototypes(model):
         assert phi[:, outside].mean() < 0.05
     assert faces.t[faces.labels == EMBEDDED_CLASSES.index("neutral")].min() == 1.0
     assert 0.6 <= faces.t.min() and faces.t.max() <= 1.0
-    assert np.abs(faces.pose[:, 3:]).max() == 0.0, "the jaw moves only through AU26"
+    assert 0 < np.abs(faces.head_rotation).max() < 0.3
 
 
 def test_identity_dims_beyond_the_drawn_ones_stay_at_the_mean(model):
@@ -70,3 +70,13 @@ def test_rendering_in_batches_and_at_frozen_symmetry(model):
     happy = faces.labels == EMBEDDED_CLASSES.index("happy")
     assert (frozen[happy] - images[happy]).abs().sum() > 0, "s = 0 freezes one half of an expression"
     assert (frozen[neutral] - images[neutral]).abs().mean() < (frozen[happy] - images[happy]).abs().mean()
+
+
+def test_turning_heads_equals_posing_the_root_joint(model):
+    g = torch.Generator().manual_seed(0)
+    beta, phi = torch.randn(3, model.n_shape, generator=g), torch.rand(3, model.n_expression, generator=g)
+    rotation = 0.1 * torch.randn(3, 3, generator=g)
+    pose = torch.cat([rotation, torch.zeros(3, model.pose_dim - 3)], dim=1)
+    posed = model.vertices(beta, phi, 0.5, 1.0, pose=pose)
+    turned = turn_heads(model, model.vertices(beta, phi, 0.5, 1.0), rotation)
+    torch.testing.assert_close(turned, posed, atol=1e-5, rtol=0)

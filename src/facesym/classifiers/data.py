@@ -6,7 +6,7 @@ one of the seven classes of :data:`~facesym.classifiers.embedded.EMBEDDED_CLASSE
 
 - an emotion's EMFACS prototype (:data:`facesym.face.expressions.PROTOTYPES`) at a random intensity, with each
   action unit jittered, a few small unrelated action units added, an expression onset ``t`` and a small
-  head-pose jitter;
+  head-pose jitter (a rotation of the whole head about the model's root joint);
 - or a neutral face (only the small unrelated action units).
 
 Faces are symmetric (``s = 1``) unless asymmetry augmentation is asked for, which draws ``s ~ U[0, 1]`` from a
@@ -27,9 +27,10 @@ from facesym.classifiers.embedded import EMBEDDED_CLASSES
 from facesym.emotions import NEUTRAL
 from facesym.face import MorphableModel
 from facesym.face.expressions import prototype_phi
+from facesym.face.lbs import axis_angle_to_matrix
 from facesym.render import lighting_from_coefficients, render
 
-__all__ = ["Variation", "FaceParameters", "sample_faces", "render_faces"]
+__all__ = ["Variation", "FaceParameters", "sample_faces", "turn_heads", "render_faces"]
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ class FaceParameters:
         Expression onset in ``[0, 1]``.
     s : np.ndarray, shape (N,)
         Symmetry in ``[0, 1]``.
-    pose : np.ndarray, shape (N, pose_dim)
-        Axis-angle rotation per joint of the model, radians (head jitter only; the jaw is moved by AU26).
+    head_rotation : np.ndarray, shape (N, 3)
+        Axis-angle rotation of the head about the model's root joint, radians.
     """
 
     labels: np.ndarray
@@ -95,7 +96,7 @@ class FaceParameters:
     phi: np.ndarray
     t: np.ndarray
     s: np.ndarray
-    pose: np.ndarray
+    head_rotation: np.ndarray
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -155,10 +156,36 @@ def sample_faces(
     t = rng.uniform(*variation.onset, size=n)
     t[labels == EMBEDDED_CLASSES.index(NEUTRAL)] = 1.0
 
-    pose = np.zeros((n, model.pose_dim))
-    pose[:, :3] = variation.head_pose * rng.standard_normal((n, 3))
+    head_rotation = variation.head_pose * rng.standard_normal((n, 3))
     s = np.ones(n) if symmetry_rng is None else symmetry_rng.uniform(0.0, 1.0, size=n)
-    return FaceParameters(labels, beta, alpha, lighting, phi, t, s, pose)
+    return FaceParameters(labels, beta, alpha, lighting, phi, t, s, head_rotation)
+
+
+def turn_heads(model: MorphableModel, vertices: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
+    """Rotate whole heads about the model's root joint.
+
+    This is what skinning does when only the root joint is posed (skinning weights sum to one per vertex), as a
+    single matrix product instead of the full linear blend skinning, which costs more than rendering.
+
+    Parameters
+    ----------
+    model : MorphableModel
+        The model the vertices belong to.
+    vertices : torch.Tensor, shape (B, N, 3)
+        Unposed vertices, model units.
+    rotation : torch.Tensor, shape (B, 3)
+        Axis-angle rotation per head, radians.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, N, 3)
+    """
+    if model.joint_regressor is not None:
+        root = torch.einsum("n,bnc->bc", model.joint_regressor[0], vertices)[:, None]
+    else:
+        root = model.joint_rest[0]
+    matrices = axis_angle_to_matrix(rotation.to(vertices.dtype))
+    return torch.einsum("bij,bnj->bni", matrices, vertices - root) + root
 
 
 def render_faces(
@@ -199,8 +226,8 @@ def render_faces(
             torch.as_tensor(faces.phi[rows]),
             symmetry,
             torch.as_tensor(faces.t[rows]),
-            pose=torch.as_tensor(faces.pose[rows]),
         )
+        vertices = turn_heads(model, vertices, torch.as_tensor(faces.head_rotation[rows]))
         images.append(
             render(
                 vertices,

@@ -124,6 +124,7 @@ def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3,
     aggregate_scores_job(
         permutation_files=[run.stage("permutations", c, i) for c in classifiers for i in run.identities],
         expression_files=[run.stage("expressions", c, i) for c in classifiers for i in run.identities],
+        surface_files=[run.stage("surfaces", c, i) for c in classifiers for i in run.identities],
         groups={classifiers[0]: "synthetic A", **{c: "synthetic B" for c in classifiers[1:]}},
         config=config,
         outputs={

@@ -88,6 +88,17 @@ def test_derivative_per_unit_of_s_is_the_step_derivative_times_steps():
         derivative_along_s(surface, s, "per-step")
 
 
+@pytest.mark.parametrize("n_t", [1, 2, 90])
+def test_surface_axes_span_the_grid_domain_and_no_more(n_t):
+    s, t = np.linspace(0, 1, 3), np.linspace(0, 1, n_t) if n_t > 1 else np.ones(1)
+    surface = np.full((3, n_t), 0.5)
+    figure = surface_figure(s, t, surface, derivative_along_s(surface, s), emotion="happy", classifier="c",
+                            identity="i")  # fmt: skip
+    for ax in figure.axes[:2]:
+        assert ax.get_xlim() == (0.0, 1.0)
+        assert ax.get_ylim()[1] == 1.0 and ax.get_ylim()[0] == (0.0 if n_t > 1 else 0.5)
+
+
 def test_surface_figure_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match=r"\(S, T\)"):
         surface_figure(np.linspace(0, 1, 3), np.linspace(0, 1, 4), np.zeros((4, 3)), np.zeros((4, 3)),
@@ -156,7 +167,7 @@ def test_table2_values_are_the_summary(synthetic_run, tmp_path):
     assert list(values["classifier"].unique()) == run.classifiers
     page = paths["html"].read_text()
     for _, row in summary.iterrows():
-        assert f"{row['mean_score']:.4f}" in page
+        assert f"{row['mean_score']:.3g}" in page
     assert "synthetic B" in page
 
 

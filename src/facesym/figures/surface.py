@@ -47,12 +47,13 @@ def surface_values(s: np.ndarray, t: np.ndarray, surface: np.ndarray, derivative
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:
-    """Cell edges around grid values, so each cell is centred on its grid point (one value: a unit-wide cell)."""
+    """Cell edges around grid values in ``[0, 1]``: each cell is centred on its grid point and clipped to the
+    domain, so the axes end at s, t = 0 and 1 instead of half a (possibly coarse) step beyond them."""
     centres = np.asarray(centres, dtype=np.float64)
     if centres.size == 1:
-        return np.array([centres[0] - 0.5, centres[0] + 0.5])
+        return np.clip([centres[0] - 0.5, centres[0] + 0.5], 0.0, 1.0)
     middle = (centres[1:] + centres[:-1]) / 2
-    return np.concatenate([[2 * centres[0] - middle[0]], middle, [2 * centres[-1] - middle[-1]]])
+    return np.clip(np.concatenate([[2 * centres[0] - middle[0]], middle, [2 * centres[-1] - middle[-1]]]), 0.0, 1.0)
 
 
 @styled
@@ -115,7 +116,7 @@ def surface_figure(
     )
     unit = units(spacing)
     fig.colorbar(mesh, ax=ax_d, label=f"∂F/∂s (probability {unit})")
-    ax_d.set_title(f"(b) ∂F({emotion})/∂s; mean = {derivative.mean():+.4f}")
+    ax_d.set_title(f"(b) ∂F({emotion})/∂s; mean = {derivative.mean():+.3g}")
 
     for ax in (ax_f, ax_d):
         ax.set_xlabel("symmetry s (0: left half frozen, 1: symmetric)")
@@ -124,7 +125,7 @@ def surface_figure(
         ax.set_ylabel("expression onset t (0: neutral, 1: full)")
     title = f"{classifier}, {identity}: {emotion}"
     if score is not None:
-        title += f"\nimpact score Ŝ ({statistic}) = {score:+.4f} {unit}"
+        title += f"\nimpact score Ŝ ({statistic}) = {score:+.3g} {unit}"
         if pvalue is not None:
             title += f", permutation p = {pvalue:.3g}"
     fig.suptitle(title)

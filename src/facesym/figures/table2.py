@@ -83,7 +83,7 @@ def table2_figure(cells: pd.DataFrame, *, unit: str, delta: float, statistic: st
         weak = not cell["majority_significant"]
         # Hatched cells get a box behind the text so the hatching does not cross the digits.
         box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5} if weak else None
-        ax.text(c, r, f"{cell['mean_score']:.4f}\n{cell['n_significant']}/{cell['n_identities']}", ha="center",
+        ax.text(c, r, f"{cell['mean_score']:.3g}\n{cell['n_significant']}/{cell['n_identities']}", ha="center",
                 va="center", color="black" if weak else colour, fontsize="small", linespacing=1.1, bbox=box,
                 zorder=3)  # fmt: skip
         if weak:
@@ -132,7 +132,7 @@ def table2_html(cells: pd.DataFrame, *, unit: str, delta: float, statistic: str 
             cell = by_emotion.loc[emotion]
             style = "" if cell["majority_significant"] else ' class="weak"'
             tds.append(
-                f"<td{style}><b>{cell['mean_score']:.4f}</b><br><small>[{cell['ci_low']:.4f}, {cell['ci_high']:.4f}]"
+                f"<td{style}><b>{cell['mean_score']:.3g}</b><br><small>[{cell['ci_low']:.3g}, {cell['ci_high']:.3g}]"
                 f"<br>{cell['n_significant']}/{cell['n_identities']} significant</small></td>"
             )
         body.append(f"<tr><th>{html.escape(group)}</th><th>{html.escape(classifier)}</th>{''.join(tds)}</tr>")

@@ -10,8 +10,17 @@ configfile: "config/config.yaml"
 
 include: "rules/common.smk"
 include: "rules/identities.smk"
+include: "rules/classifiers.smk"
+include: "rules/expressions.smk"
+include: "rules/surfaces.smk"
+include: "rules/stats.smk"
 
 
+# Every per-job file is listed, not only the tables: Snakemake does not rebuild a deleted intermediate file
+# whose dependants are up to date unless it is requested, and `snakemake all` should repair any gap.
 rule all:
     input:
-        identity_files(),
+        "results/table2.csv",
+        "results/table_s1.csv",
+        per_job("results/surfaces/{classifier}/{identity}.h5"),
+        per_job("results/permutations/{classifier}/{identity}.h5"),

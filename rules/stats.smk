@@ -21,6 +21,7 @@ rule aggregate_scores:
     input:
         permutations=per_job("results/permutations/{classifier}/{identity}.h5"),
         expressions=per_job("results/expressions/{classifier}/{identity}.h5"),
+        surfaces=per_job("results/surfaces/{classifier}/{identity}.h5"),
     output:
         table2="results/table2.csv",
         table2_tex="results/table2.tex",

@@ -200,6 +200,7 @@ def aggregate_scores_job(
     *,
     permutation_files: Sequence[str | Path],
     expression_files: Sequence[str | Path],
+    surface_files: Sequence[str | Path],
     groups: Mapping[str, str],
     config: Mapping[str, Any],
     outputs: Mapping[str, str | Path],
@@ -209,7 +210,7 @@ def aggregate_scores_job(
     from facesym.tables import collect_scores, summary_table, table2, table2_latex, table_s1
 
     stats = config["statistics"]
-    scores = collect_scores(permutation_files, expression_files, groups)
+    scores = collect_scores(permutation_files, expression_files, surface_files, groups)
     rng = np.random.default_rng(derive_seed(config["seed"], "bootstrap"))
     summary, decided = summary_table(scores, stats, rng)
     unit = "per symmetry step" if stats["spacing"] == "step" else "per unit of s"

@@ -16,9 +16,18 @@ from facesym.stats import summarise
 __all__ = ["collect_scores", "summary_table", "table2", "table_s1", "table2_latex"]
 
 
+def _by_job(paths: Sequence[str | Path], kind: str) -> dict[tuple[str, str], Any]:
+    contents = {}
+    for path in paths:
+        data = read_h5(path, kind=kind)
+        contents[(data.attrs["classifier"], data.attrs["identity"])] = data
+    return contents
+
+
 def collect_scores(
     permutation_files: Sequence[str | Path],
     expression_files: Sequence[str | Path],
+    surface_files: Sequence[str | Path],
     groups: Mapping[str, str],
 ) -> pd.DataFrame:
     """One row per (classifier, identity, emotion) from the per-job files.
@@ -26,29 +35,30 @@ def collect_scores(
     Returns
     -------
     pandas.DataFrame
-        Columns ``classifier, group, identity, emotion, reached_probability, score, pvalue``.
+        Columns ``classifier, group, identity, emotion, reached_probability`` (target probability of φ^(e) at
+        s = 1, t = 1 found by the optimiser), ``p_symmetric, p_frozen_half`` (target probability on the grid at
+        t = 1 with s = 1 and s = 0: how much the output drops when one half does not move), ``score, pvalue``.
     """
-    reached = {}
-    for path in expression_files:
-        contents = read_h5(path, kind="expressions")
-        key = (contents.attrs["classifier"], contents.attrs["identity"])
-        reached[key] = contents.data["reached"]
+    expressions = _by_job(expression_files, "expressions")
+    surfaces = _by_job(surface_files, "surfaces")
     rows = []
-    for path in permutation_files:
-        contents = read_h5(path, kind="permutations")
-        key = (contents.attrs["classifier"], contents.attrs["identity"])
-        if key not in reached:
-            raise ValueError(f"{path}: no expressions file for classifier '{key[0]}', identity '{key[1]}'")
-        for index, emotion in enumerate(contents.coords["emotion"]):
+    for key, permutations in _by_job(permutation_files, "permutations").items():
+        for other, name in ((expressions, "expressions"), (surfaces, "surfaces")):
+            if key not in other:
+                raise ValueError(f"no {name} file for classifier '{key[0]}', identity '{key[1]}'")
+        softmax, target = surfaces[key].data["softmax"], surfaces[key].data["target_class"]
+        for index, emotion in enumerate(permutations.coords["emotion"]):
             rows.append(
                 {
                     "classifier": key[0],
                     "group": groups.get(key[0], ""),
                     "identity": key[1],
                     "emotion": str(emotion),
-                    "reached_probability": float(reached[key][index]),
-                    "score": float(contents.data["score"][index]),
-                    "pvalue": float(contents.data["pvalue"][index]),
+                    "reached_probability": float(expressions[key].data["reached"][index]),
+                    "p_symmetric": float(softmax[index, -1, -1, target[index]]),
+                    "p_frozen_half": float(softmax[index, 0, -1, target[index]]),
+                    "score": float(permutations.data["score"][index]),
+                    "pvalue": float(permutations.data["pvalue"][index]),
                 }
             )
     return pd.DataFrame(rows)

@@ -5,6 +5,7 @@ job_logger(snakemake.log[0])
 aggregate_scores_job(
     permutation_files=snakemake.input.permutations,
     expression_files=snakemake.input.expressions,
+    surface_files=snakemake.input.surfaces,
     groups=snakemake.params.groups,
     config=snakemake.params.config,
     outputs=dict(snakemake.output.items()),

@@ -1,0 +1,158 @@
+"""The synthetic-intervention experiment end to end on a tiny config: outputs, incrementality, resumability."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from facesym.emotions import EMOTIONS
+from facesym.io import read_h5
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.workflow
+
+TINY = {
+    "seed": 5,
+    "identities": {"count": 2},
+    "render": {"size": 48},
+    "classifiers": [
+        {"name": "tiny_cnn", "kind": "embedded", "architecture": "cnn", "width": 4, "depth": 1, "group": "symmetric"}
+    ],
+    "training": {"images_per_class": 6, "test_images_per_class": 2, "epochs": 1, "batch_size": 16},
+    "expressions": {"population": 6, "generations": 2},
+    "grid": {"symmetry_steps": 3, "time_steps": 2},
+    "statistics": {"permutations": 20, "bootstrap": 50},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One complete run of the tiny config, shared by the tests of this module (each copies what it changes)."""
+    from .conftest import Workflow
+
+    wf = Workflow(tmp_path_factory.mktemp("tiny"), TINY)
+    wf.run("all")
+    return wf
+
+
+def test_tables_are_complete_and_finite(tiny_run):
+    table2 = pd.read_csv(tiny_run.path("results/table2.csv"))
+    assert table2["classifier"].tolist() == ["tiny_cnn"]
+    assert table2["group"].tolist() == ["symmetric"]
+    for emotion in EMOTIONS:
+        assert math.isfinite(table2[emotion].iloc[0])
+        assert table2[f"{emotion}_ci_low"].iloc[0] <= table2[emotion].iloc[0] <= table2[f"{emotion}_ci_high"].iloc[0]
+    scores = pd.read_csv(tiny_run.path("results/scores.csv"))
+    assert len(scores) == 2 * len(EMOTIONS)
+    assert scores[["reached_probability", "score", "pvalue", "pvalue_holm"]].notna().all().all()
+    assert scores["pvalue"].between(1 / 21, 1).all()
+    s1 = pd.read_csv(tiny_run.path("results/table_s1.csv"))
+    assert s1[list(EMOTIONS)].apply(lambda c: c.between(0, 1)).all().all()
+    assert "\\begin{tabular}" in tiny_run.path("results/table2.tex").read_text()
+
+
+def test_table2_is_the_mean_of_the_per_identity_scores(tiny_run):
+    table2 = pd.read_csv(tiny_run.path("results/table2.csv")).set_index("classifier")
+    for emotion_index, emotion in enumerate(EMOTIONS):
+        per_identity = [
+            read_h5(tiny_run.path(f"results/permutations/tiny_cnn/id000{i}.h5"), kind="permutations").data["score"][
+                emotion_index
+            ]
+            for i in range(2)
+        ]
+        assert table2.loc["tiny_cnn", emotion] == pytest.approx(sum(per_identity) / 2, rel=1e-5, abs=1e-9)
+
+
+def test_surfaces_carry_their_axes_grid_and_provenance(tiny_run):
+    surfaces = read_h5(tiny_run.path("results/surfaces/tiny_cnn/id0001.h5"), kind="surfaces")
+    assert surfaces.axes["softmax"] == ("emotion", "s", "t", "class")
+    assert surfaces.data["softmax"].shape[:3] == (6, 3, 2)
+    assert surfaces.coords["s"].tolist() == [0.0, 0.5, 1.0]
+    assert surfaces.coords["emotion"].tolist() == list(EMOTIONS)
+    assert surfaces.attrs["config"]["grid"] == {"symmetry_steps": 3, "time_steps": 2}
+    assert surfaces.attrs["facesym_version"]
+    # every grid point holds a full softmax
+    assert abs(surfaces.data["softmax"].sum(axis=-1) - 1).max() < 1e-4
+
+
+def test_rerun_has_nothing_to_do_and_deleting_a_surface_recomputes_only_its_chain(tiny_run):
+    assert tiny_run.planned_jobs("all") == {}
+    before = {p: p.stat().st_mtime_ns for p in tiny_run.path("results").rglob("*.h5")}
+    tiny_run.path("results/surfaces/tiny_cnn/id0001.h5").unlink()
+    assert tiny_run.planned_jobs("all") == {
+        "compute_surfaces": 1,
+        "permutation_test": 1,
+        "aggregate_scores": 1,
+        "all": 1,
+    }
+    tiny_run.run("all")
+    assert tiny_run.planned_jobs("all") == {}
+    changed = {p for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
+    assert {p.relative_to(tiny_run.root).as_posix() for p in changed} == {
+        "results/surfaces/tiny_cnn/id0001.h5",
+        "results/permutations/tiny_cnn/id0001.h5",
+    }
+
+
+def test_adding_an_identity_adds_only_its_jobs(tiny_run):
+    tiny_run.write_config({**TINY, "identities": {"count": 3}})
+    try:
+        assert tiny_run.planned_jobs("all") == {
+            "sample_identity": 1,
+            "optimise_expressions": 1,
+            "compute_surfaces": 1,
+            "permutation_test": 1,
+            "aggregate_scores": 1,
+            "all": 1,
+        }
+    finally:
+        tiny_run.write_config(TINY)
+
+
+def test_killed_job_leaves_no_file_that_looks_complete(tmp_path):
+    from .conftest import Workflow
+
+    slow = {**TINY, "expressions": {"population": 6, "generations": 400}}
+    wf = Workflow(tmp_path, slow)
+    command = [
+        sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+        "--configfile", str(wf.config_path), "--cores", "1", "results/expressions/tiny_cnn/id0000.h5",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = Path(tmp_path, "logs/expressions/tiny_cnn/id0000.log")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (log.exists() and "generation 5" in log.read_text()):
+        time.sleep(0.5)
+    assert log.exists(), "the optimisation job never started"
+    os.killpg(process.pid, signal.SIGKILL)  # the whole run, as a node failure would
+    process.wait()
+    target = tmp_path / "results/expressions/tiny_cnn/id0000.h5"
+    assert not target.exists(), "an interrupted job left its output under the final name"
+
+    # what a user does after a crash: release the dead run's lock, run again
+    wf.write_config(TINY)
+    wf.run(extra=("--unlock",))
+    wf.run("results/expressions/tiny_cnn/id0000.h5")
+    assert read_h5(target, kind="expressions").data["phi"].shape[0] == len(EMOTIONS)
+
+
+def test_paper_config_plans_the_paper_scale(repo, tmp_path):
+    command = [
+        sys.executable, "-m", "snakemake", "results/table2.csv", "--snakefile", str(repo / "Snakefile"),
+        "--directory", str(tmp_path), "--configfile", str(repo / "config" / "paper.yaml"), "--dry-run", "--quiet",
+        "rules",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = (line.split() for line in result.stdout.splitlines())
+    counts = {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit()}
+    n_classifiers = counts["train_classifier"]
+    assert counts["optimise_expressions"] == 200 * n_classifiers
+    assert counts["permutation_test"] == 200 * n_classifiers

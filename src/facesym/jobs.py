@@ -73,8 +73,8 @@ def optimise_expressions_job(
     classifier = _classifier(classifier_entry, weights, config)
     scene = _scene(identity_file, config, classifier.device)
     identity = Path(identity_file).stem
-    seeds = [derive_seed(config["seed"], "expressions", classifier.name, identity, e) for e in EMOTIONS]
-    result = optimise_expressions(classifier, scene, config["expressions"], seeds)
+    seed = derive_seed(config["seed"], "expressions", classifier.name, identity)
+    result = optimise_expressions(classifier, scene, config["expressions"], seed)
     write_h5(
         output,
         "expressions",
@@ -83,9 +83,8 @@ def optimise_expressions_job(
             "reached": (result.reached, ("emotion",), "probability"),
             "history": (result.history, ("emotion", "generation"), "probability"),
             "n_evaluations": (result.n_evaluations, ("emotion",), "classifier evaluations"),
-            "seeds": (result.seeds, ("emotion",), ""),
         },
-        seed=derive_seed(config["seed"], "expressions", classifier.name, identity),
+        seed=seed,
         config={
             **_provenance(config, "expressions", "render", "face_model", "identities"),
             "classifier": dict(classifier_entry),

@@ -1,8 +1,8 @@
 """Optimised expressions φ^(e) (paper Eq. 4): the expression a classifier finds most like emotion e.
 
 For each emotion, differential evolution searches ``φ ∈ [-bound, bound]^d`` at full symmetry and full onset
-(s = 1, t = 1) for the face that maximises the classifier's softmax probability of that emotion. Every
-generation is rendered and classified as one batch.
+(s = 1, t = 1) for the face that maximises the classifier's softmax probability of that emotion. The six
+emotions evolve side by side: every generation of all six is rendered and classified as one batch.
 """
 
 from __future__ import annotations
@@ -39,31 +39,45 @@ class OptimisedExpressions:
         Best probability after each generation, shape ``(6, G + 1)``; NaN after an early stop.
     n_evaluations
         Classifier evaluations spent per emotion, shape ``(6,)``.
-    seeds
-        Seed of each emotion's optimisation, shape ``(6,)``.
     """
 
     phi: np.ndarray
     reached: np.ndarray
     history: np.ndarray
     n_evaluations: np.ndarray
-    seeds: np.ndarray
 
 
-def target_probability(classifier: Classifier, scene: Scene, emotion: int, phi: np.ndarray) -> np.ndarray:
-    """Probability of ``EMOTIONS[emotion]`` for each candidate ``phi`` ``(P, d)`` at s = 1, t = 1 -> ``(P,)``."""
-    ones = torch.ones(phi.shape[0])
-    images = scene.images(phi, ones, ones)
-    return classifier.emotion_probabilities(images)[:, emotion].double().numpy()
+def target_probability(
+    classifier: Classifier, scene: Scene, emotions: np.ndarray, phi: np.ndarray
+) -> np.ndarray:
+    """Probability of each problem's emotion for its candidates at s = 1, t = 1.
+
+    Parameters
+    ----------
+    emotions
+        Index into :data:`~facesym.emotions.EMOTIONS` of each problem, shape ``(M,)``.
+    phi
+        Candidates, shape ``(M, P, d)``; all ``M × P`` are rendered and classified as one batch.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(M, P)``.
+    """
+    n_problems, n_candidates, dim = phi.shape
+    ones = torch.ones(n_problems * n_candidates)
+    images = scene.images(phi.reshape(-1, dim), ones, ones)
+    probabilities = classifier.emotion_probabilities(images).double().numpy().reshape(n_problems, n_candidates, -1)
+    return np.take_along_axis(probabilities, np.asarray(emotions)[:, None, None], axis=-1)[..., 0]
 
 
 def optimise_expressions(
     classifier: Classifier,
     scene: Scene,
     settings: Mapping[str, Any],
-    seeds: list[int],
+    seed: int,
 ) -> OptimisedExpressions:
-    """Run Eq. 4 for each of the six emotions.
+    """Run Eq. 4 for the six emotions side by side: one batch per generation holds every emotion's candidates.
 
     Parameters
     ----------
@@ -74,51 +88,35 @@ def optimise_expressions(
     settings
         The config's ``expressions`` section (population, generations, tolerance, strategy, mutation,
         recombination, bound).
-    seeds
-        One seed per emotion (derived from the job's wildcards and the emotion).
+    seed
+        Seed of the optimisation (derived from the job's wildcards).
 
     Returns
     -------
     OptimisedExpressions
     """
-    dim = scene.model.n_expression
-    phis, reached, histories, evaluations = [], [], [], []
-    for index, emotion in enumerate(EMOTIONS):
+    emotions = np.arange(len(EMOTIONS))
 
-        def objective(phi: np.ndarray, index: int = index) -> np.ndarray:
-            return 1.0 - target_probability(classifier, scene, index, phi)
+    def objective(phi: np.ndarray, problems: np.ndarray) -> np.ndarray:
+        return 1.0 - target_probability(classifier, scene, emotions[problems], phi)
 
-        result = differential_evolution_batched(
-            objective,
-            dim,
-            float(settings["bound"]),
-            population=int(settings["population"]),
-            generations=int(settings["generations"]),
-            rng=np.random.default_rng(seeds[index]),
-            strategy=str(settings["strategy"]),
-            mutation=tuple(settings["mutation"]),
-            recombination=float(settings["recombination"]),
-            target=float(settings["tolerance"]) if settings["tolerance"] > 0 else None,
-            label=f"{classifier.name} {emotion}",
-        )
-        phis.append(result.x)
-        reached.append(1.0 - result.fun)
-        histories.append(1.0 - result.history)
-        evaluations.append(result.n_evaluations)
-        log.info(
-            "%s: reached p(%s) = %.3f after %d evaluations",
-            classifier.name,
-            emotion,
-            1 - result.fun,
-            result.n_evaluations,
-        )
-    history = np.full((len(EMOTIONS), int(settings["generations"]) + 1), np.nan)
-    for index, values in enumerate(histories):
-        history[index, : values.shape[0]] = values
+    result = differential_evolution_batched(
+        objective,
+        scene.model.n_expression,
+        float(settings["bound"]),
+        population=int(settings["population"]),
+        generations=int(settings["generations"]),
+        rng=np.random.default_rng(seed),
+        n_problems=len(EMOTIONS),
+        strategy=str(settings["strategy"]),
+        mutation=tuple(settings["mutation"]),
+        recombination=float(settings["recombination"]),
+        target=float(settings["tolerance"]) if settings["tolerance"] > 0 else None,
+        labels=[f"{classifier.name} {emotion}" for emotion in EMOTIONS],
+    )
+    reached = 1.0 - result.fun
+    for emotion, probability, count in zip(EMOTIONS, reached, result.n_evaluations, strict=True):
+        log.info("%s: reached p(%s) = %.3f after %d evaluations", classifier.name, emotion, probability, count)
     return OptimisedExpressions(
-        phi=np.stack(phis),
-        reached=np.asarray(reached),
-        history=history,
-        n_evaluations=np.asarray(evaluations),
-        seeds=np.asarray(seeds, dtype=np.uint64),
+        phi=result.x, reached=reached, history=1.0 - result.history, n_evaluations=result.n_evaluations
     )

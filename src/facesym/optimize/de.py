@@ -1,50 +1,76 @@
-"""Differential evolution whose objective sees a whole generation at once.
+"""Differential evolution over several independent problems, each generation scored in one batch.
 
-The objective of Eq. 4 renders a face and runs a classifier; both are far cheaper per image in a batch than one
-image at a time. SciPy's ``differential_evolution(vectorized=True)`` hands the objective every trial vector of a
-generation in one call, so we use it and add what the pipeline needs: an exact population size, a seeded Latin
-hypercube start drawn from our own generator, a per-generation trace, and a stop once the target probability is
-reached.
+The objective of Eq. 4 renders faces and runs a classifier; both are far cheaper per image in a large batch than
+one image at a time. Here one call of the objective scores every trial vector of a generation *of every problem*
+(the six emotions of one (classifier, identity) job), so a job renders and classifies ``6 × population`` images
+per call.
+
+The algorithm is classic DE (Storn & Price) with deferred updating, as SciPy's
+``differential_evolution(updating="deferred")``: per generation, a mutant per member (``best1bin``,
+``rand1bin`` or ``currenttobest1bin``) with a differential weight F dithered uniformly in ``mutation`` once per
+generation and problem, binomial crossover with rate ``recombination`` (at least one component from the mutant),
+components leaving the box redrawn uniformly inside it, and greedy selection. The start is a Latin hypercube
+per problem.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import differential_evolution
 from scipy.stats import qmc
 
-__all__ = ["DEResult", "differential_evolution_batched"]
+__all__ = ["DEResult", "STRATEGIES", "differential_evolution_batched"]
 
 log = logging.getLogger(__name__)
+
+STRATEGIES: tuple[str, ...] = ("best1bin", "rand1bin", "currenttobest1bin")
 
 
 @dataclass
 class DEResult:
-    """Outcome of one optimisation.
+    """Outcome of the optimisation of ``M`` problems.
 
     Attributes
     ----------
     x
-        Best parameters found, shape ``(d,)``.
+        Best parameters found per problem, shape ``(M, d)``.
     fun
-        Objective at ``x``.
+        Objective at ``x``, shape ``(M,)``.
     history
-        Best objective after each generation (the initial population is generation 0), shape ``(G + 1,)``.
+        Best objective after each generation (generation 0 is the initial population), shape ``(M, G + 1)``;
+        NaN after a problem stopped early.
     n_evaluations
-        Objective evaluations spent (candidates, not calls).
+        Objective evaluations spent per problem (candidates, not calls), shape ``(M,)``.
     n_generations
-        Generations run after the initial population.
+        Generations run after the initial population, per problem, shape ``(M,)``.
     """
 
     x: np.ndarray
-    fun: float
+    fun: np.ndarray
     history: np.ndarray
-    n_evaluations: int
-    n_generations: int
+    n_evaluations: np.ndarray
+    n_generations: np.ndarray
+
+
+def _mutants(
+    strategy: str, pop: np.ndarray, best: np.ndarray, weight: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Mutant vectors ``(M, P, d)`` for populations ``pop`` ``(M, P, d)``, best members ``(M, d)``, F ``(M,)``."""
+    m, p, _ = pop.shape
+    # three distinct partners per member, all different from the member itself
+    keys = rng.random((m, p, p))
+    keys[:, np.arange(p), np.arange(p)] = np.inf
+    partners = np.argsort(keys, axis=-1)[..., :3]
+    r0, r1, r2 = (np.take_along_axis(pop, partners[..., i, None], axis=1) for i in range(3))
+    f = weight[:, None, None]
+    if strategy == "best1bin":
+        return best[:, None, :] + f * (r0 - r1)
+    if strategy == "rand1bin":
+        return r0 + f * (r1 - r2)
+    return pop + f * (best[:, None, :] - pop) + f * (r0 - r1)
 
 
 def differential_evolution_batched(
@@ -55,35 +81,43 @@ def differential_evolution_batched(
     population: int,
     generations: int,
     rng: np.random.Generator,
+    n_problems: int = 1,
     strategy: str = "best1bin",
-    mutation: tuple[float, float] = (0.5, 1.0),
+    mutation: Sequence[float] = (0.5, 1.0),
     recombination: float = 0.7,
     target: float | None = None,
-    label: str = "",
+    labels: Sequence[str] | None = None,
 ) -> DEResult:
-    """Minimise ``objective`` over ``[-bound, bound]^dim`` by differential evolution.
+    """Minimise ``n_problems`` objectives over ``[-bound, bound]^dim``, one batched call per generation.
 
     Parameters
     ----------
     objective
-        Maps candidates ``(P, dim)`` to objective values ``(P,)``; called once per generation with every trial.
+        Maps candidates ``(M', P, dim)`` of the ``M'`` problems still running, in their original order, to
+        objective values ``(M', P)``. Problem ``i`` of the batch is the ``i``-th of ``active`` problems; the
+        call receives the indices as the keyword ``problems`` (shape ``(M',)``).
     dim
         Number of parameters.
     bound
         Half-width of the search box.
     population
-        Candidates per generation (exact, not SciPy's multiplier).
+        Candidates per generation and problem (at least 4).
     generations
         Maximum number of generations after the initial population.
     rng
-        Source of every random draw (initial population and evolution).
-    strategy, mutation, recombination
-        As in :func:`scipy.optimize.differential_evolution`; ``mutation`` is the dithering range of F.
+        Source of every random draw.
+    n_problems
+        Number of independent problems ``M``.
+    strategy
+        ``"best1bin"`` (default, SciPy's), ``"rand1bin"`` or ``"currenttobest1bin"``.
+    mutation
+        Range ``(low, high)`` the differential weight F is drawn from, per generation and problem.
+    recombination
+        Crossover probability CR.
     target
-        Stop as soon as the best objective is ``<= target`` (e.g. ``1 - p`` reached); ``None`` runs every
-        generation.
-    label
-        Name used in progress log lines.
+        A problem stops once its best objective is ``<= target`` (``None``: run every generation).
+    labels
+        Names of the problems, for the progress log.
 
     Returns
     -------
@@ -91,44 +125,48 @@ def differential_evolution_batched(
     """
     if population < 4:
         raise ValueError(f"population must be at least 4 (got {population})")
-    start = qmc.LatinHypercube(d=dim, rng=rng).random(population)
-    start = qmc.scale(start, -bound, bound)
-    evaluations = 0
-    history: list[float] = []
-
-    def batched(x: np.ndarray) -> np.ndarray:
-        nonlocal evaluations
-        values = np.asarray(objective(np.ascontiguousarray(np.atleast_2d(x.T))), dtype=np.float64)
-        evaluations += values.shape[0]
-        if not history:  # the first call scores the initial population: generation 0
-            history.append(float(values.min()))
-        return values
-
-    def after_generation(intermediate_result) -> bool:
-        history.append(float(intermediate_result.fun))
-        log.info("%s generation %d: best objective %.4f", label, len(history) - 1, intermediate_result.fun)
-        return target is not None and intermediate_result.fun <= target
-
-    result = differential_evolution(
-        batched,
-        bounds=[(-bound, bound)] * dim,
-        strategy=strategy,
-        maxiter=generations,
-        init=start,
-        mutation=tuple(mutation),
-        recombination=recombination,
-        rng=rng,
-        polish=False,
-        tol=0.0,
-        atol=0.0,
-        vectorized=True,
-        updating="deferred",
-        callback=after_generation,
-    )
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
+    labels = list(labels) if labels is not None else [f"problem {i}" for i in range(n_problems)]
+    sampler = qmc.LatinHypercube(d=dim, rng=rng)
+    pop = np.stack([qmc.scale(sampler.random(population), -bound, bound) for _ in range(n_problems)])
+    everyone = np.arange(n_problems)
+    energy = np.asarray(objective(pop, problems=everyone), dtype=np.float64).reshape(n_problems, population)
+    evaluations = np.full(n_problems, population)
+    history = np.full((n_problems, generations + 1), np.nan)
+    history[:, 0] = energy.min(axis=1)
+    done = np.zeros(n_problems, dtype=bool) if target is None else history[:, 0] <= target
+    ran = np.zeros(n_problems, dtype=int)
+    low, high = float(mutation[0]), float(mutation[1])
+    for generation in range(1, generations + 1):
+        active = np.flatnonzero(~done)
+        if active.size == 0:
+            break
+        current = pop[active]
+        best = current[np.arange(active.size), energy[active].argmin(axis=1)]
+        mutant = _mutants(strategy, current, best, rng.uniform(low, high, active.size), rng)
+        cross = rng.random(current.shape) < recombination
+        forced = rng.integers(0, dim, current.shape[:2])
+        cross[np.arange(active.size)[:, None], np.arange(population)[None, :], forced] = True
+        trial = np.where(cross, mutant, current)
+        outside = np.abs(trial) > bound
+        trial[outside] = rng.uniform(-bound, bound, int(outside.sum()))
+        trial_energy = np.asarray(objective(trial, problems=active), dtype=np.float64).reshape(active.size, -1)
+        better = trial_energy <= energy[active]
+        pop[active] = np.where(better[..., None], trial, current)
+        energy[active] = np.where(better, trial_energy, energy[active])
+        evaluations[active] += population
+        ran[active] = generation
+        history[active, generation] = energy[active].min(axis=1)
+        for index in active:
+            log.info("%s generation %d: best objective %.4f", labels[index], generation, history[index, generation])
+        if target is not None:
+            done[active] = history[active, generation] <= target
+    winner = energy.argmin(axis=1)
     return DEResult(
-        x=np.asarray(result.x, dtype=np.float64),
-        fun=float(result.fun),
-        history=np.asarray(history),
+        x=pop[everyone, winner],
+        fun=energy[everyone, winner],
+        history=history,
         n_evaluations=evaluations,
-        n_generations=max(len(history) - 1, 0),
+        n_generations=ran,
     )

@@ -14,6 +14,7 @@ include: "rules/classifiers.smk"
 include: "rules/expressions.smk"
 include: "rules/surfaces.smk"
 include: "rules/stats.smk"
+include: "rules/figures.smk"
 
 
 # Every per-job file is listed, not only the tables: Snakemake does not rebuild a deleted intermediate file
@@ -24,3 +25,4 @@ rule all:
         "results/table_s1.csv",
         per_job("results/surfaces/{classifier}/{identity}.h5"),
         per_job("results/permutations/{classifier}/{identity}.h5"),
+        figure_targets(FIGURES, CLASSIFIERS, IDENTITIES),

@@ -145,8 +145,9 @@ rule ci_calibration:
         config=lambda wildcards: experiment1_params(config, *TEST_SETTINGS, "calibration_shuffles"),
     log:
         "logs/ci/calibration/{classifier}.log",
+    # 200 shuffles × 3 properties on one core: about 1 min at the default n = 288, about 1 h at the paper's n = 1728.
     resources:
-        runtime=60,
+        runtime=240,
         mem_mb=1000,
     conda:
         "../envs/facesym.yaml"

@@ -20,10 +20,12 @@ __all__ = [
     "RESERVED_COLUMNS",
     "SYNTHETIC_MANIFEST",
     "COHORT_MANIFEST",
+    "TRUE_SYMMETRY",
     "check_cohort_config",
     "cohort_source",
     "experiment1_params",
     "experiment1_targets",
+    "tested_properties",
 ]
 
 SYNTHETIC_MANIFEST = "results/cohort/synthetic.csv"
@@ -31,6 +33,13 @@ SYNTHETIC_MANIFEST = "results/cohort/synthetic.csv"
 
 COHORT_MANIFEST = "results/cohort/cohort.csv"
 """The cohort actually analysed: the input manifest with the measured ``symmetry`` property added."""
+
+TRUE_SYMMETRY = "s"
+"""The synthetic cohort's true symmetry: recorded in every output beside the measured properties, not tested.
+
+No real cohort knows it, so Table 1 keeps the paper's rows (palsy and the symmetry measured from the images);
+``s`` is there to check how well those stand in for it.
+"""
 
 RESERVED_COLUMNS: tuple[str, ...] = (
     SYMMETRY,
@@ -70,6 +79,12 @@ def experiment1_targets(config: Mapping[str, Any]) -> list[str]:
     if config["experiment1"]["calibration_shuffles"] > 0:
         targets.append("results/ci_calibration.csv")
     return targets
+
+
+def tested_properties(manifest: Manifest) -> dict[str, str]:
+    """Property name → type of the properties Experiment 1 tests: all but the synthetic cohort's true ``s``."""
+    types = manifest.property_types
+    return {name: kind for name, kind in types.items() if not (manifest.synthetic and name == TRUE_SYMMETRY)}
 
 
 def _cohort_problems(manifest: Manifest) -> list[Problem]:

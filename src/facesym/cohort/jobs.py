@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from facesym.cohort.checks import tested_properties
 from facesym.cohort.images import SYMMETRY, image_batches, measure_symmetry, symmetry_description
 from facesym.cohort.manifest import Manifest, PropertySpec, load_manifest, write_manifest
 from facesym.emotions import EMOTIONS
@@ -38,6 +39,8 @@ __all__ = [
     "DEPENDENT",
     "INDEPENDENT",
     "MAJORITY",
+    "PLACEBO_NULL",
+    "SHUFFLE_NULL",
     "cohort_label",
     "synthetic_cohort_job",
     "cohort_properties_job",
@@ -208,7 +211,7 @@ def accuracy_job(*, predictions: Sequence[str | Path], output: str | Path) -> No
 def _test_inputs(predictions: str | Path, cohort: str | Path, config: Mapping[str, Any]):
     """The predictions table, the property types and the Experiment 1 settings shared by the test jobs."""
     table = pd.read_csv(predictions, keep_default_na=False)
-    types = load_manifest(cohort).property_types
+    types = tested_properties(load_manifest(cohort))
     missing = [name for name in types if name not in table.columns]
     if missing:
         raise ValueError(f"{predictions} lacks the cohort's properties {missing}; rerun its classify_cohort job")
@@ -294,54 +297,70 @@ def ci_tests_job(*, predictions: str | Path, cohort: str | Path, config: Mapping
     log.info("tests of %d properties for %s in %.1f s", len(types), classifier, time.perf_counter() - started)
 
 
+SHUFFLE_NULL = "within-label shuffle"
+"""``null`` of the calibration rows that shuffle the property between images of one label."""
+
+PLACEBO_NULL = "subject placebo"
+"""``null`` of the calibration rows that test a placebo property drawn per subject (:mod:`facesym.cohort.placebo`)."""
+
+
 def ci_calibration_job(
     *, predictions: str | Path, cohort: str | Path, config: Mapping[str, Any], output: str | Path
 ) -> None:
     """False-positive rates of each test and the vote on this classifier's outputs -> ``calibration/…csv``.
 
-    Each property is shuffled within label groups ``experiment1.calibration_shuffles`` times
-    (:func:`facesym.cit.calibrate`): the shuffled property is independent of the output given the label, so every
-    rejection is a false positive. One row per property and test (and ``majority``) with the rate, its exact
-    95 % interval and whether the count stays within the binomial limit of a level-``alpha`` test.
+    Two nulls, ``experiment1.calibration_shuffles`` draws each, every rejection a false positive:
+
+    * ``within-label shuffle`` (:func:`facesym.cit.calibrate`), for every tested property: the property shuffled
+      between the images of each label;
+    * ``subject placebo`` (:func:`facesym.cohort.placebo.placebo_calibration`), for every property with one value
+      per subject (palsy): a random property of the same type drawn per subject, which keeps the cohort's
+      repeated images per subject — the shuffle breaks them apart and so cannot show how much they inflate the
+      tests.
+
+    One row per (property, null, test or ``majority``) with the rate, its exact 95 % interval and whether the count
+    stays within the binomial limit of a level-``alpha`` test.
     """
     from facesym.cit import calibrate
+    from facesym.cohort.placebo import placebo_calibration, subject_level
 
     started = time.perf_counter()
     table, types, experiment = _test_inputs(predictions, cohort, config)
     classifier = str(table["classifier"].iloc[0])
     output_column = f"p_{experiment['output_emotion']}"
+    y, z = table[output_column].to_numpy(float), table["label"].to_numpy(str)
+    draws, settings = experiment["calibration_shuffles"], _settings(experiment)
     rows = []
     for name, kind in types.items():
+        binary = kind == "binary"
         seed = derive_seed(config["seed"], "ci_calibration", classifier, name)
-        calibration = calibrate(
-            table[name].to_numpy(float),
-            table[output_column].to_numpy(float),
-            table["label"].to_numpy(str),
-            seed=seed,
-            n_shuffles=experiment["calibration_shuffles"],
-            discrete_x=kind == "binary",
-            **_settings(experiment),
-        )
-        for record in calibration.to_records():
-            rows.append(
-                {
-                    "cohort": table["cohort"].iloc[0],
-                    "classifier": classifier,
-                    "training_set": table["training_set"].iloc[0],
-                    "output": output_column,
-                    "property": name,
-                    "property_type": kind,
-                    **record,
-                    "seed": seed,
-                }
+        x = table[name].to_numpy(float)
+        runs = [(SHUFFLE_NULL, seed, calibrate(x, y, z, seed=seed, n_shuffles=draws, discrete_x=binary, **settings))]
+        if subject_level(table[name], table["subject"]):
+            seed = derive_seed(config["seed"], "ci_placebo", classifier, name)
+            # A binary placebo marks as many subjects as the real property does.
+            share = float(table.groupby("subject")[name].first().mean()) if binary else 0.5
+            subjects = table["subject"].to_numpy(str)
+            placebo = placebo_calibration(
+                y, z, subjects, seed=seed, n_draws=draws, binary=binary, share=share, **settings
             )
-        log.info(
-            "%s, %s: false positives of %d shuffles %s",
-            classifier,
-            name,
-            calibration.n_shuffles,
-            calibration.false_positives(),
-        )
+            runs.append((PLACEBO_NULL, seed, placebo))
+        for null, seed, calibration in runs:
+            for record in calibration.to_records():
+                rows.append(
+                    {
+                        "cohort": table["cohort"].iloc[0],
+                        "classifier": classifier,
+                        "training_set": table["training_set"].iloc[0],
+                        "output": output_column,
+                        "property": name,
+                        "property_type": kind,
+                        "null": null,
+                        **record,
+                        "seed": seed,
+                    }
+                )
+            log.info("%s, %s, %s: false positives %s", classifier, name, null, calibration.false_positives())
     _write_csv(output, pd.DataFrame(rows))
     log.info("calibration of %s in %.1f s", classifier, time.perf_counter() - started)
 
@@ -370,12 +389,13 @@ def calibration_table_job(*, files: Sequence[str | Path], output: str | Path) ->
     """All classifiers' calibration rows in one table -> ``results/ci_calibration.csv``."""
     table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in files], ignore_index=True)
     _write_csv(output, table)
-    vote = table[table["test"] == MAJORITY]
-    log.info(
-        "majority vote: %d false positives in %d shuffles (%d classifier × property pairs, each within the binomial "
-        "limit: %s)",
-        vote["false_positives"].sum(),
-        vote["n_shuffles"].sum(),
-        len(vote),
-        bool(vote["within_nominal"].all()),
-    )
+    for null, vote in table[table["test"] == MAJORITY].groupby("null"):
+        log.info(
+            "majority vote, %s: %d false positives in %d draws (%d classifier × property pairs, %d within the "
+            "binomial limit)",
+            null,
+            vote["false_positives"].sum(),
+            vote["n_shuffles"].sum(),
+            len(vote),
+            vote["within_nominal"].sum(),
+        )

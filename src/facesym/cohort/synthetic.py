@@ -25,8 +25,8 @@ right half is the one ``s`` weakens. (Mirroring the image instead would also mir
 the light.)
 
 The manifest's properties: ``palsy`` (binary, 1 for patients) and ``s`` (continuous, the true per-trial
-symmetry, which only a synthetic cohort knows). The symmetry measured from the images is added by the pipeline
-for every cohort (:func:`facesym.cohort.jobs.cohort_properties_job`).
+symmetry, which only a synthetic cohort knows: recorded in every output, not tested). The symmetry measured from
+the images is added by the pipeline for every cohort (:func:`facesym.cohort.jobs.cohort_properties_job`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from facesym.cohort.checks import TRUE_SYMMETRY
 from facesym.cohort.manifest import PropertySpec, write_manifest
 from facesym.emotions import EMOTIONS
 from facesym.face import MorphableModel
@@ -70,12 +71,12 @@ GROUPS: tuple[str, str] = ("proband", "patient")
 
 SYNTHETIC_PROPERTIES: dict[str, PropertySpec] = {
     "palsy": PropertySpec("binary", "unilateral facial palsy (1 = patient, 0 = healthy proband)"),
-    "s": PropertySpec(
+    TRUE_SYMMETRY: PropertySpec(
         "continuous",
         "true symmetry s of the face model in [0, 1] (1 = both halves move fully; known only for synthetic data)",
     ),
 }
-"""Properties the synthetic manifest declares."""
+"""Properties the synthetic manifest declares; the true ``s`` is recorded, not tested (:data:`TRUE_SYMMETRY`)."""
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,7 @@ def write_synthetic_cohort(
                     "label": emotion,
                     "group": subject.group,
                     "palsy": subject.palsy,
-                    "s": float(s),
+                    TRUE_SYMMETRY: float(s),
                 }
             )
         subject_rows.append(

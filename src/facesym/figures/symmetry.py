@@ -94,9 +94,9 @@ def symmetry_figure(curves: pd.DataFrame, *, classifier: str, onset: float = 1.0
     Returns
     -------
     Figure
-        Symmetry falls from left (1, symmetric) to right (0, left half frozen). Filled circles: the mean
-        prediction is the emotion; crosses: it is another class (a misclassification); the line is dashed between
-        two misclassified levels.
+        Symmetry falls from left (1, symmetric) to right (0, left half frozen); the std band is clipped to
+        [0, 1]. Filled circles: the mean prediction is the emotion; crosses: it is another class (a
+        misclassification); the line is dashed between two misclassified levels.
     """
     fig = new_figure(6.4, 3.6)
     ax = fig.subplots()
@@ -106,7 +106,9 @@ def symmetry_figure(curves: pd.DataFrame, *, classifier: str, onset: float = 1.0
         colour = EMOTION_COLORS.get(str(emotion), "grey")
         level, mean, std = rows["s"].to_numpy(), rows["mean"].to_numpy(), rows["std"].to_numpy()
         wrong = rows["misclassified"].to_numpy(dtype=bool)
-        ax.fill_between(level, mean - std, mean + std, color=colour, alpha=0.15, linewidth=0)
+        # A probability band beyond [0, 1] would suggest impossible values; the CSV keeps mean and std as computed.
+        band = np.clip(mean - std, 0.0, 1.0), np.clip(mean + std, 0.0, 1.0)
+        ax.fill_between(level, *band, color=colour, alpha=0.15, linewidth=0)
         # Between two misclassified levels the mean prediction is wrong throughout: that stretch is dashed.
         points = np.column_stack([level, mean])
         segments = np.stack([points[:-1], points[1:]], axis=1)
@@ -119,7 +121,7 @@ def symmetry_figure(curves: pd.DataFrame, *, classifier: str, onset: float = 1.0
         ax.plot(level[wrong], mean[wrong], "X", color=colour, markeredgecolor="black", markeredgewidth=0.5,
                 markersize=7)  # fmt: skip
     ax.set_xlim(1.02, -0.02)  # inverted: high symmetry first, as in the paper
-    ax.set_ylim(0.0, 1.0)
+    ax.set_ylim(-0.02, 1.02)  # a margin, so markers at probability 0 or 1 are not cut in half
     ax.set_xlabel("symmetry s (1: symmetric → 0: left half frozen)")
     ax.set_ylabel(f"softmax F(e) at t = {onset:g}")
     ax.grid(alpha=0.3, linewidth=0.5)

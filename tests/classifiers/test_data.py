@@ -40,7 +40,7 @@ def test_expressions_follow_the_prototypes(model):
             assert phi[:, inside].mean() > 0.7
         assert phi[:, outside].mean() < 0.05
     assert faces.t[faces.labels == EMBEDDED_CLASSES.index("neutral")].min() == 1.0
-    assert 0.6 <= faces.t.min() and faces.t.max() <= 1.0
+    assert 0.7 <= faces.t.min() and faces.t.max() <= 1.0
     assert 0 < np.abs(faces.head_rotation).max() < 0.3
 
 

@@ -19,7 +19,7 @@ CONFIG = {
     "face_model": {"kind": "procedural", "left_side": "+x"},
 }
 ENTRY = {"name": "tiny", "kind": "embedded", "architecture": "cnn", "width": 4, "depth": 1, "input_size": 32}
-TIMES = ("training_seconds", "data_seconds")
+TIMES = ("training_seconds", "training_cpu_seconds", "data_seconds")
 
 
 def _run(folder, entry=ENTRY):

@@ -7,7 +7,7 @@ Three families, each sized by a ``width`` (channels of the first stage) and a ``
 - ``convnext``: a ConvNeXt (Liu et al., 2022), the backbone of the paper's EmoNeXt models, whose tiny/small/…
   sizes the zoo echoes by width and depth.
 
-Every network maps ``(B, C, S, S)`` normalised images to ``(B, K)`` logits and accepts any ``S`` divisible by 8.
+Every network maps ``(B, C, S, S)`` normalised images to ``(B, K)`` logits and accepts any ``S >= 16``.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class ConvNeXtBlock(nn.Module):
 
 
 class ConvNeXt(nn.Module):
-    """A small ConvNeXt: 2×2 patchify stem, three stages separated by normalisation + 2×2 stride-2 convs.
+    """A small ConvNeXt: 4×4 patchify stem, three stages separated by normalisation + 2×2 stride-2 convs.
 
     Parameters
     ----------
@@ -142,19 +142,19 @@ class ConvNeXt(nn.Module):
 
     Notes
     -----
-    Three departures from ConvNeXt, all forced by small grey renders and a few epochs of training:
-    the stem patchifies by 2 rather than 4 (inputs are 48–64 px, not 224 px); BatchNorm replaces LayerNorm
-    (per-pixel LayerNorm right after a linear patchify stem discards each patch's brightness, which is where
-    the renders' shading encodes geometry, and the LayerNorm variant did not leave chance level within the
-    training budget; Liu et al. report BatchNorm only 0.1 % behind on ImageNet); and there is no layer scale,
-    whose 1e-6 initialisation keeps the blocks idle for longer than the budget allows.
+    Three stages instead of four (inputs are 48–64 px, not 224 px), and two departures forced by small grey
+    renders and a few epochs of training: BatchNorm replaces LayerNorm (per-pixel LayerNorm right after a
+    linear patchify stem discards each patch's brightness, which is where the renders' shading encodes
+    geometry; the LayerNorm variant stayed at chance level within the training budget, and Liu et al. report
+    BatchNorm only 0.1 % behind on ImageNet), and there is no layer scale, whose 1e-6 initialisation keeps the
+    blocks idle for longer than the budget allows.
     """
 
     def __init__(self, in_channels: int, n_classes: int, width: int = 16, depth: int = 1) -> None:
         super().__init__()
         dims = [width, 2 * width, 4 * width]
         depths = [depth, 2 * depth, depth]
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, dims[0], 2, stride=2), nn.BatchNorm2d(dims[0])]
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, dims[0], 4, stride=4), nn.BatchNorm2d(dims[0])]
         for stage, (dim, n_blocks) in enumerate(zip(dims, depths, strict=True)):
             if stage > 0:
                 layers += [nn.BatchNorm2d(dims[stage - 1]), nn.Conv2d(dims[stage - 1], dim, 2, stride=2)]

@@ -53,8 +53,8 @@ class Variation:
         Standard deviation of the head rotation about each axis, radians.
     """
 
-    intensity: tuple[float, float] = (0.7, 1.3)
-    onset: tuple[float, float] = (0.6, 1.0)
+    intensity: tuple[float, float] = (0.8, 1.3)
+    onset: tuple[float, float] = (0.7, 1.0)
     au_jitter: float = 0.2
     extra_au_rate: float = 0.15
     extra_au_scale: float = 0.15

@@ -148,6 +148,7 @@ def train_classifier_job(
         "test_s0": frozen,
         "losses": result.losses,
         "training_seconds": result.seconds,
+        "training_cpu_seconds": result.cpu_seconds,
         "data_seconds": data_seconds,
         "threads": TRAINING_THREADS,
         "seed": model_seed,

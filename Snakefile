@@ -15,6 +15,7 @@ include: "rules/expressions.smk"
 include: "rules/surfaces.smk"
 include: "rules/stats.smk"
 include: "rules/figures.smk"
+include: "rules/realdata.smk"
 
 
 # Every per-job file is listed, not only the tables: Snakemake does not rebuild a deleted intermediate file
@@ -26,3 +27,4 @@ rule all:
         per_job("results/surfaces/{classifier}/{identity}.h5"),
         per_job("results/permutations/{classifier}/{identity}.h5"),
         figure_targets(FIGURES, CLASSIFIERS, IDENTITIES),
+        EXPERIMENT1_TARGETS,

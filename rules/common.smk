@@ -2,6 +2,8 @@
 from pathlib import Path
 
 from facesym.classifiers.registry import model_files
+from facesym.cohort import ManifestError
+from facesym.cohort.checks import check_cohort_config
 from facesym.config import ConfigError, classifier_entry, load_schema, validate_config
 from facesym.identities import identity_names
 
@@ -12,7 +14,9 @@ try:
         load_schema(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"),
         base_dir=Path.cwd(),
     )
-except ConfigError as error:
+    # the cohort of Experiment 1 (every manifest row) is checked before any job too
+    check_cohort_config(_validated, Path.cwd())
+except (ConfigError, ManifestError) as error:
     raise WorkflowError(str(error)) from None
 config.clear()
 config.update(_validated)

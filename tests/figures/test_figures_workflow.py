@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from workflow.conftest import REPO, Workflow
+from workflow.conftest import Workflow
 from workflow.test_interventions import TINY
 
 from facesym.emotions import EMOTIONS
@@ -13,14 +13,7 @@ from facesym.figures.targets import figure_settings, figure_targets
 from facesym.identities import identity_names
 from facesym.io import read_h5
 
-pytestmark = [
-    pytest.mark.workflow,
-    # Until the Snakefile includes the figure rules there is nothing to run; the skip names what is missing.
-    pytest.mark.skipif(
-        'include: "rules/figures.smk"' not in (REPO / "Snakefile").read_text(encoding="utf-8"),
-        reason='the Snakefile does not include "rules/figures.smk" yet',
-    ),
-]
+pytestmark = pytest.mark.workflow
 
 CLASSIFIER = TINY["classifiers"][0]["name"]
 IDENTITIES = identity_names(TINY["identities"]["count"])

@@ -7,12 +7,14 @@ The chain, for the synthetic cohort or a user's manifest alike::
     classify_cohort_job       results/realdata/{classifier}.csv            softmax per image
     accuracy_job              results/realdata/accuracy.csv                per subject group
     ci_tests_job              results/ci/{classifier}.csv                  KCI, CMIknn, fast CIT, majority vote
-    ci_calibration_job        results/ci/calibration/{classifier}.csv      false positives on within-label shuffles
+    ci_calibration_job        results/ci/calibration/{classifier}.csv      false positives: shuffles, placebos
     table1_job                results/table1.csv                           ✓/✗ per classifier × property
     calibration_table_job     results/ci_calibration.csv
 
 Every output says which cohort it comes from (column or row ``cohort``: ``synthetic`` or ``real``). Seeds are
-derived from the global seed, the stage and the job's classifier and property.
+derived from the global seed, the stage and the job's classifier and property. The tests treat every image as
+one independent sample, as the paper does; the calibration's subject placebo shows how far the repeated images
+of each subject make that optimistic.
 """
 
 from __future__ import annotations

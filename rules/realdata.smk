@@ -20,7 +20,8 @@ COHORT_IMAGES = (
     if config["experiment1"]["cohort"] is None
     else load_manifest(COHORT_SOURCE).table["image"].tolist()
 )
-CLASSIFIER_NAMES = "|".join(re.escape(name) for name in CLASSIFIERS)
+# A pattern that matches nothing when the config has no classifier.
+CLASSIFIER_NAMES = "|".join(re.escape(name) for name in CLASSIFIERS) or "(?!)"
 
 
 TEST_SETTINGS = ("output_emotion", "alpha", "permutations", "knn", "fast_cit_splits")

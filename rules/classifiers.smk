@@ -20,7 +20,7 @@ rule train_classifier:
         },
     log:
         "logs/classifiers/{classifier}.log",
-    threads: 2
+    threads: 1
     resources:
         runtime=15,
         mem_mb=3000,

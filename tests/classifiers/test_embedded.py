@@ -58,3 +58,5 @@ def test_embedded_entries_are_checked():
     check_entry(ENTRY)
     with pytest.raises(ClassifierConfigError, match=r"entry 'x': 'architecture' must be one of \['cnn'"):
         check_entry({"name": "x", "kind": "embedded", "architecture": "vgg"})
+    with pytest.raises(ClassifierConfigError, match="entry 'x': 'input_size' .* at least 16 pixels"):
+        check_entry({"name": "x", "kind": "embedded", "architecture": "cnn", "input_size": 8})

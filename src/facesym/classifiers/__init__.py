@@ -1,7 +1,38 @@
 """Expression classifiers behind one interface: embedded networks trained in the pipeline and real models by file.
 
-See :class:`~facesym.classifiers.base.Classifier` for the interface and
-:func:`~facesym.classifiers.registry.load_classifier` to build one from a config entry.
+A :class:`~facesym.classifiers.base.Classifier` maps rendered images ``(B, C, H, W)`` in ``[0, 1]`` to softmax
+probabilities ``(B, K)``, converting colour, resizing and normalising on its own; ``emotion_indices`` says
+which of its K outputs are the six emotions. :func:`~facesym.classifiers.registry.load_classifier` builds one
+from a ``classifiers`` config entry, for example::
+
+    classifiers:
+      - name: cnn_small                 # embedded: trained by the train_classifier rule
+        kind: embedded
+        architecture: cnn               # cnn | resnet | convnext
+        width: 16
+        depth: 1
+        input_size: 48
+      - name: my_fer_model              # a real classifier exported with torch.jit.save
+        kind: torchscript               # or onnx (needs the onnx extra)
+        path: models/my_fer_model.pt
+        classes: [angry, disgust, fear, happy, sad, surprise, neutral]   # output order
+        input_size: 48
+        color: gray
+        mean: [0.5]
+        std: [0.5]
+      - name: my_module                 # Python code + a state dict
+        kind: python
+        entry_point: "mypackage.models:build"
+        weights: models/state_dict.pt   # torch.load(weights_only=True)
+        classes: [Anger, Disgust, Fear, Happiness, Neutral, Sadness, Surprise]
+        input_size: 224
+        color: rgb
+        mean: [0.485, 0.456, 0.406]
+        std: [0.229, 0.224, 0.225]
+
+Class names are matched to the six emotions case-insensitively and with common synonyms; ``emotion_map``
+renames the rest. Loading checks the model against its entry (the file exists, the declared input runs, one
+output per class) and stops with a :class:`~facesym.classifiers.base.ClassifierConfigError` naming the entry.
 """
 
 from facesym.classifiers.base import Classifier, ClassifierConfigError, Preprocessing, emotion_indices

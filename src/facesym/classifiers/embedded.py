@@ -22,6 +22,7 @@ from facesym.emotions import EMOTIONS, NEUTRAL
 __all__ = [
     "EMBEDDED_CLASSES",
     "EMBEDDED_DEFAULTS",
+    "MIN_INPUT_SIZE",
     "embedded_spec",
     "build_embedded_network",
     "train_embedded",
@@ -34,6 +35,9 @@ EMBEDDED_CLASSES: tuple[str, ...] = tuple(sorted((*EMOTIONS, NEUTRAL)))
 
 EMBEDDED_DEFAULTS: dict[str, Any] = {"width": 16, "depth": 1, "input_size": 64, "color": "gray"}
 """Values an embedded entry may leave out. ``mean``/``std`` default to 0.5 per channel."""
+
+MIN_INPUT_SIZE = 16
+"""Smallest input every embedded network takes (the ConvNeXt downsamples by 16 before its head)."""
 
 _FORMAT = "facesym-embedded-classifier/1"
 _ARCH_KEYS = ("architecture", "width", "depth")
@@ -55,7 +59,12 @@ def embedded_spec(entry: Mapping[str, Any]) -> tuple[dict[str, Any], Preprocessi
             entry["name"], f"'architecture' must be one of {list(ARCHITECTURES)}, got {full.get('architecture')!r}"
         )
     arch = {key: full[key] for key in _ARCH_KEYS}
-    return arch, preprocessing_from_entry(full, default_mean=0.5)
+    spec = preprocessing_from_entry(full, default_mean=0.5)
+    if spec.input_size < MIN_INPUT_SIZE:
+        raise entry_error(
+            entry["name"], f"'input_size' of an embedded classifier must be at least {MIN_INPUT_SIZE} pixels"
+        )
+    return arch, spec
 
 
 def build_embedded_network(entry: Mapping[str, Any]) -> nn.Module:

@@ -5,8 +5,10 @@ classifier, so the symmetric classifiers differ only in architecture and size (l
 models trained on one dataset) and the asymmetry-augmented control sees the very same faces with only ``s``
 changed. Initial weights, batch order and dropout come from ``derive_seed(seed, "train_classifier", name)``.
 
-Training runs on the CPU with a fixed number of threads whatever the job was granted: the networks are small,
-and torch's CPU kernels give bit-identical results only for a fixed thread count.
+Training runs on the CPU in one thread whatever the job was granted. The networks are small, so a second
+thread gains little, while on a machine whose cores are oversubscribed (other jobs, other users) torch's
+thread barriers made an epoch 20–40 times slower than in one thread; and torch's CPU kernels give bit-identical
+results only for a fixed thread count.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ __all__ = ["TRAINING_THREADS", "training_face_model", "train_classifier_job"]
 
 log = logging.getLogger(__name__)
 
-TRAINING_THREADS = 2
+TRAINING_THREADS = 1
 """torch threads of every training job (the rule asks for as many)."""
 
 

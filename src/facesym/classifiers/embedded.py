@@ -33,7 +33,7 @@ __all__ = [
 EMBEDDED_CLASSES: tuple[str, ...] = tuple(sorted((*EMOTIONS, NEUTRAL)))
 """Output classes of every embedded classifier: the six emotions and neutral, alphabetical (FER2013's order)."""
 
-EMBEDDED_DEFAULTS: dict[str, Any] = {"width": 16, "depth": 1, "input_size": 64, "color": "gray"}
+EMBEDDED_DEFAULTS: dict[str, Any] = {"width": 16, "depth": 1, "input_size": 48, "color": "gray"}
 """Values an embedded entry may leave out. ``mean``/``std`` default to 0.5 per channel."""
 
 MIN_INPUT_SIZE = 16

@@ -14,6 +14,7 @@ results only for a fixed thread count.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -90,6 +91,7 @@ def train_classifier_job(
     dims = config["identities"]
     identity_dims = (dims["shape_dim"], dims["appearance_dim"], dims["lighting_dim"])
 
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     model = training_face_model(config)
     train_faces = sample_faces(
@@ -153,6 +155,8 @@ def train_classifier_job(
         "training_cpu_seconds": result.cpu_seconds,
         "data_seconds": data_seconds,
         "threads": TRAINING_THREADS,
+        # Other processes on the machine stretch the wall-clock times; the 1-minute load average tells by how much.
+        "load_average": [load_before, os.getloadavg()[0]],
         "seed": model_seed,
         "data_seed": derive_seed(seed, "training_data", "train"),
         "test_seed": derive_seed(seed, "training_data", "test"),

@@ -43,9 +43,9 @@ class TrainingSettings:
         gradients along s to measure.
     """
 
-    epochs: int = 8
+    epochs: int = 10
     batch_size: int = 64
-    learning_rate: float = 2e-3
+    learning_rate: float = 8e-3
     weight_decay: float = 0.05
     label_smoothing: float = 0.05
 
@@ -61,8 +61,7 @@ class TrainingResult:
     seconds : float
         Wall-clock training time in seconds (excluding data generation).
     cpu_seconds : float
-        CPU time of the process over the same span, all threads together; unlike the wall-clock time it
-        barely grows when other processes compete for the cores.
+        CPU time of the process over the same span, all threads together.
     """
 
     losses: list[float] = field(default_factory=list)

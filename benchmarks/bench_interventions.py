@@ -27,7 +27,8 @@ import yaml
 from scipy.optimize import differential_evolution
 
 from facesym.classifiers.base import Classifier
-from facesym.classifiers.embedded import EMBEDDED_CLASSES, build_embedded_network, embedded_spec
+from facesym.classifiers.embedded import EMBEDDED_CLASSES, build_embedded_network
+from facesym.classifiers.entries import embedded_spec
 from facesym.config import load_schema, validate_config
 from facesym.identities import sample_identity
 from facesym.interventions.expressions import optimise_expressions, target_probability

@@ -1,7 +1,7 @@
 # Validation before any job is planned, and the helpers every rule file shares.
 from pathlib import Path
 
-from facesym.classifiers.registry import model_files
+from facesym.classifiers.entries import model_files
 from facesym.cohort import ManifestError
 from facesym.cohort.checks import check_cohort_config
 from facesym.config import ConfigError, classifier_entry, load_schema, validate_config
@@ -61,5 +61,12 @@ def job_config(*sections):
     return values
 
 
-# Jobs that render and classify: a GPU when the cluster profile asks for one (see profiles/slurm).
-torch_job_resources = {"runtime": 30, "mem_mb": 4000}
+# Jobs that render and classify. On a cluster (profiles/slurm) each asks for one GPU, unless the config pins the
+# CPU, and for its threads as CPUs beside the GPU (the renderer runs there); local runs do not constrain `gpu`.
+# Wall time and memory grow with the attempt, so a retry after a timeout or out-of-memory kill asks for more.
+torch_job_resources = {
+    "runtime": lambda wildcards, attempt: 30 * attempt,
+    "mem_mb": lambda wildcards, attempt: 8000 * attempt,
+    "gpu": 0 if config["device"] == "cpu" else 1,
+    "cpus_per_gpu": lambda wildcards, threads: threads,
+}

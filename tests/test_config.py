@@ -86,20 +86,52 @@ def test_duplicate_classifier_names_are_rejected():
         validate_config({"seed": 1, "classifiers": [entry, dict(entry)]}, SCHEMA)
 
 
-def test_missing_input_file_is_named(tmp_path):
-    config = {
-        "seed": 1,
-        "classifiers": [
-            {
-                "name": "real",
-                "kind": "torchscript",
-                "path": "models/missing.pt",
-                "classes": ["angry", "happy"],
-                "input_size": 48,
-                "color": "gray",
-            }
-        ],
+def real_entry(**changes) -> dict:
+    entry = {
+        "name": "real",
+        "kind": "torchscript",
+        "path": "model.pt",
+        "classes": ["Anger", "Disgust", "Fear", "Happiness", "Neutral", "Sadness", "Surprise"],
+        "input_size": 48,
+        "color": "gray",
+        "mean": [0.5],
+        "std": [0.5],
     }
+    entry.update(changes)
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"mean": None}, r"classifiers\[0\] \(real\)\.mean.*required"),
+        ({"std": None}, r"classifiers\[0\] \(real\)\.std.*required"),
+        ({"output": "softmax"}, r"classifiers\[0\] \(real\)\.output.*'softmax' is not one of"),
+        ({"kwargs": [1, 2]}, r"classifiers\[0\] \(real\)\.kwargs.*not of type 'object'"),
+        ({"classes": ["angry", "happy"]}, r"entry 'real': no class maps onto \['disgust', 'fear', 'sad', 'surprise'\]"),
+        ({"classes": ["angry", "happy", "joy"] + ["disgust", "fear", "sad", "surprise"]}, r"entry 'real': class 'joy'"),
+        ({"mean": [0.5, 0.5]}, r"entry 'real': 'mean' has 2 values but 'color: gray' has 1"),
+        ({"emotion_map": {"Smile": "happy"}}, r"entry 'real': 'emotion_map' names class 'Smile'"),
+    ],
+)
+def test_bad_real_classifier_entry_stops_validation(changes, expected):
+    with pytest.raises(ConfigError, match=expected):
+        validate_config({"seed": 1, "classifiers": [real_entry(**changes)]}, SCHEMA)
+
+
+def test_real_classifier_entry_gets_output_default():
+    config = validate_config({"seed": 1, "classifiers": [real_entry()]}, SCHEMA)
+    assert config["classifiers"][0]["output"] == "logits"
+
+
+def test_unknown_embedded_architecture_is_named():
+    entry = {"name": "a", "kind": "embedded", "architecture": "transformer"}
+    with pytest.raises(ConfigError, match=r"classifiers\[0\] \(a\)\.architecture.*'transformer' is not one of"):
+        validate_config({"seed": 1, "classifiers": [entry]}, SCHEMA)
+
+
+def test_missing_input_file_is_named(tmp_path):
+    config = {"seed": 1, "classifiers": [real_entry(path="models/missing.pt")]}
     with pytest.raises(ConfigError, match=r"classifiers\[0\] \(real\)\.path.*models/missing.pt.*does not exist"):
         validate_config(config, SCHEMA, base_dir=tmp_path)
     (tmp_path / "models").mkdir()

@@ -15,6 +15,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from facesym.classifiers.entries import ClassifierConfigError, check_entry
+
 __all__ = ["ConfigError", "load_schema", "validate_config", "classifier_entry", "format_key"]
 
 
@@ -121,7 +123,7 @@ def validate_config(
 
 
 def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None) -> list[str]:
-    """Checks a JSON schema cannot express: unique names and input files that must exist."""
+    """Checks a JSON schema cannot express: unique names, classifier entries, input files that must exist."""
     problems: list[str] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(config.get("classifiers", [])):
@@ -131,6 +133,12 @@ def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None) -> l
                 f"classifiers[{seen[entry['name']]}]; names must be unique"
             )
         seen.setdefault(entry["name"], index)
+        try:
+            # class order onto the six emotions, channels of mean/std: checked here so a wrong entry stops the
+            # run before its first job rather than when that job loads the model
+            check_entry(entry)
+        except ClassifierConfigError as exc:
+            problems.append(f"{exc} (classifiers[{index}])")
     if base_dir is None:
         return problems
     base = Path(base_dir)

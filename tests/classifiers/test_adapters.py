@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from facesym.classifiers import ClassifierConfigError, check_entry, load_classifier, model_files
-from facesym.classifiers.base import Classifier, Preprocessing
+from facesym.classifiers.base import Classifier
+from facesym.classifiers.entries import Preprocessing
 
 FER = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
 SIZE = 12

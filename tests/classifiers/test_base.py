@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from facesym.classifiers.base import Classifier, ClassifierConfigError, Preprocess, Preprocessing, emotion_indices
+from facesym.classifiers.base import Classifier, Preprocess
+from facesym.classifiers.entries import ClassifierConfigError, Preprocessing, emotion_indices
 from facesym.emotions import EMOTIONS
 
 FER = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]

@@ -1,6 +1,7 @@
 import torch
 
-from facesym.classifiers.base import Preprocess, Preprocessing
+from facesym.classifiers.base import Preprocess
+from facesym.classifiers.entries import Preprocessing
 from facesym.classifiers.training import TrainingSettings, evaluate, seeded, train_network
 
 CLASSES = ("dark", "left", "right")

@@ -35,17 +35,28 @@ renames the rest. Loading checks the model against its entry (the file exists, t
 output per class) and stops with a :class:`~facesym.classifiers.base.ClassifierConfigError` naming the entry.
 """
 
-from facesym.classifiers.base import Classifier, ClassifierConfigError, Preprocessing, emotion_indices
-from facesym.classifiers.embedded import EMBEDDED_CLASSES
-from facesym.classifiers.registry import check_entry, load_classifier, model_files
+from __future__ import annotations
 
-__all__ = [
-    "Classifier",
-    "ClassifierConfigError",
-    "Preprocessing",
-    "emotion_indices",
-    "EMBEDDED_CLASSES",
-    "check_entry",
-    "load_classifier",
-    "model_files",
-]
+from importlib import import_module
+from typing import Any
+
+# Attributes load on first use, so that the torch-free entry checks (facesym.classifiers.entries), which the
+# workflow runs while it validates the config, do not import torch.
+_WHERE = {
+    "Classifier": "base",
+    "ClassifierConfigError": "entries",
+    "Preprocessing": "entries",
+    "emotion_indices": "entries",
+    "check_entry": "entries",
+    "EMBEDDED_CLASSES": "embedded",
+    "load_classifier": "registry",
+    "model_files": "entries",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'facesym.classifiers' has no attribute '{name}'")
+    return getattr(import_module(f"facesym.classifiers.{_WHERE[name]}"), name)

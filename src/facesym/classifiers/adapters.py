@@ -25,66 +25,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from facesym.classifiers.base import Classifier, ClassifierConfigError, Preprocessing, entry_error
+from facesym.classifiers.base import Classifier
+from facesym.classifiers.entries import ClassifierConfigError, entry_error, preprocessing_from_entry, resolve_file
 
-__all__ = ["preprocessing_from_entry", "resolve_file", "load_torchscript", "load_onnx", "load_python"]
-
-
-def resolve_file(entry: Mapping[str, Any], key: str, base_dir: str | Path) -> Path:
-    """The existing file an entry names under ``key``, relative paths taken from ``base_dir``.
-
-    Raises
-    ------
-    ClassifierConfigError
-        If the key is missing or the file does not exist.
-    """
-    name = entry["name"]
-    if key not in entry:
-        raise entry_error(name, f"kind '{entry['kind']}' needs the key '{key}'")
-    path = Path(entry[key])
-    if not path.is_absolute():
-        path = Path(base_dir) / path
-    if not path.is_file():
-        raise entry_error(name, f"'{key}' file '{entry[key]}' does not exist (looked for {path.resolve()})")
-    return path
-
-
-def preprocessing_from_entry(entry: Mapping[str, Any], default_mean: float | None = None) -> Preprocessing:
-    """The input specification an entry declares.
-
-    Parameters
-    ----------
-    entry : mapping
-        A ``classifiers`` config entry with ``input_size``, ``color``, ``mean`` and ``std``.
-    default_mean : float, optional
-        If given, ``mean`` defaults to it and ``std`` to 0.5 per channel (embedded classifiers); real models
-        must state their normalisation, since a silent default would feed them wrongly scaled pixels.
-
-    Returns
-    -------
-    Preprocessing
-        ``mean``/``std`` given as one value are repeated for every channel.
-    """
-    name = entry["name"]
-    missing = [k for k in ("input_size", "color") if k not in entry]
-    if default_mean is None:
-        missing += [k for k in ("mean", "std") if k not in entry]
-    if missing:
-        raise entry_error(name, f"kind '{entry['kind']}' needs the keys {missing}")
-    color = entry["color"]
-    if color not in ("gray", "rgb"):
-        raise entry_error(name, f"'color' must be gray or rgb, got '{color}'")
-    channels = 1 if color == "gray" else 3
-    mean = list(entry.get("mean", [default_mean]))
-    std = list(entry.get("std", [0.5]))
-    for key, values in (("mean", mean), ("std", std)):
-        if len(values) == 1:
-            values *= channels
-        if len(values) != channels:
-            raise entry_error(name, f"'{key}' has {len(values)} values but 'color: {color}' has {channels} channel(s)")
-    if any(s <= 0 for s in std):
-        raise entry_error(name, f"'std' must be positive, got {std}")
-    return Preprocessing(int(entry["input_size"]), color, tuple(map(float, mean)), tuple(map(float, std)))
+__all__ = ["load_torchscript", "load_onnx", "load_python"]
 
 
 def _module_forward(name: str, module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:

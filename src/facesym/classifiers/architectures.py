@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-ARCHITECTURES: tuple[str, ...] = ("cnn", "resnet", "convnext")
+from facesym.classifiers.entries import ARCHITECTURES
 
 
 class SmallCNN(nn.Module):

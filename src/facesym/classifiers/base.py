@@ -9,146 +9,20 @@ onto the six basic emotions of :data:`facesym.emotions.EMOTIONS`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from facesym.emotions import EMOTIONS, NEUTRAL
+from facesym.classifiers.entries import Color, Preprocessing, emotion_indices, entry_error
 
-Color = Literal["gray", "rgb"]
+__all__ = ["Classifier", "Preprocess"]
+
 Output = Literal["logits", "probabilities"]
-
-EXTRA_CLASSES: tuple[str, ...] = (NEUTRAL, "contempt")
-"""Class names that may exist beside the six emotions without being mapped onto one."""
-
-_SYNONYMS: dict[str, str] = {
-    "angry": "angry",
-    "anger": "angry",
-    "disgust": "disgust",
-    "disgusted": "disgust",
-    "fear": "fear",
-    "fearful": "fear",
-    "happy": "happy",
-    "happiness": "happy",
-    "sad": "sad",
-    "sadness": "sad",
-    "surprise": "surprise",
-    "surprised": "surprise",
-}
 
 # ITU-R BT.601 luma, the weights FER datasets' greyscale images were made with.
 _LUMA = (0.299, 0.587, 0.114)
-
-
-class ClassifierConfigError(ValueError):
-    """A classifier's config entry, or the model file it names, cannot be used; the message names the entry."""
-
-
-def entry_error(name: str, message: str) -> ClassifierConfigError:
-    """Build a :class:`ClassifierConfigError` whose message starts with the config entry it concerns.
-
-    Parameters
-    ----------
-    name : str
-        The entry's ``name`` key.
-    message : str
-        What is wrong and, where possible, how to fix it.
-    """
-    return ClassifierConfigError(f"config classifiers entry '{name}': {message}")
-
-
-def emotion_indices(name: str, classes: Sequence[str], emotion_map: Mapping[str, str] | None = None) -> tuple[int, ...]:
-    """Position of each of the six emotions among a classifier's classes.
-
-    Class names are matched case-insensitively, with common synonyms (``anger``, ``happiness``, ``fearful``,
-    ...). ``emotion_map`` overrides a class's meaning: ``{class: emotion}``, or ``{class: neutral}`` (or
-    ``contempt``) to declare an extra class that is none of the six. Classes named ``neutral`` or ``contempt``
-    are extra classes without declaration.
-
-    Parameters
-    ----------
-    name : str
-        The config entry's name, for error messages.
-    classes : sequence of str, length K
-        The model's output classes, in output order.
-    emotion_map : mapping, optional
-        Class name → one of :data:`~facesym.emotions.EMOTIONS`, or one of :data:`EXTRA_CLASSES` for a class
-        that is none of the six.
-
-    Returns
-    -------
-    tuple of int, length 6
-        ``indices[i]`` is the output column of ``EMOTIONS[i]``.
-
-    Raises
-    ------
-    ClassifierConfigError
-        If an emotion is missing or claimed twice, a class is unknown, or ``emotion_map`` names a class the
-        model does not have or an emotion that does not exist.
-    """
-    emotion_map = dict(emotion_map or {})
-    if len(set(classes)) != len(classes):
-        raise entry_error(name, f"'classes' lists a class twice: {list(classes)}")
-    for cls, emotion in emotion_map.items():
-        if cls not in classes:
-            raise entry_error(name, f"'emotion_map' names class '{cls}', which is not in 'classes' {list(classes)}")
-        if emotion not in EMOTIONS + EXTRA_CLASSES:
-            raise entry_error(
-                name, f"'emotion_map' maps '{cls}' to '{emotion}'; use one of {list(EMOTIONS + EXTRA_CLASSES)}"
-            )
-    found: dict[str, int] = {}
-    for index, cls in enumerate(classes):
-        if cls in emotion_map:
-            emotion = emotion_map[cls]
-        elif cls.lower() in _SYNONYMS:
-            emotion = _SYNONYMS[cls.lower()]
-        elif cls.lower() in EXTRA_CLASSES:
-            emotion = cls.lower()
-        else:
-            raise entry_error(
-                name,
-                f"class '{cls}' is none of the six emotions {list(EMOTIONS)}; map it with "
-                f"'emotion_map: {{{cls}: <emotion>}}', or to neutral if it is an extra class",
-            )
-        if emotion in EXTRA_CLASSES:
-            continue
-        if emotion in found:
-            raise entry_error(
-                name, f"classes '{classes[found[emotion]]}' and '{cls}' both map onto emotion '{emotion}'"
-            )
-        found[emotion] = index
-    missing = [e for e in EMOTIONS if e not in found]
-    if missing:
-        raise entry_error(name, f"no class maps onto {missing}; 'classes' is {list(classes)} (add an 'emotion_map')")
-    return tuple(found[e] for e in EMOTIONS)
-
-
-@dataclass(frozen=True)
-class Preprocessing:
-    """What a model expects as input.
-
-    Attributes
-    ----------
-    input_size : int
-        Side of the square input in pixels.
-    color : {"gray", "rgb"}
-        Channels the model reads (1 or 3).
-    mean, std : tuple of float
-        Per-channel normalisation ``(x - mean) / std`` applied to images in ``[0, 1]``; one value per channel.
-    """
-
-    input_size: int
-    color: Color
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    @property
-    def channels(self) -> int:
-        """Number of input channels (1 for gray, 3 for rgb)."""
-        return 1 if self.color == "gray" else 3
 
 
 class Preprocess(nn.Module):

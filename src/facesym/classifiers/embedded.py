@@ -13,17 +13,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from facesym.classifiers.adapters import preprocessing_from_entry
-from facesym.classifiers.architectures import ARCHITECTURES, build_network
-from facesym.classifiers.base import Classifier, Preprocess, Preprocessing, entry_error
+from facesym.classifiers.architectures import build_network
+from facesym.classifiers.base import Classifier, Preprocess
+from facesym.classifiers.entries import ARCH_KEYS, embedded_spec, entry_error
 from facesym.classifiers.training import TrainingResult, TrainingSettings, seeded, train_network
 from facesym.emotions import EMOTIONS, NEUTRAL
 
 __all__ = [
     "EMBEDDED_CLASSES",
-    "EMBEDDED_DEFAULTS",
-    "MIN_INPUT_SIZE",
-    "embedded_spec",
     "build_embedded_network",
     "train_embedded",
     "save_embedded",
@@ -33,38 +30,7 @@ __all__ = [
 EMBEDDED_CLASSES: tuple[str, ...] = tuple(sorted((*EMOTIONS, NEUTRAL)))
 """Output classes of every embedded classifier: the six emotions and neutral, alphabetical (FER2013's order)."""
 
-EMBEDDED_DEFAULTS: dict[str, Any] = {"width": 16, "depth": 1, "input_size": 48, "color": "gray"}
-"""Values an embedded entry may leave out. ``mean``/``std`` default to 0.5 per channel."""
-
-MIN_INPUT_SIZE = 16
-"""Smallest input every embedded network takes (the ConvNeXt downsamples by 16 before its head)."""
-
 _FORMAT = "facesym-embedded-classifier/1"
-_ARCH_KEYS = ("architecture", "width", "depth")
-
-
-def embedded_spec(entry: Mapping[str, Any]) -> tuple[dict[str, Any], Preprocessing]:
-    """Architecture and preprocessing of an embedded entry, with defaults filled in.
-
-    Returns
-    -------
-    arch : dict
-        ``{"architecture", "width", "depth"}``.
-    preprocessing : Preprocessing
-        ``input_size``/``color`` from the entry or :data:`EMBEDDED_DEFAULTS`; ``mean``/``std`` default 0.5.
-    """
-    full = {**EMBEDDED_DEFAULTS, **entry}
-    if full.get("architecture") not in ARCHITECTURES:
-        raise entry_error(
-            entry["name"], f"'architecture' must be one of {list(ARCHITECTURES)}, got {full.get('architecture')!r}"
-        )
-    arch = {key: full[key] for key in _ARCH_KEYS}
-    spec = preprocessing_from_entry(full, default_mean=0.5)
-    if spec.input_size < MIN_INPUT_SIZE:
-        raise entry_error(
-            entry["name"], f"'input_size' of an embedded classifier must be at least {MIN_INPUT_SIZE} pixels"
-        )
-    return arch, spec
 
 
 def build_embedded_network(entry: Mapping[str, Any]) -> nn.Module:
@@ -173,7 +139,7 @@ def load_embedded(
         raise entry_error(name, f"'{weights}' is not an embedded classifier written by facesym")
     arch, spec = embedded_spec(entry)
     trained = {
-        **{k: checkpoint[k] for k in _ARCH_KEYS},
+        **{k: checkpoint[k] for k in ARCH_KEYS},
         "input_size": checkpoint["input_size"],
         "color": checkpoint["color"],
         "mean": tuple(checkpoint["mean"]),

@@ -26,7 +26,8 @@ from facesym import __version__
 from facesym.classifiers.architectures import parameter_count
 from facesym.classifiers.base import Classifier
 from facesym.classifiers.data import Variation, render_faces, sample_faces
-from facesym.classifiers.embedded import EMBEDDED_CLASSES, embedded_spec, save_embedded, train_embedded
+from facesym.classifiers.embedded import EMBEDDED_CLASSES, save_embedded, train_embedded
+from facesym.classifiers.entries import embedded_spec
 from facesym.classifiers.training import TrainingSettings, evaluate
 from facesym.face import MorphableModel, build_procedural_model
 from facesym.io import atomic_path, write_json

@@ -116,14 +116,20 @@ def main() -> None:
             }
         )
 
-    print(f"surface {surface.shape} (emotion, S, T), K = {k:,}; numpy {np.__version__}, "
-          f"python {platform.python_version()}, {platform.machine()}")
-    print(f"{'statistic':<10}{'method':<9}{'median':>10}{'min':>10}{'loop median':>13}{'speed-up':>10}"
-          f"{'peak MiB':>10}{'max |dp|':>10}")
+    print(
+        f"surface {surface.shape} (emotion, S, T), K = {k:,}; numpy {np.__version__}, "
+        f"python {platform.python_version()}, {platform.machine()}"
+    )
+    print(
+        f"{'statistic':<10}{'method':<9}{'median':>10}{'min':>10}{'loop median':>13}{'speed-up':>10}"
+        f"{'peak MiB':>10}{'max |dp|':>10}"
+    )
     for r in results:
-        print(f"{r['statistic']:<10}{r['method']:<9}{r['fast_median_s']:>9.3f}s{r['fast_min_s']:>9.3f}s"
-              f"{r['loop_median_s']:>12.3f}s{r['speedup']:>9.1f}x{r['peak_memory_mib']:>10.1f}"
-              f"{r['max_abs_pvalue_difference']:>10.4f}")
+        print(
+            f"{r['statistic']:<10}{r['method']:<9}{r['fast_median_s']:>9.3f}s{r['fast_min_s']:>9.3f}s"
+            f"{r['loop_median_s']:>12.3f}s{r['speedup']:>9.1f}x{r['peak_memory_mib']:>10.1f}"
+            f"{r['max_abs_pvalue_difference']:>10.4f}"
+        )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"shape": list(surface.shape), "permutations": k, "results": results}, fh, indent=2)

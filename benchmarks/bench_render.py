@@ -61,14 +61,19 @@ def main() -> None:
     albedo = model.albedo(torch.randn(n, model.n_appearance, generator=g))
     light = lighting_from_coefficients(torch.randn(n, 4, generator=g))
 
-    print(f"procedural face: {model.n_vertices} vertices, {model.triangles.shape[0]} triangles; batch {n}; "
-          f"numba threads {numba.get_num_threads()}, {os.cpu_count()} CPUs; "
-          f"load average before: {os.getloadavg()[0]:.1f}")
+    print(
+        f"procedural face: {model.n_vertices} vertices, {model.triangles.shape[0]} triangles; batch {n}; "
+        f"numba threads {numba.get_num_threads()}, {os.cpu_count()} CPUs; "
+        f"load average before: {os.getloadavg()[0]:.1f}"
+    )
     print(f"model.vertices: median {np.median(vertex_times) * 1e3:.0f} ms per batch (not included below)")
-    print(f"{'size':>5} {'color':>5} {'shaded img/s':>13} {'depth img/s':>12} {'ratio':>6}  "
-          f"{'shaded ms med/min':>18} {'depth ms med/min':>17}  {'CPU ms/img shaded/depth':>24}")
+    print(
+        f"{'size':>5} {'color':>5} {'shaded img/s':>13} {'depth img/s':>12} {'ratio':>6}  "
+        f"{'shaded ms med/min':>18} {'depth ms med/min':>17}  {'CPU ms/img shaded/depth':>24}"
+    )
     rows = []
     for size in args.sizes:
+
         def depth_pass(size: int = size) -> object:
             return render_depth(vertices, model.triangles, size=size)
 
@@ -88,9 +93,13 @@ def main() -> None:
             d_wall, d_cpu = np.array(depth).T
             s_wall, s_cpu = np.array(shaded).T
             row = {
-                "size": size, "color": color, "batch": n,
-                "shaded_median_s": float(np.median(s_wall)), "shaded_min_s": float(np.min(s_wall)),
-                "depth_median_s": float(np.median(d_wall)), "depth_min_s": float(np.min(d_wall)),
+                "size": size,
+                "color": color,
+                "batch": n,
+                "shaded_median_s": float(np.median(s_wall)),
+                "shaded_min_s": float(np.min(s_wall)),
+                "depth_median_s": float(np.median(d_wall)),
+                "depth_min_s": float(np.min(d_wall)),
                 "shaded_cpu_s_per_image": float(np.median(s_cpu)) / n,
                 "depth_cpu_s_per_image": float(np.median(d_cpu)) / n,
             }
@@ -98,16 +107,26 @@ def main() -> None:
             row["depth_img_per_s"] = n / row["depth_median_s"]
             row["ratio"] = row["shaded_median_s"] / row["depth_median_s"]
             rows.append(row)
-            print(f"{size:>5} {color:>5} {row['shaded_img_per_s']:>13.0f} {row['depth_img_per_s']:>12.0f} "
-                  f"{row['ratio']:>6.2f}  {np.median(s_wall) * 1e3:>8.0f} / {np.min(s_wall) * 1e3:<7.0f}"
-                  f"{np.median(d_wall) * 1e3:>8.0f} / {np.min(d_wall) * 1e3:<7.0f}  "
-                  f"{row['shaded_cpu_s_per_image'] * 1e3:>11.2f} / {row['depth_cpu_s_per_image'] * 1e3:<10.2f}")
+            print(
+                f"{size:>5} {color:>5} {row['shaded_img_per_s']:>13.0f} {row['depth_img_per_s']:>12.0f} "
+                f"{row['ratio']:>6.2f}  {np.median(s_wall) * 1e3:>8.0f} / {np.min(s_wall) * 1e3:<7.0f}"
+                f"{np.median(d_wall) * 1e3:>8.0f} / {np.min(d_wall) * 1e3:<7.0f}  "
+                f"{row['shaded_cpu_s_per_image'] * 1e3:>11.2f} / {row['depth_cpu_s_per_image'] * 1e3:<10.2f}"
+            )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"rows": rows, "vertices_median_s": float(np.median(vertex_times)),
-                       "n_vertices": model.n_vertices, "n_triangles": int(model.triangles.shape[0]),
-                       "threads": numba.get_num_threads()}, fh, indent=2)
+            json.dump(
+                {
+                    "rows": rows,
+                    "vertices_median_s": float(np.median(vertex_times)),
+                    "n_vertices": model.n_vertices,
+                    "n_triangles": int(model.triangles.shape[0]),
+                    "threads": numba.get_num_threads(),
+                },
+                fh,
+                indent=2,
+            )
 
 
 if __name__ == "__main__":

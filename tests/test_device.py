@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numba
 import pytest
 import torch
 
@@ -123,12 +124,16 @@ def test_gpu_batch_from_measured_memory_runs_without_running_out():
     assert out.shape[0] == batch
 
 
-def test_limit_cpu_threads_sets_torch_pool():
-    before = torch.get_num_threads()
+def test_limit_cpu_threads_sets_torch_and_numba_pools():
+    before = torch.get_num_threads(), numba.get_num_threads()
     try:
         assert limit_cpu_threads(1) == 1
         assert torch.get_num_threads() == 1
+        assert numba.get_num_threads() == 1
         assert limit_cpu_threads(0) == 1, "a zero budget still runs on one thread"
-        assert limit_cpu_threads() == len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
+        assert limit_cpu_threads() == cores
+        assert numba.get_num_threads() == min(cores, numba.config.NUMBA_NUM_THREADS)
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(before[0])
+        numba.set_num_threads(before[1])

@@ -222,9 +222,14 @@ PartitionName={PARTITION} Nodes={NODE} Default=YES MaxTime=INFINITE State=UP
 
     def jobs(self) -> list[dict[str, str]]:
         """Every job the controller remembers (running, pending and finished within ``MinJobAge``)."""
-        fields = ("id", "name", "state", "comment", "partition", "tres")
-        out = self.run("squeue", "--states=all", "--noheader", "--format=%i|%j|%T|%k|%P|%b")
-        return [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines() if line.strip()]
+        # "tres": per-job requests (sbatch --gpus) and per-node ones (--gres), N/A where none; "cpus" allocated
+        fields = ("id", "name", "state", "comment", "partition", "tres_per_job", "tres_per_node", "cpus")
+        columns = ("JobID", "Name", "State", "Comment", "Partition", "tres-per-job", "tres-per-node", "NumCPUs")
+        out = self.run("squeue", "--states=all", "--noheader", "-O", ",".join(f"{c}:0|" for c in columns)[:-1])
+        jobs = [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines() if line.strip()]
+        for job in jobs:
+            job["tres"] = ",".join(t for t in (job.pop("tres_per_job"), job.pop("tres_per_node")) if t != "N/A")
+        return jobs
 
     def stop(self, timeout: float = 20) -> None:
         """Cancel leftover jobs, then stop slurmd, slurmctld and munged by their PIDs (TERM, then KILL).

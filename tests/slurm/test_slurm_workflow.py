@@ -19,21 +19,18 @@ import pytest
 import yaml
 import yte
 from workflow.conftest import REPO, Workflow
+from workflow.test_interventions import TINY, chain
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
-# What both runs build. Switch to ("results/table2.csv",) once the stages up to Table 2 exist: the comparison below
-# then covers classifier training, expression optimisation, surfaces, permutation tests and the aggregation.
-TARGETS: tuple[str, ...] = ("all",)
+# What both runs build: Table 2 and every per-job file it rests on, so the comparison covers classifier training,
+# expression optimisation, surfaces, permutation tests and the aggregation. Both runs use exactly this config, the
+# smallest the workflow allows with one embedded classifier.
+TARGETS: tuple[str, ...] = tuple(chain(2))
+TINY_CONFIG: dict = TINY
 
-# As small as the workflow allows; both runs use exactly this config.
-TINY_CONFIG: dict = {"seed": 20241208, "identities": {"count": 3}}
-
-# Rules declared `localrule: True` that this test nevertheless sends through SLURM, bundled two components per job.
-# Today the identity stage is the only stage and it is a localrule, so without this nothing would reach the cluster.
-# A rule in a group is submitted even when it is a localrule (Snakemake: only ungrouped localrules run on the host).
-FORCED_GROUPS: dict[str, str] = {"sample_identity": "identities"}
-FORCED_GROUP_COMPONENTS: dict[str, int] = {"identities": 2}
+# Rules that render and classify ask the cluster for a GPU (rules/common.smk); the rest must not hold one.
+GPU_RULES: frozenset[str] = frozenset({"optimise_expressions", "compute_surfaces"})
 
 PROFILE = REPO / "profiles" / "slurm"
 
@@ -59,19 +56,8 @@ def profile_settings() -> dict:
 
 
 def slurm_options() -> tuple[str, ...]:
-    """Command-line options of the SLURM run: the profile, the test cluster's settings and the forced groups."""
-    # --groups and --group-components on the command line replace the profile's values: merge them here
-    profile = profile_settings()
-    groups = {**profile.get("groups", {}), **FORCED_GROUPS}
-    components = {**profile.get("group-components", {}), **FORCED_GROUP_COMPONENTS}
-    # both options take any number of values: an option with one value must follow them, or the targets after
-    # these options would be read as more groups
-    return (
-        "--workflow-profile", str(PROFILE),
-        *(("--groups", *(f"{rule}={group}" for rule, group in groups.items())) if groups else ()),
-        *(("--group-components", *(f"{g}={n}" for g, n in components.items())) if components else ()),
-        *TEST_CLUSTER_OPTIONS,
-    )  # fmt: skip
+    """Command-line options of the SLURM run: the profile as it is, plus the test cluster's settings."""
+    return ("--workflow-profile", str(PROFILE), *TEST_CLUSTER_OPTIONS)
 
 
 def jobs_in_log(text: str) -> list[dict]:
@@ -97,10 +83,18 @@ def jobs_in_log(text: str) -> list[dict]:
     return jobs
 
 
+# Measurements of the run itself (a classifier's metrics record how long training took and how busy the machine was).
+TIMINGS: frozenset[str] = frozenset({"training_seconds", "training_cpu_seconds", "data_seconds", "load_average"})
+
+
+def without_timings(record: dict) -> dict:
+    return {key: value for key, value in record.items() if key not in TIMINGS}
+
+
 def assert_same_file(a: Path, b: Path) -> None:
     """Equal content: parsed for JSON and HDF5 (values, shapes, attributes), bytes for anything else."""
     if a.suffix == ".json":
-        assert json.loads(a.read_text()) == json.loads(b.read_text()), f"{a.name} differs"
+        assert without_timings(json.loads(a.read_text())) == without_timings(json.loads(b.read_text())), a.name
     elif a.suffix in (".h5", ".hdf5"):
         with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
             assert_same_h5(fa, fb, a.name)
@@ -155,6 +149,13 @@ def test_slurm_run_matches_local_run(slurm_env, tmp_path):
     assert {job["state"] for job in jobs} == {"COMPLETED"}, jobs
     assert {job["partition"] for job in jobs} == {"debug"}, "the cluster's default partition (SBATCH_PARTITION unset)"
 
+    # GPUs: the training job (CPU only) held none; every other submission carries a rendering job and asked for one.
+    assert any(job["rule"] in GPU_RULES for job in remote), "no rendering job went through SLURM"
+    training = {job["id"] for job in jobs if job["comment"].startswith("rule_train_classifier")}
+    wanting_gpu = {job["id"] for job in jobs if "gpu" in job["tres"]}
+    assert training, jobs
+    assert wanting_gpu == {job["id"] for job in jobs} - training, jobs
+
     # Inside the SLURM jobs: the job logs, written by slurmstepd on the node, name every non-local job's outputs.
     slurm_logs = sorted((on_slurm.root / ".snakemake" / "slurm_logs").rglob("*.log"))
     assert len(slurm_logs) == len(jobs)
@@ -173,7 +174,8 @@ def test_slurm_run_matches_local_run(slurm_env, tmp_path):
 
     print(
         f"\nSLURM run of {TARGETS}: {seconds:.1f} s wall, {len(jobs)} SLURM jobs for {len(remote)} workflow jobs "
-        f"({len(announced) - len(remote)} run locally), {len(expected)} result files identical to the local run"
+        f"({len(announced) - len(remote)} run locally), {len(expected)} result files identical to the local run; "
+        f"SLURM jobs: {[(job['comment'][:40], job['tres'], job['cpus']) for job in jobs]}"
     )
 
 
@@ -207,13 +209,30 @@ def test_no_default_profile_would_leak_cluster_settings_into_local_runs():
     assert not (REPO / "workflow" / "profiles" / "default").exists()
 
 
-def test_dry_run_of_the_largest_config_under_the_profile(tmp_path):
-    # config/paper.yaml is the paper's scale once it exists; until then the embedded default is the largest config.
-    paper = REPO / "config" / "paper.yaml"
-    config_path = paper if paper.is_file() else REPO / "config" / "config.yaml"
-    config = yaml.safe_load(config_path.read_text())
+def test_dry_run_of_the_paper_config_under_the_profile(tmp_path):
+    config = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
     wf = Workflow(tmp_path, config)
-    result = wf.run(*TARGETS, extra=("--workflow-profile", str(PROFILE), "--dry-run"))
-    assert "Job stats:" in result.stdout + result.stderr
-    planned = wf.planned_jobs(*TARGETS)
-    assert planned, "the dry run plans no job"
+    result = wf.run("results/table2.csv", extra=("--workflow-profile", str(PROFILE), "--dry-run"))
+    log = result.stdout + result.stderr
+    jobs = jobs_in_log(log)
+    by_rule: dict[str, int] = {}
+    for job in jobs:
+        by_rule[job["rule"]] = by_rule.get(job["rule"], 0) + 1
+    chains = config["identities"]["count"] * len(config["classifiers"])
+    assert by_rule == {
+        "sample_identity": config["identities"]["count"],
+        "train_classifier": len(config["classifiers"]),
+        "optimise_expressions": chains,
+        "compute_surfaces": chains,
+        "permutation_test": chains,
+        "aggregate_scores": 1,
+    }
+    # Each (classifier, identity) chain is one group component; the profile packs 10 into one submission.
+    per_submission = profile_settings()["group-components"]["classifier_identity"]
+    groups = len(GROUP_HEADER.findall(log))
+    assert groups == -(-chains // per_submission)
+    # Rendering jobs ask for one GPU each; inside a group they run one after another on the submission's GPU.
+    gpu_requests = re.findall(r"resources: .*\bgpu=(\d+)", log)
+    assert len(gpu_requests) == 2 * chains and set(gpu_requests) == {"1"}
+    submissions = groups + by_rule["train_classifier"]
+    print(f"\npaper config under the profile: {len(jobs)} jobs, {submissions} SLURM submissions ({groups} group jobs)")

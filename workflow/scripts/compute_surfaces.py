@@ -1,7 +1,9 @@
+from facesym.device import limit_cpu_threads
 from facesym.jobs import surfaces_job
 from facesym.logging import job_logger
 
 job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
 surfaces_job(
     identity_file=snakemake.input.identity,
     expressions_file=snakemake.input.expressions,

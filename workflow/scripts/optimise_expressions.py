@@ -1,7 +1,9 @@
+from facesym.device import limit_cpu_threads
 from facesym.jobs import optimise_expressions_job
 from facesym.logging import job_logger
 
 job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
 optimise_expressions_job(
     identity_file=snakemake.input.identity,
     classifier_entry=snakemake.params.classifier,

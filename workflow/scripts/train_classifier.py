@@ -1,7 +1,9 @@
 from facesym.classifiers.pipeline import train_classifier_job
+from facesym.device import limit_cpu_threads
 from facesym.logging import job_logger
 
 job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
 train_classifier_job(
     classifier_entry=snakemake.params.classifier,
     config=snakemake.params.config,

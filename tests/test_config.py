@@ -146,3 +146,29 @@ def test_classifier_entry_by_name():
     assert classifier_entry(config, "a")["architecture"] == "cnn"
     with pytest.raises(KeyError, match="no classifier named 'b'"):
         classifier_entry(config, "b")
+
+
+def test_expressions_method_cmaes_validates_and_leaves_de_defaults_alone():
+    config = default_config()
+    config["expressions"] = {"method": "cmaes", "sigma0": 0.2}
+    expressions = validate_config(config, SCHEMA)["expressions"]
+    assert expressions["method"] == "cmaes" and expressions["sigma0"] == 0.2
+    assert expressions["population"] == 24 and expressions["generations"] == 20
+    # the default config's section (a DE job's parameters) gains no CMA-ES key
+    assert "sigma0" not in validate_config(default_config(), SCHEMA)["expressions"]
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "expected"),
+    [
+        ({"method": "nelder-mead"}, "expressions.method", "'nelder-mead' is not one of ['de', 'cmaes']"),
+        ({"method": "cmaes", "sigma0": 0}, "expressions.sigma0", "less than or equal to the minimum of 0"),
+    ],
+)
+def test_bad_expressions_method_names_the_key(section, key, expected):
+    config = default_config()
+    config["expressions"] = section
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, SCHEMA)
+    assert f"'{key}'" in str(info.value)
+    assert expected in str(info.value)

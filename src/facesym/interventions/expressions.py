@@ -1,8 +1,9 @@
 """Optimised expressions φ^(e) (paper Eq. 4): the expression a classifier finds most like emotion e.
 
-For each emotion, differential evolution searches ``φ ∈ [-bound, bound]^d`` at full symmetry and full onset
-(s = 1, t = 1) for the face that maximises the classifier's softmax probability of that emotion. The six
-emotions evolve side by side: every generation of all six is rendered and classified as one batch.
+For each emotion, a gradient-free optimiser searches ``φ ∈ [-bound, bound]^d`` at full symmetry and full onset
+(s = 1, t = 1) for the face that maximises the classifier's softmax probability of that emotion: differential
+evolution (``method: de``, the default) or CMA-ES (``method: cmaes``). The six emotions evolve side by side:
+every generation of all six is rendered and classified as one batch.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import torch
 from facesym.classifiers.base import Classifier
 from facesym.emotions import EMOTIONS
 from facesym.interventions.scene import Scene
-from facesym.optimize import differential_evolution_batched
+from facesym.optimize import SIGMA0, OptimisationResult, cma_es_batched, differential_evolution_batched
 
-__all__ = ["OptimisedExpressions", "optimise_expressions"]
+__all__ = ["METHODS", "OptimisedExpressions", "optimise_expressions"]
 
 log = logging.getLogger(__name__)
+
+METHODS: tuple[str, ...] = ("de", "cmaes")
+"""Values of the ``expressions.method`` setting."""
 
 
 @dataclass
@@ -86,8 +90,9 @@ def optimise_expressions(
     scene
         The identity to optimise for.
     settings
-        The config's ``expressions`` section (population, generations, tolerance, strategy, mutation,
-        recombination, bound).
+        The config's ``expressions`` section: ``method`` (``"de"`` or ``"cmaes"``; default ``"de"``),
+        population, generations, tolerance and bound for both; strategy, mutation and recombination for DE;
+        ``sigma0`` for CMA-ES (default :data:`~facesym.optimize.cmaes.SIGMA0`).
     seed
         Seed of the optimisation (derived from the job's wildcards).
 
@@ -100,20 +105,31 @@ def optimise_expressions(
     def objective(phi: np.ndarray, problems: np.ndarray) -> np.ndarray:
         return 1.0 - target_probability(classifier, scene, emotions[problems], phi)
 
-    result = differential_evolution_batched(
-        objective,
-        scene.model.n_expression,
-        float(settings["bound"]),
-        population=int(settings["population"]),
-        generations=int(settings["generations"]),
-        rng=np.random.default_rng(seed),
-        n_problems=len(EMOTIONS),
-        strategy=str(settings["strategy"]),
-        mutation=tuple(settings["mutation"]),
-        recombination=float(settings["recombination"]),
-        target=float(settings["tolerance"]) if settings["tolerance"] > 0 else None,
-        labels=[f"{classifier.name} {emotion}" for emotion in EMOTIONS],
-    )
+    method = str(settings.get("method", "de"))
+    common = {
+        "population": int(settings["population"]),
+        "generations": int(settings["generations"]),
+        "rng": np.random.default_rng(seed),
+        "n_problems": len(EMOTIONS),
+        "target": float(settings["tolerance"]) if settings["tolerance"] > 0 else None,
+        "labels": [f"{classifier.name} {emotion}" for emotion in EMOTIONS],
+    }
+    dim, bound = scene.model.n_expression, float(settings["bound"])
+    result: OptimisationResult
+    if method == "de":
+        result = differential_evolution_batched(
+            objective,
+            dim,
+            bound,
+            strategy=str(settings["strategy"]),
+            mutation=tuple(settings["mutation"]),
+            recombination=float(settings["recombination"]),
+            **common,
+        )
+    elif method == "cmaes":
+        result = cma_es_batched(objective, dim, bound, sigma0=float(settings.get("sigma0", SIGMA0)), **common)
+    else:
+        raise ValueError(f"unknown expressions method {method!r}; choose one of {list(METHODS)}")
     reached = 1.0 - result.fun
     for emotion, probability, count in zip(EMOTIONS, reached, result.n_evaluations, strict=True):
         log.info("%s: reached p(%s) = %.3f after %d evaluations", classifier.name, emotion, probability, count)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import qmc
+
+from facesym.optimize.result import OptimisationResult
 
 __all__ = ["DEResult", "STRATEGIES", "differential_evolution_batched"]
 
@@ -29,30 +30,8 @@ log = logging.getLogger(__name__)
 STRATEGIES: tuple[str, ...] = ("best1bin", "rand1bin", "currenttobest1bin")
 
 
-@dataclass
-class DEResult:
-    """Outcome of the optimisation of ``M`` problems.
-
-    Attributes
-    ----------
-    x
-        Best parameters found per problem, shape ``(M, d)``.
-    fun
-        Objective at ``x``, shape ``(M,)``.
-    history
-        Best objective after each generation (generation 0 is the initial population), shape ``(M, G + 1)``;
-        NaN after a problem stopped early.
-    n_evaluations
-        Objective evaluations spent per problem (candidates, not calls), shape ``(M,)``.
-    n_generations
-        Generations run after the initial population, per problem, shape ``(M,)``.
-    """
-
-    x: np.ndarray
-    fun: np.ndarray
-    history: np.ndarray
-    n_evaluations: np.ndarray
-    n_generations: np.ndarray
+DEResult = OptimisationResult
+"""Former name of :class:`~facesym.optimize.result.OptimisationResult`, kept for existing callers."""
 
 
 def _mutants(
@@ -87,7 +66,7 @@ def differential_evolution_batched(
     recombination: float = 0.7,
     target: float | None = None,
     labels: Sequence[str] | None = None,
-) -> DEResult:
+) -> OptimisationResult:
     """Minimise ``n_problems`` objectives over ``[-bound, bound]^dim``, one batched call per generation.
 
     Parameters
@@ -121,7 +100,7 @@ def differential_evolution_batched(
 
     Returns
     -------
-    DEResult
+    OptimisationResult
     """
     if population < 4:
         raise ValueError(f"population must be at least 4 (got {population})")
@@ -163,7 +142,7 @@ def differential_evolution_batched(
         if target is not None:
             done[active] = history[active, generation] <= target
     winner = energy.argmin(axis=1)
-    return DEResult(
+    return OptimisationResult(
         x=pop[everyone, winner],
         fun=energy[everyone, winner],
         history=history,

@@ -1,0 +1,183 @@
+"""DE against CMA-ES on the real objective of Eq. 4 (issue 6): reached probability and evaluations to get there.
+
+Both optimisers run :func:`facesym.interventions.expressions.optimise_expressions` (six emotions side by side, one
+render + classify batch per generation) with the default config's ``expressions`` section (population 24,
+20 generations after the first population, bound 3, no early stop), DE with its default settings and CMA-ES with
+``method: cmaes`` (λ = 24, sigma0 = 0.3), on the same identities and seeds, the two methods interleaved so that
+both see the same load. Per run and emotion the best-so-far probability after each generation (the result's
+``history``) gives the classifier evaluations needed to first reach a threshold: ``24 × (g + 1)`` at the first
+generation ``g`` whose best probability is at least the threshold.
+
+The classifier is a TRAINED embedded network: by default the default config's ``cnn`` entry (width 8, 48 px input),
+trained here through :func:`facesym.classifiers.pipeline.train_classifier_job` on a reduced training set
+(``--train-per-class`` renders per class, the config's 10 epochs; deterministic from the config seed) into a
+temporary folder; its held-out accuracy is printed. ``--weights results/classifiers/NAME.pt`` loads a facesym
+checkpoint instead (the entry is rebuilt from the checkpoint). Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_optimisers.py [--identities 6] [--seeds 4] [--train-per-class 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from facesym.classifiers.embedded import load_embedded
+from facesym.classifiers.entries import ARCH_KEYS
+from facesym.config import load_schema, validate_config
+from facesym.emotions import EMOTIONS
+from facesym.identities import sample_identity
+from facesym.interventions.expressions import optimise_expressions
+from facesym.interventions.scene import build_scene
+from facesym.jobs import face_model_from_config
+
+REPO = Path(__file__).resolve().parents[1]
+METHODS = ("de", "cmaes")
+THRESHOLDS = (0.95, 0.99, 0.999)
+
+
+def default_config() -> dict:
+    raw = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    return validate_config(raw, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+
+
+def trained_classifier(config: dict, weights: str | None, per_class: int):
+    """The classifier to optimise against and a line describing it."""
+    if weights is not None:
+        checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
+        entry = {
+            "name": checkpoint["name"],
+            "kind": "embedded",
+            **{k: checkpoint[k] for k in ARCH_KEYS},
+            **{k: checkpoint[k] for k in ("input_size", "color", "mean", "std")},
+        }
+        return load_embedded(entry, weights), f"{entry['name']} loaded from {weights}"
+    from facesym.classifiers.pipeline import train_classifier_job
+
+    entry = next(e for e in config["classifiers"] if e["name"] == "cnn")
+    small = copy.deepcopy(config)
+    small["training"].update(images_per_class=per_class, test_images_per_class=max(20, per_class // 4))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cnn.pt"
+        metrics = train_classifier_job(
+            classifier_entry=entry, config=small, weights_output=path, metrics_output=Path(folder) / "cnn.json"
+        )
+        classifier = load_embedded(entry, path)
+    description = (
+        f"cnn (width {entry['width']}, {metrics['input_size']} px) trained here on {metrics['n_train']} renders, "
+        f"{small['training']['epochs']} epochs in {metrics['training_seconds']:.0f} s; held-out accuracy "
+        f"{metrics['test']['accuracy']:.3f} ({metrics['n_test']} renders)"
+    )
+    return classifier, description
+
+
+def evaluations_to(history: np.ndarray, threshold: float, population: int) -> np.ndarray:
+    """Evaluations per problem until the best-so-far probability first reaches ``threshold`` (inf: never)."""
+    reached = np.nan_to_num(history, nan=-np.inf) >= threshold
+    first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+    return np.where(first >= 0, population * (first + 1.0), np.inf)
+
+
+def median(values) -> float:
+    """Median where unreached (inf) counts as worse than everything."""
+    return float(np.median(np.asarray(values, dtype=float)))
+
+
+def fmt(value: float) -> str:
+    return "not reached" if not np.isfinite(value) else f"{value:.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--identities", type=int, default=6)
+    parser.add_argument("--seeds", type=int, default=4, help="optimiser seeds per identity")
+    parser.add_argument("--weights", default=None, help="a facesym embedded checkpoint instead of training one")
+    parser.add_argument("--train-per-class", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    config = default_config()
+    classifier, description = trained_classifier(config, args.weights, args.train_per_class)
+    torch.set_num_threads(args.threads)
+    model = face_model_from_config(config)
+    dims = config["identities"]
+    settings = {method: {**config["expressions"], "method": method} for method in METHODS}
+    population = config["expressions"]["population"]
+
+    reached = {m: [] for m in METHODS}  # per run: (6,)
+    needed = {m: {t: [] for t in THRESHOLDS} for m in METHODS}
+    seconds = {m: 0.0 for m in METHODS}
+    evaluations = {m: 0 for m in METHODS}
+    for i in range(args.identities):
+        identity = sample_identity(
+            config["seed"], f"id{i:04d}", dims["shape_dim"], dims["appearance_dim"], dims["lighting_dim"]
+        )
+        scene = build_scene(model, identity, config["render"], torch.device("cpu"))
+        for seed in range(args.seeds):
+            for method in METHODS:
+                t0 = time.perf_counter()
+                result = optimise_expressions(classifier, scene, settings[method], seed)
+                seconds[method] += time.perf_counter() - t0
+                evaluations[method] += int(result.n_evaluations.sum())
+                reached[method].append(result.reached)
+                for t in THRESHOLDS:
+                    needed[method][t].append(evaluations_to(result.history, t, population))
+            print(
+                f"identity {i} seed {seed}: reached DE {np.round(reached['de'][-1], 4).tolist()}, "
+                f"CMA-ES {np.round(reached['cmaes'][-1], 4).tolist()}",
+                flush=True,
+            )
+
+    runs = args.identities * args.seeds
+    e = config["expressions"]
+    print()
+    print(f"classifier: {description}")
+    print(
+        f"{args.identities} identities x {args.seeds} seeds = {runs} runs per method, 6 emotions each; "
+        f"population {population}, {e['generations']} generations (+ first population) = "
+        f"{population * (e['generations'] + 1)} evaluations per emotion and run"
+    )
+    print()
+    print("| emotion | DE median p | CMA-ES median p | " + " | ".join(
+        f"evals to {t} DE | CMA-ES | DE/CMA-ES" for t in THRESHOLDS
+    ) + " |")  # fmt: skip
+    print("|" + " --- |" * (3 + 3 * len(THRESHOLDS)))
+    rows = [(name, [k]) for k, name in enumerate(EMOTIONS)] + [("all", list(range(len(EMOTIONS))))]
+    for name, columns in rows:
+        cells = [name]
+        for method in METHODS:
+            cells.append(f"{median(np.stack(reached[method])[:, columns].ravel()):.4f}")
+        for t in THRESHOLDS:
+            de, cma = (median(np.stack(needed[m][t])[:, columns].ravel()) for m in METHODS)
+            ratio = de / cma if np.isfinite(de) and np.isfinite(cma) else float("nan")
+            cells += [fmt(de), fmt(cma), f"{ratio:.2f}" if np.isfinite(ratio) else "-"]
+        print("| " + " | ".join(cells) + " |")
+    print()
+    for t in THRESHOLDS:
+        shares = {m: float(np.isfinite(np.stack(needed[m][t])).mean()) for m in METHODS}
+        de, cma = (np.stack(needed[m][t]) for m in METHODS)
+        both = np.isfinite(de) | np.isfinite(cma)
+        print(
+            f"reaching {t}: share of (run, emotion) DE {shares['de']:.3f}, CMA-ES {shares['cmaes']:.3f}; "
+            f"paired, where either reached it: CMA-ES fewer evaluations in {(cma < de)[both].mean():.3f}, "
+            f"equal in {(cma == de)[both].mean():.3f}, more in {(cma > de)[both].mean():.3f} of {both.sum()}"
+        )
+    for method in METHODS:
+        wins = float((np.stack(reached[method]) > np.stack(reached[METHODS[1 - METHODS.index(method)]])).mean())
+        print(
+            f"{method}: {evaluations[method]} evaluations in {seconds[method]:.1f} s "
+            f"({evaluations[method] / seconds[method]:.0f}/s); higher final p than the other in {wins:.3f} of pairs"
+        )
+    print(f"total run time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

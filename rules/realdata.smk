@@ -24,7 +24,7 @@ COHORT_IMAGES = (
 CLASSIFIER_NAMES = "|".join(re.escape(name) for name in CLASSIFIERS) or "(?!)"
 
 
-TEST_SETTINGS = ("output_emotion", "alpha", "permutations", "knn", "fast_cit_splits")
+TEST_SETTINGS = ("output_emotion", "unit", "alpha", "permutations", "knn", "fast_cit_splits")
 
 
 rule synthetic_cohort:

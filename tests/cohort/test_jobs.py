@@ -152,6 +152,11 @@ def test_classifier_outputs_per_image_are_the_models(analysed):
     assert photo["image"].endswith("photo.png") and 0 < photo["p_happy"] < 1
 
 
+def units(folder) -> int:
+    """(subject, label) pairs of the analysed cohort: the samples of the tests at the default unit."""
+    return pd.read_csv(folder / "results" / "realdata" / "planted.csv").groupby(["subject", "label"]).ngroups
+
+
 def test_planted_effect_found_and_random_property_not(analysed):
     folder, config = analysed
     tests = pd.read_csv(folder / "results" / "ci" / "planted.csv", keep_default_na=False)
@@ -160,7 +165,9 @@ def test_planted_effect_found_and_random_property_not(analysed):
     votes = tests[tests["test"] == "majority"].set_index("property")["decision"]
     assert votes.to_dict() == {"palsy": DEPENDENT, "shoe_size": INDEPENDENT, "symmetry": DEPENDENT}
     kci = tests[(tests["test"] == "kci") & (tests["property"] == "palsy")].iloc[0]
-    assert kci["n"] == 145 and float(kci["p_value"]) < 0.01
+    # the default unit: one mean per subject and label (145 images of 73 such pairs)
+    assert (tests["unit"] == "subject").all()
+    assert kci["n"] == units(folder) and float(kci["p_value"]) < 0.01
     assert json.loads(kci["settings"])["n_perm"] == config["experiment1"]["permutations"]
     assert (tests["output"] == "p_happy").all() and (tests["condition"] == "label").all()
 
@@ -184,7 +191,7 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
         "symmetry": ["within-label shuffle"],
     }
     assert len(table) == 4 * 4
-    assert (table["n_shuffles"] == 8).all() and (table["n"] == 145).all()
+    assert (table["n_shuffles"] == 8).all() and (table["n"] == units(folder)).all()
     assert (table["false_positive_rate"] == table["false_positives"] / 8).all()
     assert (table["ci_low"] <= table["false_positive_rate"]).all()
     # with the effect shuffled away, at most the binomial limit of 8 level-0.01 tests (here: none) may reject

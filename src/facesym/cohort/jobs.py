@@ -12,9 +12,10 @@ The chain, for the synthetic cohort or a user's manifest alike::
     calibration_table_job     results/ci_calibration.csv
 
 Every output says which cohort it comes from (column or row ``cohort``: ``synthetic`` or ``real``). Seeds are
-derived from the global seed, the stage and the job's classifier and property. The tests treat every image as
-one independent sample, as the paper does; the calibration's subject placebo shows how far the repeated images
-of each subject make that optimistic.
+derived from the global seed, the stage and the job's classifier and property. ``experiment1.unit`` chooses what
+the tests count as one sample (:mod:`facesym.cohort.units`): every image, as the paper does, or the mean over a
+subject's images of one label; the calibration's subject placebo shows how far repeated images of each subject
+make image-level tests optimistic.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import pandas as pd
 from facesym.cohort.checks import tested_properties
 from facesym.cohort.images import SYMMETRY, image_batches, measure_symmetry, symmetry_description
 from facesym.cohort.manifest import Manifest, PropertySpec, load_manifest, write_manifest
+from facesym.cohort.units import analysis_units
 from facesym.emotions import EMOTIONS
 from facesym.io.atomic import write_text
 from facesym.seeds import derive_seed
@@ -211,13 +213,15 @@ def accuracy_job(*, predictions: Sequence[str | Path], output: str | Path) -> No
 
 
 def _test_inputs(predictions: str | Path, cohort: str | Path, config: Mapping[str, Any]):
-    """The predictions table, the property types and the Experiment 1 settings shared by the test jobs."""
+    """The rows tested (images or subject × label means), their property types and the Experiment 1 settings."""
     table = pd.read_csv(predictions, keep_default_na=False)
     types = tested_properties(load_manifest(cohort))
     missing = [name for name in types if name not in table.columns]
     if missing:
         raise ValueError(f"{predictions} lacks the cohort's properties {missing}; rerun its classify_cohort job")
-    return table, types, config["experiment1"]
+    experiment = config["experiment1"]
+    table, types = analysis_units(table, [f"p_{experiment['output_emotion']}"], types, experiment["unit"])
+    return table, types, experiment
 
 
 def _settings(experiment: Mapping[str, Any]) -> dict[str, Any]:
@@ -249,6 +253,7 @@ def ci_tests_job(*, predictions: str | Path, cohort: str | Path, config: Mapping
         "training_set": table["training_set"].iloc[0],
         "output": output_column,
         "condition": "label",
+        "unit": experiment["unit"],
     }
     rows = []
     for name, kind in types.items():
@@ -355,6 +360,7 @@ def ci_calibration_job(
                         "classifier": classifier,
                         "training_set": table["training_set"].iloc[0],
                         "output": output_column,
+                        "unit": experiment["unit"],
                         "property": name,
                         "property_type": kind,
                         "null": null,

@@ -158,11 +158,22 @@ def test_expressions_method_cmaes_validates_and_leaves_de_defaults_alone():
     assert "sigma0" not in validate_config(default_config(), SCHEMA)["expressions"]
 
 
+def test_expressions_method_gradient_validates_and_leaves_de_defaults_alone():
+    config = default_config()
+    config["expressions"] = {"method": "gradient", "starts": 4, "learning_rate": 0.2}
+    expressions = validate_config(config, SCHEMA)["expressions"]
+    assert (expressions["method"], expressions["starts"], expressions["learning_rate"]) == ("gradient", 4, 0.2)
+    default = validate_config(default_config(), SCHEMA)["expressions"]
+    assert "starts" not in default and "learning_rate" not in default
+
+
 @pytest.mark.parametrize(
     ("section", "key", "expected"),
     [
-        ({"method": "nelder-mead"}, "expressions.method", "'nelder-mead' is not one of ['de', 'cmaes']"),
+        ({"method": "nelder-mead"}, "expressions.method", "'nelder-mead' is not one of ['de', 'cmaes', 'gradient']"),
         ({"method": "cmaes", "sigma0": 0}, "expressions.sigma0", "less than or equal to the minimum of 0"),
+        ({"method": "gradient", "starts": 0}, "expressions.starts", "less than the minimum of 1"),
+        ({"method": "gradient", "learning_rate": 0}, "expressions.learning_rate", "less than or equal to the minimum"),
     ],
 )
 def test_bad_expressions_method_names_the_key(section, key, expected):

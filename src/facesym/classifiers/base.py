@@ -141,6 +141,16 @@ class Classifier:
         torch.Tensor, shape (B, K)
             float32 on the CPU; rows sum to 1; column ``k`` is ``classes[k]``.
         """
+        return self.probabilities(images)
+
+    __call__ = predict
+
+    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """:meth:`predict` without ``torch.no_grad``: the same values, differentiable w.r.t. ``images``.
+
+        Used by gradient-based optimisation (``expressions.method: gradient``); everything else calls
+        :meth:`predict`, which builds no autograd graph.
+        """
         chunks = []
         for start in range(0, images.shape[0], self.batch_size):
             x = self._preprocess(images[start : start + self.batch_size].to(self.device))
@@ -156,8 +166,6 @@ class Classifier:
         if not chunks:
             return torch.zeros(0, self.n_classes)
         return torch.cat(chunks)
-
-    __call__ = predict
 
     def emotion_probabilities(self, images: torch.Tensor) -> torch.Tensor:
         """Probabilities of the six emotions only.

@@ -1,16 +1,22 @@
 """Optimised expressions φ^(e) (paper Eq. 4): the expression a classifier finds most like emotion e.
 
-For each emotion, a gradient-free optimiser searches ``φ ∈ [-bound, bound]^d`` at full symmetry and full onset
-(s = 1, t = 1) for the face that maximises the classifier's softmax probability of that emotion: differential
-evolution (``method: de``, the default) or CMA-ES (``method: cmaes``). The six emotions evolve side by side:
-every generation of all six is rendered and classified as one batch.
+For each emotion, an optimiser searches ``φ ∈ [-bound, bound]^d`` at full symmetry and full onset (s = 1, t = 1)
+for the face that maximises the classifier's softmax probability of that emotion: differential evolution
+(``method: de``, the default), CMA-ES (``method: cmaes``) or multi-start gradient descent on ``1 − p``
+(``method: gradient``; gradients by back-propagation through the classifier and the torch renderer). The six
+emotions evolve side by side: every generation (step) of all six is rendered and classified as one batch.
+
+The gradient method always renders with the torch backend, whatever ``render.backend`` says: the numba kernels
+are not differentiable. Both backends draw the same images (to float32 rounding; ``tests/render``). The gradient
+is that of the rendered image with visibility held fixed (which triangle covers a pixel is piecewise constant in
+φ): it flows through the winning fragment's barycentric coordinates and the vertex shading only.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,13 +25,21 @@ import torch
 from facesym.classifiers.base import Classifier
 from facesym.emotions import EMOTIONS
 from facesym.interventions.scene import Scene
-from facesym.optimize import SIGMA0, OptimisationResult, cma_es_batched, differential_evolution_batched
+from facesym.optimize import (
+    LEARNING_RATE,
+    SIGMA0,
+    STARTS,
+    OptimisationResult,
+    cma_es_batched,
+    differential_evolution_batched,
+    gradient_descent_batched,
+)
 
 __all__ = ["METHODS", "OptimisedExpressions", "optimise_expressions"]
 
 log = logging.getLogger(__name__)
 
-METHODS: tuple[str, ...] = ("de", "cmaes")
+METHODS: tuple[str, ...] = ("de", "cmaes", "gradient")
 """Values of the ``expressions.method`` setting."""
 
 
@@ -75,6 +89,37 @@ def target_probability(
     return np.take_along_axis(probabilities, np.asarray(emotions)[:, None, None], axis=-1)[..., 0]
 
 
+def target_probability_and_gradient(
+    classifier: Classifier, scene: Scene, emotions: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`target_probability` and its gradient w.r.t. ``phi``, rendered with the torch backend.
+
+    One forward and one backward pass for all ``M × P`` candidates: each probability depends on its own
+    candidate only, so the gradient of their sum holds every candidate's gradient.
+
+    Returns
+    -------
+    probability : np.ndarray
+        Shape ``(M, P)``.
+    gradient : np.ndarray
+        ``∂p / ∂φ``, shape ``(M, P, d)``.
+    """
+    n_problems, n_candidates, dim = phi.shape
+    count = n_problems * n_candidates
+    torch_scene = scene if scene.backend == "torch" else replace(scene, backend="torch")
+    x = torch.tensor(phi.reshape(-1, dim), dtype=torch.float32, device=scene.device, requires_grad=True)
+    ones = torch.ones(count, device=scene.device)
+    columns = torch.as_tensor(np.asarray(classifier.emotion_indices)[np.repeat(np.asarray(emotions), n_candidates)])
+    with torch.enable_grad():
+        images = torch_scene.images(x, ones, ones)
+        probability = classifier.probabilities(images)[torch.arange(count), columns]
+        (gradient,) = torch.autograd.grad(probability.sum(), x)
+    return (
+        probability.detach().double().numpy().reshape(n_problems, n_candidates),
+        gradient.double().cpu().numpy().reshape(n_problems, n_candidates, dim),
+    )
+
+
 def optimise_expressions(
     classifier: Classifier,
     scene: Scene,
@@ -90,9 +135,11 @@ def optimise_expressions(
     scene
         The identity to optimise for.
     settings
-        The config's ``expressions`` section: ``method`` (``"de"`` or ``"cmaes"``; default ``"de"``),
-        population, generations, tolerance and bound for both; strategy, mutation and recombination for DE;
-        ``sigma0`` for CMA-ES (default :data:`~facesym.optimize.cmaes.SIGMA0`).
+        The config's ``expressions`` section: ``method`` (``"de"``, ``"cmaes"`` or ``"gradient"``; default
+        ``"de"``), generations, tolerance and bound for all; population for DE and CMA-ES; strategy, mutation and
+        recombination for DE; ``sigma0`` for CMA-ES (default :data:`~facesym.optimize.cmaes.SIGMA0`); ``starts``
+        and ``learning_rate`` for the gradient method (defaults :data:`~facesym.optimize.gradient.STARTS`,
+        :data:`~facesym.optimize.gradient.LEARNING_RATE`), whose ``generations`` are its Adam steps.
     seed
         Seed of the optimisation (derived from the job's wildcards).
 
@@ -105,10 +152,12 @@ def optimise_expressions(
     def objective(phi: np.ndarray, problems: np.ndarray) -> np.ndarray:
         return 1.0 - target_probability(classifier, scene, emotions[problems], phi)
 
+    def value_and_grad(phi: np.ndarray, problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probability, gradient = target_probability_and_gradient(classifier, scene, emotions[problems], phi)
+        return 1.0 - probability, -gradient
+
     method = str(settings.get("method", "de"))
     common = {
-        "population": int(settings["population"]),
-        "generations": int(settings["generations"]),
         "rng": np.random.default_rng(seed),
         "n_problems": len(EMOTIONS),
         "target": float(settings["tolerance"]) if settings["tolerance"] > 0 else None,
@@ -116,6 +165,7 @@ def optimise_expressions(
     }
     dim, bound = scene.model.n_expression, float(settings["bound"])
     result: OptimisationResult
+    evolution = {"population": int(settings["population"]), "generations": int(settings["generations"])}
     if method == "de":
         result = differential_evolution_batched(
             objective,
@@ -124,10 +174,23 @@ def optimise_expressions(
             strategy=str(settings["strategy"]),
             mutation=tuple(settings["mutation"]),
             recombination=float(settings["recombination"]),
+            **evolution,
             **common,
         )
     elif method == "cmaes":
-        result = cma_es_batched(objective, dim, bound, sigma0=float(settings.get("sigma0", SIGMA0)), **common)
+        result = cma_es_batched(
+            objective, dim, bound, sigma0=float(settings.get("sigma0", SIGMA0)), **evolution, **common
+        )
+    elif method == "gradient":
+        result = gradient_descent_batched(
+            value_and_grad,
+            dim,
+            bound,
+            steps=int(settings["generations"]),
+            starts=int(settings.get("starts", STARTS)),
+            learning_rate=float(settings.get("learning_rate", LEARNING_RATE)),
+            **common,
+        )
     else:
         raise ValueError(f"unknown expressions method {method!r}; choose one of {list(METHODS)}")
     reached = 1.0 - result.fun

@@ -10,6 +10,15 @@ backward pass costs more. Per run and emotion the best-so-far probability after 
 ``history``) gives the classifier evaluations needed to first reach a threshold: ``24 × (g + 1)`` at the first
 generation ``g`` whose best probability is at least the threshold.
 
+``--cmaes-population N [N ...]`` replaces the λ = 24 CMA-ES by CMA-ES with λ = N (one method ``cmaes-λN`` per N)
+and as many generations as fit DE's budget, ``⌊population × (generations + 1) / N⌋ − 1`` after the first
+(504 evaluations per emotion → λ = 12: 41, λ = 8: 62, λ = 16: 30, i.e. 496); thresholds count ``N × (g + 1)``.
+DE keeps its defaults. CMA-ES's standard population is ``4 + ⌊3 ln d⌋`` (d = ``model.n_expression``; 15 on the
+default model, so 12). ``--methods`` restricts the methods run (e.g. ``--methods de cmaes`` skips the slow
+gradient method). Every CMA-ES variant is compared with DE per (identity, seed, emotion): the share of problems
+where it needed fewer / equal / more evaluations to a threshold (among those that either reached), and where
+its final probability is higher / lower.
+
 The classifier is a TRAINED embedded network: by default the default config's ``cnn`` entry (width 8, 48 px input),
 trained here through :func:`facesym.classifiers.pipeline.train_classifier_job` on a reduced training set
 (``--train-per-class`` renders per class, the config's 10 epochs; deterministic from the config seed) into a
@@ -17,6 +26,7 @@ temporary folder; its held-out accuracy is printed. ``--weights results/classifi
 checkpoint instead (the entry is rebuilt from the checkpoint). Run from the repository root::
 
     .venv/bin/python benchmarks/bench_optimisers.py [--identities 6] [--seeds 4] [--train-per-class 300]
+        [--methods de cmaes gradient] [--cmaes-population 12 8] [--weights CHECKPOINT]
 """
 
 from __future__ import annotations
@@ -104,6 +114,14 @@ def main() -> None:
     parser.add_argument("--weights", default=None, help="a facesym embedded checkpoint instead of training one")
     parser.add_argument("--train-per-class", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument(
+        "--cmaes-population",
+        type=int,
+        nargs="+",
+        default=None,
+        help="run CMA-ES with these λ (each with DE's evaluation budget) instead of λ = population",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -112,21 +130,37 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model = face_model_from_config(config)
     dims = config["identities"]
-    settings = {method: {**config["expressions"], "method": method} for method in METHODS}
-    per_round = {m: config["expressions"]["population"] for m in METHODS}
-    per_round["gradient"] = STARTS
+    expressions = config["expressions"]
+    settings = {method: {**expressions, "method": method} for method in args.methods}
+    per_round = {m: expressions["population"] for m in args.methods}
+    if "gradient" in per_round:
+        per_round["gradient"] = STARTS
+    if args.cmaes_population and "cmaes" in settings:
+        del settings["cmaes"], per_round["cmaes"]
+        budget = expressions["population"] * (expressions["generations"] + 1)
+        print(
+            f"d = model.n_expression = {model.n_expression}; standard λ = 4 + ⌊3 ln d⌋ = "
+            f"{4 + int(np.floor(3 * np.log(model.n_expression)))}; DE budget {budget} evaluations per emotion"
+        )
+        for lam in args.cmaes_population:
+            generations = budget // lam - 1
+            name = f"cmaes-λ{lam}"
+            settings[name] = {**expressions, "method": "cmaes", "population": lam, "generations": generations}
+            per_round[name] = lam
+            print(f"{name}: {generations} generations after the first, {lam * (generations + 1)} evaluations")
+    methods = list(settings)
 
-    reached = {m: [] for m in METHODS}  # per run: (6,)
-    needed = {m: {t: [] for t in THRESHOLDS} for m in METHODS}
-    seconds = {m: 0.0 for m in METHODS}
-    evaluations = {m: 0 for m in METHODS}
+    reached = {m: [] for m in methods}  # per run: (6,)
+    needed = {m: {t: [] for t in THRESHOLDS} for m in methods}
+    seconds = {m: 0.0 for m in methods}
+    evaluations = {m: 0 for m in methods}
     for i in range(args.identities):
         identity = sample_identity(
             config["seed"], f"id{i:04d}", dims["shape_dim"], dims["appearance_dim"], dims["lighting_dim"]
         )
         scene = build_scene(model, identity, config["render"], torch.device("cpu"))
         for seed in range(args.seeds):
-            for method in METHODS:
+            for method in methods:
                 t0 = time.perf_counter()
                 result = optimise_expressions(classifier, scene, settings[method], seed)
                 seconds[method] += time.perf_counter() - t0
@@ -136,37 +170,55 @@ def main() -> None:
                     needed[method][t].append(evaluations_to(result.history, t, per_round[method]))
             print(
                 f"identity {i} seed {seed}: reached "
-                + ", ".join(f"{m} {np.round(reached[m][-1], 4).tolist()}" for m in METHODS),
+                + ", ".join(f"{m} {np.round(reached[m][-1], 4).tolist()}" for m in methods),
                 flush=True,
             )
 
     runs = args.identities * args.seeds
-    e = config["expressions"]
     print()
     print(f"classifier: {description}")
     print(
         f"{args.identities} identities x {args.seeds} seeds = {runs} runs per method, 6 emotions each; "
-        f"{e['generations']} generations/steps after the first round; candidates per round "
-        + ", ".join(f"{m} {per_round[m]}" for m in METHODS)
+        f"generations/steps after the first round: "
+        + ", ".join(f"{m} {settings[m]['generations']}" for m in methods)
+        + "; candidates per round "
+        + ", ".join(f"{m} {per_round[m]}" for m in methods)
     )
     print()
-    print("| emotion | " + " | ".join(f"median p {m}" for m in METHODS) + " | " + " | ".join(
-        f"evals to {t} " + " / ".join(METHODS) for t in THRESHOLDS
+    print("| emotion | " + " | ".join(f"median p {m}" for m in methods) + " | " + " | ".join(
+        f"evals to {t} " + " / ".join(methods) for t in THRESHOLDS
     ) + " |")  # fmt: skip
-    print("|" + " --- |" * (1 + len(METHODS) + len(THRESHOLDS)))
+    print("|" + " --- |" * (1 + len(methods) + len(THRESHOLDS)))
     rows = [(name, [k]) for k, name in enumerate(EMOTIONS)] + [("all", list(range(len(EMOTIONS))))]
     for name, columns in rows:
         cells = [name]
-        for method in METHODS:
+        for method in methods:
             cells.append(f"{median(np.stack(reached[method])[:, columns].ravel()):.4f}")
         for t in THRESHOLDS:
-            cells.append(" / ".join(fmt(median(np.stack(needed[m][t])[:, columns].ravel())) for m in METHODS))
+            cells.append(" / ".join(fmt(median(np.stack(needed[m][t])[:, columns].ravel())) for m in methods))
         print("| " + " | ".join(cells) + " |")
     print()
     for t in THRESHOLDS:
-        shares = ", ".join(f"{m} {float(np.isfinite(np.stack(needed[m][t])).mean()):.3f}" for m in METHODS)
+        shares = ", ".join(f"{m} {float(np.isfinite(np.stack(needed[m][t])).mean()):.3f}" for m in methods)
         print(f"share of (run, emotion) reaching {t}: {shares}")
-    for method in METHODS:
+    if "de" in methods:
+        for method in (m for m in methods if m.startswith("cmaes")):
+            for t in THRESHOLDS:
+                de, other = np.stack(needed["de"][t]).ravel(), np.stack(needed[method][t]).ravel()
+                either = np.isfinite(de) | np.isfinite(other)
+                n = int(either.sum())
+                if n:
+                    fewer, equal = float((other < de)[either].mean()), float((other == de)[either].mean())
+                    print(
+                        f"paired {method} vs de, {t}: fewer {fewer:.3f} / equal {equal:.3f} / more "
+                        f"{1 - fewer - equal:.3f} of {n} (either reached)"
+                    )
+            de, other = np.stack(reached["de"]).ravel(), np.stack(reached[method]).ravel()
+            print(
+                f"final p {method} vs de: higher {float((other > de).mean()):.3f} / equal "
+                f"{float((other == de).mean()):.3f} / lower {float((other < de).mean()):.3f} of {de.size}"
+            )
+    for method in methods:
         print(
             f"{method}: {evaluations[method]} evaluations in {seconds[method]:.1f} s "
             f"({evaluations[method] / seconds[method]:.0f}/s, {seconds[method] / runs:.1f} s per run of 6 emotions)"

@@ -43,17 +43,15 @@ DE remains the config default so that existing jobs are unchanged.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from facesym.optimize.result import OptimisationResult
+from facesym.optimize.result import OptimisationResult, record_generation
 
 __all__ = ["SIGMA0", "CMAParameters", "cma_parameters", "cma_es_batched"]
 
-log = logging.getLogger(__name__)
 
 SIGMA0 = 0.3
 """Default initial step size, as a fraction of the box width."""
@@ -206,7 +204,6 @@ def cma_es_batched(
         active = np.flatnonzero(~done)
         if active.size == 0:
             break
-        rows = np.arange(active.size)
         z = rng.standard_normal((active.size, population, dim))
         transform = basis[active] * scales[active][:, None, :]  # B D
         y = np.einsum("mij,mpj->mpi", transform, z)
@@ -216,15 +213,10 @@ def cma_es_batched(
         evaluations[active] += population
         ran[active] = generation
 
-        winner = values.argmin(axis=1)
-        improved = values[rows, winner] < best_f[active]
-        best_f[active] = np.where(improved, values[rows, winner], best_f[active])
-        best_x[active] = np.where(improved[:, None], repaired[rows, winner], best_x[active])
-        history[active, generation] = best_f[active]
-        for index in active:
-            log.info("%s generation %d: best objective %.4f", labels[index], generation, best_f[index])
-        if target is not None:
-            done[active] = best_f[active] <= target
+        record_generation(
+            values, repaired, active, generation,
+            best_f=best_f, best_x=best_x, history=history, done=done, target=target, labels=labels,
+        )  # fmt: skip
         if generation == generations:
             break
 

@@ -24,16 +24,14 @@ time too.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from facesym.optimize.result import OptimisationResult
+from facesym.optimize.result import OptimisationResult, record_generation
 
 __all__ = ["INIT_FRACTION", "LEARNING_RATE", "STARTS", "gradient_descent_batched"]
 
-log = logging.getLogger(__name__)
 
 LEARNING_RATE = 0.1
 """Default Adam step size, in the unconstrained coordinates ``u`` (``x = bound · tanh(u)``)."""
@@ -121,7 +119,6 @@ def gradient_descent_batched(
         active = np.flatnonzero(~done)
         if active.size == 0:
             break
-        rows = np.arange(active.size)
         tanh = np.tanh(u[active])
         x = bound * tanh
         values, grads = value_and_grad(x, problems=active)
@@ -130,15 +127,10 @@ def gradient_descent_batched(
         evaluations[active] += starts
         ran[active] = step
 
-        winner = values.argmin(axis=1)
-        improved = values[rows, winner] < best_f[active]
-        best_f[active] = np.where(improved, values[rows, winner], best_f[active])
-        best_x[active] = np.where(improved[:, None], x[rows, winner], best_x[active])
-        history[active, step] = best_f[active]
-        for index in active:
-            log.info("%s step %d: best objective %.4f", labels[index], step, best_f[index])
-        if target is not None:
-            done[active] = best_f[active] <= target
+        record_generation(
+            values, x, active, step,
+            best_f=best_f, best_x=best_x, history=history, done=done, target=target, labels=labels,
+        )  # fmt: skip
         if step == steps:
             break
 

@@ -7,6 +7,7 @@ reports no such check; here it stands beside every table so a reader can judge a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 from scipy.stats import binom, binomtest
 
 from facesym.cit._common import Seed, check_inputs, shuffle_within_groups
-from facesym.cit.vote import conditional_independence
+from facesym.cit.vote import VoteResult, conditional_independence
 
 __all__ = ["MAJORITY", "Calibration", "calibrate", "max_false_positives"]
 
@@ -51,6 +52,13 @@ class Calibration:
     n: int
     p_values: dict[str, np.ndarray]
     dependent: np.ndarray
+
+    @classmethod
+    def from_votes(cls, votes: Sequence[VoteResult], alpha: float, n: int) -> Calibration:
+        """Collect the p-values and decisions of one vote per null draw (shuffle or placebo), in draw order."""
+        names = [r.test for r in votes[0].results]
+        p_values = {name: np.array([v.results[i].p_value for v in votes]) for i, name in enumerate(names)}
+        return cls(alpha, n, p_values, np.array([v.dependent for v in votes]))
 
     @property
     def n_shuffles(self) -> int:
@@ -132,6 +140,4 @@ def calibrate(
         )
         for xs in shuffled
     ]
-    names = [r.test for r in votes[0].results]
-    p_values = {name: np.array([v.results[i].p_value for v in votes]) for i, name in enumerate(names)}
-    return Calibration(alpha, len(codes), p_values, np.array([v.dependent for v in votes]))
+    return Calibration.from_votes(votes, alpha, len(codes))

@@ -96,6 +96,4 @@ def placebo_calibration(
                 n_splits=n_splits,
             )
         )
-    tests = [r.test for r in votes[0].results]
-    p_values = {name: np.array([v.results[i].p_value for v in votes]) for i, name in enumerate(tests)}
-    return Calibration(alpha, len(index), p_values, np.array([v.dependent for v in votes]))
+    return Calibration.from_votes(votes, alpha, len(index))

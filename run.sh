@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 venv="${FACESYM_VENV:-.venv}"
+case "$venv" in /*) ;; *) venv="$PWD/$venv" ;; esac
 stamp="$venv/.facesym-installed"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -14,6 +15,13 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
     echo "$want" > "$stamp"
 fi
-export PATH="$PWD/$venv/bin:$PATH"
-export VIRTUAL_ENV="$PWD/$venv"
+export PATH="$venv/bin:$PATH"
+export VIRTUAL_ENV="$venv"
+# A venv shared between clones has its editable install pointing at one clone's src; putting this clone's src
+# first on the path makes every command (and every Snakemake job it starts) import the code of this checkout.
+installed_src="$(cat "$venv"/lib/python*/site-packages/__editable__.facesym-*.pth 2>/dev/null | head -n 1 || true)"
+if [ -n "$installed_src" ] && [ "$installed_src" != "$PWD/src" ]; then
+    echo "run.sh: $venv was installed from $installed_src; importing facesym from $PWD/src instead" >&2
+fi
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 exec "$@"

@@ -7,11 +7,12 @@ from facesym.cohort.checks import check_cohort_config
 from facesym.config import ConfigError, classifier_entry, load_schema, validate_config
 from facesym.identities import identity_names
 
-
 try:
     _validated = validate_config(
         config,
-        load_schema(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"),
+        load_schema(
+            Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+        ),
         base_dir=Path.cwd(),
     )
     # the cohort of Experiment 1 (every manifest row) is checked before any job too
@@ -55,9 +56,15 @@ def job_config(*sections):
     Passed as a param, so a change to one of them (and only them) reruns the job. The identity count is left
     out: adding identities must not rerun the jobs of existing ones.
     """
-    values = {"seed": config["seed"], "device": config["device"], **{s: config[s] for s in sections}}
+    values = {
+        "seed": config["seed"],
+        "device": config["device"],
+        **{s: config[s] for s in sections},
+    }
     if "identities" in values:
-        values["identities"] = {k: v for k, v in values["identities"].items() if k != "count"}
+        values["identities"] = {
+            k: v for k, v in values["identities"].items() if k != "count"
+        }
     return values
 
 

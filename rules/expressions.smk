@@ -5,14 +5,16 @@ rule optimise_expressions:
         weights=classifier_files,
     output:
         "results/expressions/{classifier}/{identity}.h5",
-    params:
-        classifier=classifier_params,
-        config=lambda wildcards: job_config("expressions", "render", "face_model", "identities"),
     log:
         "logs/expressions/{classifier}/{identity}.log",
-    resources:
-        **torch_job_resources,
     conda:
         "../envs/facesym.yaml"
+    resources:
+        **torch_job_resources,
+    params:
+        classifier=classifier_params,
+        config=lambda wildcards: job_config(
+            "expressions", "render", "face_model", "identities"
+        ),
     script:
         "../workflow/scripts/optimise_expressions.py"

@@ -31,16 +31,16 @@ rule figure_expressions:
             labels={"classifier": "{classifier}", "identity": "{identity}"},
         ),
         csv="results/figures/fig2_expressions_{classifier}_{identity}.csv",
-    params:
-        config=job_config("render", "face_model", "identities"),
-        emotion=FIGURES["emotion"],
-        onset_steps=FIGURES["onset_steps"],
-        render_size=FIGURES["render_size"],
     log:
         "logs/figures/fig2_expressions_{classifier}_{identity}.log",
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        config=job_config("render", "face_model", "identities"),
+        emotion=FIGURES["emotion"],
+        onset_steps=FIGURES["onset_steps"],
+        render_size=FIGURES["render_size"],
     script:
         "../workflow/scripts/plot_expressions.py"
 
@@ -57,11 +57,13 @@ rule figure_surface:
             caption="../workflow/report/fig3_surface.rst",
             category="Figures",
             subcategory="Fig. 3: activation surface",
-            labels={"classifier": "{classifier}", "identity": "{identity}", "emotion": "{emotion}"},
+            labels={
+                "classifier": "{classifier}",
+                "identity": "{identity}",
+                "emotion": "{emotion}",
+            },
         ),
         csv="results/figures/fig3_surface_{classifier}_{identity}_{emotion}.csv",
-    params:
-        spacing=config["statistics"]["spacing"],
     log:
         "logs/figures/fig3_surface_{classifier}_{identity}_{emotion}.log",
     wildcard_constraints:
@@ -69,6 +71,8 @@ rule figure_surface:
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        spacing=config["statistics"]["spacing"],
     script:
         "../workflow/scripts/plot_surface.py"
 
@@ -77,7 +81,9 @@ rule figure_surface:
 rule figure_symmetry:
     input:
         lambda wildcards: expand(
-            "results/surfaces/{classifier}/{identity}.h5", classifier=wildcards.classifier, identity=IDENTITIES
+            "results/surfaces/{classifier}/{identity}.h5",
+            classifier=wildcards.classifier,
+            identity=IDENTITIES,
         ),
     output:
         pdf="results/figures/fig5_symmetry_{classifier}.pdf",
@@ -117,12 +123,12 @@ rule figure_table2:
             category="Tables",
             subcategory="Table 2 and supplementary Table 1",
         ),
-    params:
-        statistics=config["statistics"],
     log:
         "logs/figures/table2_heatmap.log",
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        statistics=config["statistics"],
     script:
         "../workflow/scripts/plot_table2.py"

@@ -1,13 +1,13 @@
 rule sample_identity:
     output:
         "results/identities/{identity}.json",
+    log:
+        "logs/identities/{identity}.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
     params:
         seed=config["seed"],
         dims=job_config("identities")["identities"],
-    log:
-        "logs/identities/{identity}.log",
-    conda:
-        "../envs/facesym.yaml"
-    localrule: True
     script:
         "../workflow/scripts/sample_identity.py"

@@ -24,7 +24,14 @@ COHORT_IMAGES = (
 CLASSIFIER_NAMES = "|".join(re.escape(name) for name in CLASSIFIERS) or "(?!)"
 
 
-TEST_SETTINGS = ("output_emotion", "unit", "alpha", "permutations", "knn", "fast_cit_splits")
+TEST_SETTINGS = (
+    "output_emotion",
+    "unit",
+    "alpha",
+    "permutations",
+    "knn",
+    "fast_cit_splits",
+)
 
 
 rule synthetic_cohort:
@@ -33,18 +40,18 @@ rule synthetic_cohort:
         spec=str(spec_path(SYNTHETIC_MANIFEST)),
         subjects="results/cohort/subjects.csv",
         images=directory("results/cohort/images"),
+    log:
+        "logs/cohort/synthetic_cohort.log",
+    conda:
+        "../envs/facesym.yaml"
+    resources:
+        runtime=15,
+        mem_mb=2000,
     params:
         config=lambda wildcards: {
             **job_config("render", "face_model", "identities"),
             **experiment1_params(config, "probands", "patients", "repetitions"),
         },
-    log:
-        "logs/cohort/synthetic_cohort.log",
-    resources:
-        runtime=15,
-        mem_mb=2000,
-    conda:
-        "../envs/facesym.yaml"
     script:
         "../workflow/scripts/cohort_synthetic.py"
 
@@ -55,19 +62,23 @@ rule cohort_properties:
         manifest=COHORT_SOURCE,
         spec=str(spec_path(COHORT_SOURCE)),
         images=COHORT_IMAGES,
-        lpips=[config["experiment1"]["lpips_weights"]] if config["experiment1"]["lpips_weights"] else [],
+        lpips=(
+            [config["experiment1"]["lpips_weights"]]
+            if config["experiment1"]["lpips_weights"]
+            else []
+        ),
     output:
         manifest=COHORT_MANIFEST,
         spec=str(spec_path(COHORT_MANIFEST)),
-    params:
-        config=lambda wildcards: experiment1_params(config, "lpips_weights"),
     log:
         "logs/cohort/cohort_properties.log",
+    conda:
+        "../envs/facesym.yaml"
     resources:
         runtime=15,
         mem_mb=2000,
-    conda:
-        "../envs/facesym.yaml"
+    params:
+        config=lambda wildcards: experiment1_params(config, "lpips_weights"),
     script:
         "../workflow/scripts/cohort_properties.py"
 
@@ -79,17 +90,17 @@ rule classify_cohort:
         weights=classifier_files,
     output:
         "results/realdata/{classifier}.csv",
+    log:
+        "logs/realdata/{classifier}.log",
     wildcard_constraints:
         classifier=CLASSIFIER_NAMES,
+    conda:
+        "../envs/facesym.yaml"
+    resources:
+        **torch_job_resources,
     params:
         classifier=classifier_params,
         config=lambda wildcards: job_config(),
-    log:
-        "logs/realdata/{classifier}.log",
-    resources:
-        **torch_job_resources,
-    conda:
-        "../envs/facesym.yaml"
     script:
         "../workflow/scripts/realdata_classify.py"
 
@@ -117,17 +128,17 @@ rule ci_tests:
         spec=str(spec_path(COHORT_MANIFEST)),
     output:
         "results/ci/{classifier}.csv",
-    wildcard_constraints:
-        classifier=CLASSIFIER_NAMES,
-    params:
-        config=lambda wildcards: experiment1_params(config, *TEST_SETTINGS),
     log:
         "logs/ci/{classifier}.log",
+    wildcard_constraints:
+        classifier=CLASSIFIER_NAMES,
+    conda:
+        "../envs/facesym.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
-    conda:
-        "../envs/facesym.yaml"
+    params:
+        config=lambda wildcards: experiment1_params(config, *TEST_SETTINGS),
     script:
         "../workflow/scripts/ci_tests.py"
 
@@ -140,18 +151,20 @@ rule ci_calibration:
         spec=str(spec_path(COHORT_MANIFEST)),
     output:
         "results/ci/calibration/{classifier}.csv",
-    wildcard_constraints:
-        classifier=CLASSIFIER_NAMES,
-    params:
-        config=lambda wildcards: experiment1_params(config, *TEST_SETTINGS, "calibration_shuffles"),
     log:
         "logs/ci/calibration/{classifier}.log",
+    wildcard_constraints:
+        classifier=CLASSIFIER_NAMES,
+    conda:
+        "../envs/facesym.yaml"
     # 200 shuffles × 3 properties on one core: about 1 min at the default n = 288, about 1 h at the paper's n = 1728.
     resources:
         runtime=240,
         mem_mb=1000,
-    conda:
-        "../envs/facesym.yaml"
+    params:
+        config=lambda wildcards: experiment1_params(
+            config, *TEST_SETTINGS, "calibration_shuffles"
+        ),
     script:
         "../workflow/scripts/ci_calibration.py"
 

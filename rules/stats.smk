@@ -4,15 +4,15 @@ rule permutation_test:
         "results/surfaces/{classifier}/{identity}.h5",
     output:
         "results/permutations/{classifier}/{identity}.h5",
-    params:
-        config=lambda wildcards: job_config("statistics", "grid"),
     log:
         "logs/permutations/{classifier}/{identity}.log",
+    conda:
+        "../envs/facesym.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
-    conda:
-        "../envs/facesym.yaml"
+    params:
+        config=lambda wildcards: job_config("statistics", "grid"),
     script:
         "../workflow/scripts/permutation_test.py"
 
@@ -28,13 +28,13 @@ rule aggregate_scores:
         table_s1="results/table_s1.csv",
         summary="results/summary.csv",
         scores="results/scores.csv",
-    params:
-        config=lambda wildcards: job_config("statistics"),
-        groups={entry["name"]: entry["group"] for entry in config["classifiers"]},
     log:
         "logs/aggregate_scores.log",
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        config=lambda wildcards: job_config("statistics"),
+        groups={entry["name"]: entry["group"] for entry in config["classifiers"]},
     script:
         "../workflow/scripts/aggregate_scores.py"

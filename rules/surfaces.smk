@@ -6,14 +6,16 @@ rule compute_surfaces:
         weights=classifier_files,
     output:
         "results/surfaces/{classifier}/{identity}.h5",
-    params:
-        classifier=classifier_params,
-        config=lambda wildcards: job_config("grid", "render", "face_model", "identities"),
     log:
         "logs/surfaces/{classifier}/{identity}.log",
-    resources:
-        **torch_job_resources,
     conda:
         "../envs/facesym.yaml"
+    resources:
+        **torch_job_resources,
+    params:
+        classifier=classifier_params,
+        config=lambda wildcards: job_config(
+            "grid", "render", "face_model", "identities"
+        ),
     script:
         "../workflow/scripts/compute_surfaces.py"

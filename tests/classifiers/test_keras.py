@@ -380,3 +380,13 @@ def test_fer2013_network_agrees_with_the_tflite_copy(fer_files, record_property)
     print(json.dumps({"max": float(difference.max()), "median": float(np.median(difference))}))
     assert np.allclose(ours.sum(axis=1), 1, atol=1e-5)
     assert difference.max() < 0.05
+
+
+def test_wrong_input_size_of_a_keras_file_stops_at_validation(six_class_model, repo):
+    from facesym.config import ConfigError, load_schema, validate_config
+
+    schema = load_schema(repo / "workflow" / "schemas" / "config.schema.yaml")
+    entry = _entry("six.h5", input_size=12)
+    validate_config({"seed": 1, "classifiers": [entry]}, schema, base_dir=six_class_model)
+    with pytest.raises(ConfigError, match=r"entry 'tiny_keras': 'input_size: 48' but the model file's input is 12×12"):
+        validate_config({"seed": 1, "classifiers": [{**entry, "input_size": 48}]}, schema, base_dir=six_class_model)

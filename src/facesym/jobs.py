@@ -51,7 +51,7 @@ def _scene(identity_file: str | Path, config: Mapping[str, Any], device):
 def _classifier(entry: Mapping[str, Any], weights: str | Path | None, config: Mapping[str, Any]):
     from facesym.classifiers.registry import load_classifier
 
-    return load_classifier(entry, weights=weights, device=config["device"])
+    return load_classifier(entry, weights=weights, device=config["device"], face_model=face_model_from_config(config))
 
 
 def _provenance(config: Mapping[str, Any], *sections: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
+include: "rules/resources.smk"
 include: "rules/identities.smk"
 include: "rules/classifiers.smk"
 include: "rules/expressions.smk"

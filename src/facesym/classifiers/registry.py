@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from facesym.classifiers.adapters import load_onnx, load_python, load_torchscript
+from facesym.classifiers.adapters import load_keras, load_onnx, load_python, load_torchscript
 from facesym.classifiers.base import Classifier
 from facesym.classifiers.embedded import load_embedded
 from facesym.classifiers.entries import check_entry, embedded_weights, entry_error
@@ -62,8 +62,8 @@ def load_classifier(
         path = Path(weights) if weights is not None else Path(base_dir) / embedded_weights(entry["name"])
         classifier = load_embedded(entry, path, device=device, batch_size=batch_size)
     else:
-        loader = {"torchscript": load_torchscript, "onnx": load_onnx, "python": load_python}[kind]
-        classifier = loader(entry, base_dir=base_dir, device=device, batch_size=batch_size)
+        loaders = {"torchscript": load_torchscript, "onnx": load_onnx, "python": load_python, "keras": load_keras}
+        classifier = loaders[kind](entry, base_dir=base_dir, device=device, batch_size=batch_size)
     if face_model is not None:
         classifier.frame(classifier_crop(entry, face_model))
     return classifier

@@ -87,7 +87,8 @@ def table(name: str, crop: Box | None, result: Mapping[str, Any]) -> list[str]:
         recall = "  ".join(f"{level['recall'][label]:7.2f}" for label in LABELS)
         lines.append(f"  {level['s']:.0f}    {level['accuracy']:.3f}   {level['accuracy_emotions']:.3f}   {recall}")
     first = result["checks"][0]
-    lines.append(f"  confusion at s = {first['s']:.0f} (rows true, columns predicted: {', '.join(result['predicted'])})")
+    columns = ", ".join(result["predicted"])
+    lines.append(f"  confusion at s = {first['s']:.0f} (rows true, columns predicted: {columns})")
     for label, row in zip(result["labels"], first["confusion"], strict=True):
         lines.append(f"    {label:>8} " + " ".join(f"{count:4d}" for count in row))
     return lines
@@ -154,7 +155,7 @@ def main() -> None:
     parser.add_argument("--weights", help="embedded entries: the trained .pt (default results/classifiers/NAME.pt)")
     parser.add_argument("--identities", type=int, default=30, help="held-out identities (default 30)")
     parser.add_argument("--size", type=int, help="render size in pixels (default: the config's render.size)")
-    parser.add_argument("--scale", type=float, nargs="*", default=[], help="extra framings: scale at the entry's centre")
+    parser.add_argument("--scale", type=float, nargs="*", default=[], help="extra framings at the entry's centre")
     parser.add_argument("--detector", help="Haar cascade XML: also measure the detector's face box (needs cv2)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()

@@ -218,7 +218,8 @@ def aggregate_scores_job(
     summary, decided = summary_table(scores, stats, rng)
     unit = "per symmetry step" if stats["spacing"] == "step" else "per unit of s"
     wide = table2(summary)
-    write_text(outputs["table2"], with_readability(wide, pd.read_csv(checks_file)).to_csv(index=False, float_format="%.6g"))
+    shown = with_readability(wide, pd.read_csv(checks_file))
+    write_text(outputs["table2"], shown.to_csv(index=False, float_format="%.6g"))
     write_text(outputs["table_s1"], table_s1(summary).to_csv(index=False, float_format="%.4g"))
     write_text(outputs["summary"], summary.to_csv(index=False, float_format="%.6g"))
     write_text(outputs["scores"], decided.to_csv(index=False, float_format="%.6g"))

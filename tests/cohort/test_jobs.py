@@ -92,7 +92,12 @@ def make_config(repo, folder, **experiment):
             }
         ],
         # The planted images are patterns, not photographs of faces: they are the aligned crops already.
-        "experiment1": {"cohort": str(folder / "cohort.csv"), "calibration_shuffles": 8, "faces": "given", **experiment},
+        "experiment1": {
+            "cohort": str(folder / "cohort.csv"),
+            "calibration_shuffles": 8,
+            "faces": "given",
+            **experiment,
+        },
     }
     return validate_config(raw, load_schema(repo / "workflow" / "schemas" / "config.schema.yaml"))
 
@@ -213,7 +218,9 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
 def test_accuracy_per_group_counts_correct_predictions(analysed, tmp_path):
     folder, _ = analysed
     predictions = folder / "results" / "realdata" / "planted.csv"
-    accuracy_job(predictions=[predictions], qc=folder / "results" / "cohort" / "face_qc.csv", output=tmp_path / "accuracy.csv")
+    accuracy_job(
+        predictions=[predictions], qc=folder / "results" / "cohort" / "face_qc.csv", output=tmp_path / "accuracy.csv"
+    )
     table = pd.read_csv(tmp_path / "accuracy.csv").set_index(["classifier", "group"])
     expected = pd.read_csv(predictions).groupby("group")["correct"].agg(["sum", "count"])
     for group in ("proband", "patient"):

@@ -140,7 +140,7 @@ def _face_row(line: int, image: str, alignment, crop: str) -> dict[str, Any]:
         "eye_right_x_px": eyes[1, 0],
         "eye_right_y_px": eyes[1, 1],
         "roll_deg": alignment.roll,
-        "crop_px_per_image_px": float(np.sqrt(abs(np.linalg.det(alignment.matrix[:2, :2])))),
+        "crop_px_per_image_px": float(np.hypot(*alignment.matrix[:2, 0])),
         "outside_fraction": alignment.outside,
         "crop": crop,
     }
@@ -207,7 +207,9 @@ def align_faces_job(
                 keep.append(line - 2)
                 crop_paths.append(str(crop_path))
                 asymmetry.append(float(mouth_asymmetry(crop[None])[0]))
-            rows.append(_face_row(int(line), _shown_path(path), alignment, _shown_path(str(crop_path))))
+            rows.append(
+                _face_row(int(line), _shown_path(path), alignment, _shown_path(str(crop_path)) if crop_path else "")
+            )
             log.info("line %d %s: %s", line, _shown_path(path), alignment.reason or f"roll {alignment.roll:.1f}°")
         kept = table.iloc[keep].copy()
         kept["image"] = crop_paths
@@ -557,9 +559,7 @@ def table1_job(*, ci_files: Sequence[str | Path], output: str | Path) -> None:
     first = votes.drop_duplicates("classifier").set_index("classifier")
     sets = list(dict.fromkeys(first["training_set"]))
     ordered = [c for s in sets for c in first.index if first.loc[c, "training_set"] == s]
-    first["excluded"] = [
-        f"{row.n_excluded} of {row.n_images + row.n_excluded}" for row in first.itertuples()
-    ]
+    first["excluded"] = [f"{row.n_excluded} of {row.n_images + row.n_excluded}" for row in first.itertuples()]
     header = first.loc[ordered, ["training_set", "cohort", "excluded"]].T.set_axis(
         ["training set", "cohort", "face QC excluded"]
     )

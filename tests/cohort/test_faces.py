@@ -164,17 +164,19 @@ def save_png(path: Path, image: np.ndarray) -> None:
 
 @pytest.fixture(scope="module")
 def photo_cohort(tmp_path_factory, astronaut_turned):
-    """A manifest of three photographs: the astronaut upright and turned, and a cup of coffee (line 4)."""
+    """A manifest of four photographs: the astronaut upright and turned, a cup of coffee and a brick wall."""
     folder = tmp_path_factory.mktemp("photos")
     (folder / "photos").mkdir()
     save_png(folder / "photos" / "astronaut.png", channels_first(data.astronaut()))
     save_png(folder / "photos" / "astronaut_turned.png", astronaut_turned[0])
     save_png(folder / "photos" / "coffee.png", channels_first(data.coffee()))
+    save_png(folder / "photos" / "brick.png", channels_first(np.repeat(data.brick()[..., None], 3, axis=2)))
     (folder / "cohort.csv").write_text(
         "image,subject,label,group,palsy\n"
         "photos/astronaut.png,a1,happy,proband,0\n"
         "photos/astronaut_turned.png,a2,happy,patient,1\n"
         "photos/coffee.png,c1,sad,patient,1\n"
+        "photos/brick.png,b1,angry,proband,0\n"
     )
     spec_path(folder / "cohort.csv").write_text("properties: {palsy: binary}\n")
     return folder
@@ -203,10 +205,15 @@ def test_a_photo_without_a_face_lands_in_the_qc_table_with_its_manifest_line(pho
     assert face_mode(config) == "detect"  # the default for a manifest
     out = run_alignment(photo_cohort, config)
     qc = pd.read_csv(out / "face_qc.csv", keep_default_na=False)
-    assert qc[["line", "subject", "label", "group", "palsy"]].values.tolist() == [[4, "c1", "sad", "patient", 1]]
-    assert qc["image"].iloc[0].endswith("photos/coffee.png") and qc["reason"].iloc[0].startswith("no face found")
+    assert qc[["line", "subject", "label", "group", "palsy"]].values.tolist() == [
+        [4, "c1", "sad", "patient", 1],
+        [5, "b1", "angry", "proband", 0],
+    ]
+    assert qc["image"].iloc[0].endswith("photos/coffee.png") and qc["image"].iloc[1].endswith("photos/brick.png")
+    # the brick wall read from its PNG gave the cascade one box with a level, mirror-alike pair of mortar gaps
+    assert qc["reason"].str.startswith("no face found").all()
     faces = pd.read_csv(out / "faces.csv")
-    assert faces["status"].tolist() == ["aligned", "aligned", "excluded"]
+    assert faces["status"].tolist() == ["aligned", "aligned", "excluded", "excluded"]
     assert faces["roll_deg"].iloc[1] - faces["roll_deg"].iloc[0] == pytest.approx(15.0, abs=1.0)
     aligned = load_manifest(out / "aligned.csv")
     assert aligned.table["subject"].tolist() == ["a1", "a2"]
@@ -218,7 +225,7 @@ def test_a_photo_without_a_face_lands_in_the_qc_table_with_its_manifest_line(pho
 
 def test_too_many_failures_stop_with_the_list(photo_cohort, repo, tmp_path):
     config = faces_config(repo, face_qc_max_fraction=0.2)
-    with pytest.raises(FaceQCError, match=r"excluded 1 of 3 images(.|\n)*line 4: .*coffee.png: no face found"):
+    with pytest.raises(FaceQCError, match=r"excluded 2 of 4 images(.|\n)*line 4: .*coffee.png: no face found"):
         run_alignment(photo_cohort, config)
 
 

@@ -12,7 +12,8 @@ Method (scikit-image only; nothing is downloaded):
    It finds upright faces only (measured on ``skimage.data.astronaut``: found at 0° and +15°, missed at −15°),
    so it runs on the photograph turned by each of :data:`SEARCH_ANGLES`; detections of all turns whose boxes
    overlap are one face candidate. The cascade also fires on textures, so a candidate counts as a face only when
-   a convincing pair of eyes is found in it (:data:`MIN_FACE_EVIDENCE`). Zero faces or more than one (of
+   it was found at least :data:`MIN_BOXES` times and a convincing pair of eyes is found in it
+   (:data:`MIN_FACE_EVIDENCE`). Zero faces or more than one (of
    comparable size, :data:`SMALLER_FACES`) is a quality-control failure, never a guess.
 2. **Eyes** — no eye model ships with scikit-image, and a landmark network would be a download, so the eyes are
    found as the best-scoring *pair* of dark compact blobs (black top-hat of the smoothed face, then a blob-sized
@@ -44,6 +45,7 @@ from skimage import feature, morphology, transform
 
 __all__ = [
     "MAX_ROLL",
+    "MIN_BOXES",
     "MIN_FACE_EVIDENCE",
     "SMALLER_FACES",
     "SEARCH_ANGLES",
@@ -72,6 +74,11 @@ textures and clothes; measured with this score: a coffee cup 0.61, a cat 0.58, t
 the cameraman 0.22; faces: the astronaut upright and turned by 10–25° 0.85–0.90, 24 synthetic renders of 64 px
 (probands and palsy patients, six expressions) 0.81–0.99.
 """
+
+MIN_BOXES = 2
+"""Cascade boxes (over all turns and scales) a face candidate needs. Faces are found again and again (measured:
+the astronaut 3–5 boxes, synthetic renders 5–9); textures mostly once — a brick wall whose mortar lines form a
+level, mirror-alike "eye pair" (score 0.75) was one box."""
 
 SMALLER_FACES = 0.5
 """Verified faces smaller than this fraction of the largest one's box are background, not a second subject."""
@@ -429,6 +436,8 @@ def _verified(gray: np.ndarray, group: list[tuple[float, float, float, float]], 
     head can make a brow and an eye look level, and the boxes of the other turns outvote it. Its evidence is its
     score in a box centred on it (:data:`MIN_FACE_EVIDENCE`).
     """
+    if len(group) < MIN_BOXES:
+        return None
     proposals = []
     for x, y, side, angle in group:
         to_patch = _box_matrix(x, y, side, angle)
@@ -496,7 +505,9 @@ def align_face(
         faces = [face for face in faces if face[2][2] >= SMALLER_FACES * largest]
     if not faces:
         unverified = (
-            f" ({len(boxes)} cascade box{'es' if len(boxes) != 1 else ''} without a pair of eyes)" if boxes else ""
+            f" ({len(boxes)} candidate{'s' if len(boxes) != 1 else ''} without a convincing pair of eyes)"
+            if boxes
+            else ""
         )
         return _failed(f"no face found{unverified}", 0, size)
     if len(faces) > 1:

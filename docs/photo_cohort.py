@@ -51,8 +51,8 @@ def main() -> None:
         name = f"photos/astronaut_{index:02d}.png"
         Image.fromarray(photograph(angle, dx, dy, scale, lit_left)).save(folder / name)
         rows.append(f"{name},session{index:02d},happy,demo,{lit_left}")
-    gray_bricks = np.repeat(data.brick()[..., None], 3, axis=2)
-    for index, (name, pixels) in enumerate((("coffee", data.coffee()), ("cat", data.chelsea()), ("brick", gray_bricks))):
+    without_face = (("coffee", data.coffee()), ("cat", data.chelsea()), ("brick", np.stack([data.brick()] * 3, 2)))
+    for index, (name, pixels) in enumerate(without_face):
         Image.fromarray(pixels).save(folder / f"photos/{name}.png")
         rows.append(f"photos/{name}.png,nonface{index},happy,demo,{index % 2}")
     (folder / "cohort.csv").write_text("\n".join(rows) + "\n")

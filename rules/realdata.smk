@@ -4,6 +4,7 @@
 import re
 
 from facesym.cohort import load_manifest, spec_path
+from facesym.emotions import EMOTIONS
 from facesym.cohort.checks import (
     ALIGNED_MANIFEST,
     COHORT_MANIFEST,
@@ -24,6 +25,15 @@ COHORT_IMAGES = (
     "results/cohort/images"
     if config["experiment1"]["cohort"] is None
     else load_manifest(COHORT_SOURCE).table["image"].tolist()
+)
+# Face alignment's time budget: about 10 s per image on one loaded core (measured 1.5 s per 64-px render and
+# 9-17 s per 512-px photograph at load average 7-10 on the 2-core development machine).
+COHORT_SIZE = (
+    (config["experiment1"]["probands"] + config["experiment1"]["patients"])
+    * len(EMOTIONS)
+    * config["experiment1"]["repetitions"]
+    if config["experiment1"]["cohort"] is None
+    else len(COHORT_IMAGES)
 )
 # A pattern that matches nothing when the config has no classifier.
 CLASSIFIER_NAMES = "|".join(re.escape(name) for name in CLASSIFIERS) or "(?!)"
@@ -78,9 +88,8 @@ rule align_faces:
         "logs/cohort/align_faces.log",
     conda:
         "../envs/facesym.yaml"
-    # About 2 s per photograph of 512 px on one core (the cascade runs at five turns).
     resources:
-        runtime=120,
+        runtime=10 + COHORT_SIZE // 6,
         mem_mb=2000,
     params:
         config=lambda wildcards: {

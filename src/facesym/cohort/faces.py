@@ -153,7 +153,7 @@ class EyePrior:
     """Where the eyes sit in a detection box of the frontal-face cascade, as fractions of the box side.
 
     Means and spreads of a Gaussian prior; the defaults fit the cascade's boxes on ``skimage.data.astronaut``
-    (eye centre height 0.37, distance 0.50) and on the synthetic renders (0.42, 0.41) with room for both.
+    (eye centre height 0.37, distance 0.44) and on the synthetic renders (about 0.45, 0.42) with room for both.
     """
 
     height: float = 0.40
@@ -206,11 +206,6 @@ class FaceAlignment:
     def ok(self) -> bool:
         """Whether the face passed every check."""
         return self.reason == ""
-
-    @property
-    def eye_distance(self) -> float:
-        """Distance between the eye centres, photograph pixels."""
-        return float(np.hypot(*(self.eyes[1] - self.eyes[0])))
 
     def crop(self, image: np.ndarray) -> np.ndarray:
         """The aligned crop of ``image``.

@@ -14,7 +14,7 @@ import torch
 __all__ = ["REGIONS", "APPEARANCE_NAMES", "PaletteAppearance"]
 
 REGIONS = ("skin", "blush", "crease", "lips", "lipline", "brows", "hair", "lashes", "nostrils",
-           "sclera", "iris", "limbus", "pupil", "teeth", "mouth")
+           "sclera", "iris", "limbus", "pupil", "teeth", "mouth", "tongue")
 """Face regions with their own colour; a vertex mixes them with weights summing to one."""
 
 APPEARANCE_NAMES = ("skin_tone", "skin_hue", "hair_color", "iris_color", "lip_color", "brow_darkness",
@@ -94,6 +94,7 @@ class PaletteAppearance:
             "sclera": const((0.92, 0.90, 0.87)), "iris": iris, "limbus": iris * 0.45,
             "pupil": const((0.03, 0.03, 0.03)),
             "teeth": const((0.93, 0.90, 0.80)), "mouth": const((0.22, 0.06, 0.06)),
+            "tongue": const((0.66, 0.30, 0.30)),
         }
         return torch.stack([colors[name] for name in REGIONS], dim=1).clamp(0.0, 1.0)
 

@@ -16,8 +16,11 @@ Construction (model units: half the head's width = 1, about 7.5 cm; x = subject'
 
 Identity components and action units are smooth displacement fields, mirror symmetric about x = 0 (x odd,
 y and z even). Action-unit fields slide the skin along the height field (tangential motion) plus the bulges
-and furrows that make them readable; AU26 is a (linearised) rotation of the jaw. Every field is evaluated on
-both halves, so the left/right split of Eq. 2 applies to every action unit.
+and furrows that make them readable. Every field is evaluated on both halves, so the left/right split of Eq. 2
+applies to every action unit. Action units are FACS intensities in [0, 1] (1 = FACS E, the maximum; A–D at about
+0.1, 0.3, 0.55, 0.8), the model's ``expression_bounds``. AU26 (jaw drop) is not a blendshape: it rotates the jaw
+joint by ``JAW_DROP`` radians per unit (linear blend skinning), and the chin, lower lip, lower teeth, tongue and
+the floor of the mouth follow the jaw; it is never split by the symmetry ``s``.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ import torch
 from scipy.interpolate import PchipInterpolator
 
 from facesym.face.appearance import REGIONS, PaletteAppearance
-from facesym.face.model import MorphableModel, left_weights
+from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT, MorphableModel, left_weights
 from facesym.render.camera import OrthographicCamera
 
-__all__ = ["build_procedural_model", "ACTION_UNITS", "IDENTITY_COMPONENTS", "MAX_SHAPE"]
+__all__ = ["build_procedural_model", "slit_pairs", "ACTION_UNITS", "IDENTITY_COMPONENTS", "MAX_SHAPE"]
 
 # Landmarks, model units.
 EYE_Y = 0.0
@@ -46,6 +49,7 @@ IRIS_Y = 0.008
 MOUTH_Y = -0.88
 MOUTH_HALF = 0.31
 JAW_PIVOT = (0.0, -0.30, -0.15)
+JAW_DROP = 0.22  # jaw rotation of AU26 at full intensity, radians (about 13°: the mouth opens about 2 cm)
 HEAD_ROOT = (0.0, -1.0, -0.35)
 EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
@@ -169,6 +173,7 @@ class _Parts:
     triangles: np.ndarray
     masks: np.ndarray  # (N, R) region weights
     cavity_jaw: np.ndarray  # jaw attachment of cavity vertices
+    follows_skin: np.ndarray  # 1 where action units move a vertex (skin, cavity sheet), 0 elsewhere
 
 
 def _quad_triangles(idx_bottom: np.ndarray, idx_top: np.ndarray, mirror_from: int) -> np.ndarray:
@@ -234,6 +239,23 @@ def _skin_grid(row_step: float, col_step: float) -> tuple[dict[str, np.ndarray],
     mouth_side[extra_mouth] = -1.0
     attrs = {"x0": x0, "y0": y0, "eye_side": eye_side, "mouth_side": mouth_side}
     return attrs, tris
+
+
+def slit_pairs(row_step: float = 0.025, col_step: float = 0.028) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Vertex indices of the two copies of every slit vertex: ``{"eyes" | "mouth": (upper, lower)}``.
+
+    The upper copy edges the upper lid (lip), the lower copy the lower lid (lip); a face whose upper copy lies
+    below its lower copy has lids (lips) that pass through each other. Indices of the model built with the same
+    ``row_step`` and ``col_step``.
+    """
+    attrs, _ = _skin_grid(row_step, col_step)
+    out = {}
+    for name, sides, row_y in (("eyes", attrs["eye_side"], EYE_Y), ("mouth", attrs["mouth_side"], MOUTH_Y)):
+        on_row = attrs["y0"] == row_y
+        upper = np.nonzero(on_row & (sides > 0))[0]
+        lower = np.nonzero(on_row & (sides < 0))[0]
+        out[name] = (upper[np.argsort(attrs["x0"][upper])], lower[np.argsort(attrs["x0"][lower])])
+    return out
 
 
 def _eye_open_warp(x0: np.ndarray, y0: np.ndarray, eye_side: np.ndarray) -> np.ndarray:
@@ -341,8 +363,24 @@ def _ear(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return np.stack([x, y], 1), z, tris, masks
 
 
-def _cavity(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The mouth cavity behind the lips: positions (x, y), depth below the skin, triangles, masks, jaw weight."""
+def _grid_patch(xs: np.ndarray, ys: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A rectangular grid: x, y of its vertices (row-major) and counter-clockwise triangles."""
+    x = np.tile(xs, ys.size)
+    y = np.repeat(ys, xs.size)
+    idx = start + np.arange(x.size).reshape(ys.size, xs.size)
+    tris = np.concatenate([_quad_triangles(idx[r], idx[r + 1], xs.size // 2) for r in range(ys.size - 1)])
+    return x, y, tris
+
+
+def _cavity(start: int) -> tuple[np.ndarray, ...]:
+    """The mouth behind the lips: positions (x, y), depth below the skin, triangles, masks, jaw weight and how
+    much each vertex follows the action units of the skin in front of it.
+
+    Three parts: the cavity sheet (dark mouth, upper incisors and canines fixed to the skull, its lower part
+    moving with the lower lip and chin so that the mouth never opens onto the background), and the lower teeth
+    and the tongue, rigidly on the jaw (mandible): they move with the jaw joint only, and show when AU25 parts
+    the lips or AU26 drops the jaw. Tooth rows curve back with the dental arch.
+    """
     teeth_edge = MOUTH_Y - 0.045
     rows = np.concatenate([
         np.linspace(MOUTH_Y - 0.62, MOUTH_Y - 0.15, 6)[:-1],
@@ -356,12 +394,29 @@ def _cavity(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     idx = start + np.arange(x.size).reshape(rows.size, cols.size)
     tris = np.concatenate([_quad_triangles(idx[r], idx[r + 1], cols.size // 2) for r in range(rows.size - 1)])
     teeth = (y >= teeth_edge - 1e-9) & (y <= MOUTH_Y + 0.13) & (np.abs(x) < 0.33)
-    depth = np.where(teeth, 0.045, 0.22)
-    masks = np.zeros((x.size, len(REGIONS)))
-    masks[teeth, REGIONS.index("teeth")] = 1.0
-    masks[~teeth, REGIONS.index("mouth")] = 1.0
+    depth = np.where(teeth, 0.045 + 0.35 * x**2, 0.22)
+    region = np.where(teeth, "teeth", "mouth")
     jaw = _smoothstep((MOUTH_Y - 0.04 - y) / 0.08)
-    return np.stack([x, y], 1), depth, tris, masks, jaw
+    follow = np.ones(x.size)
+
+    # Lower incisors: behind the upper ones (overbite), their edges just above the lip line.
+    lx, ly, ltris = _grid_patch(np.linspace(-0.27, 0.27, 13), np.linspace(MOUTH_Y - 0.15, MOUTH_Y - 0.015, 5),
+                                start + x.size)
+    ldepth = 0.065 + 0.4 * lx**2
+    # The tongue: a dome on the floor of the mouth, behind the lower teeth.
+    tx, ty, ttris = _grid_patch(np.linspace(-0.22, 0.22, 11), np.linspace(MOUTH_Y - 0.20, MOUTH_Y - 0.035, 6),
+                                start + x.size + lx.size)
+    tdepth = 0.10 + 0.8 * tx**2 + 0.6 * (ty - (MOUTH_Y - 0.10)) ** 2
+    x = np.concatenate([x, lx, tx])
+    y = np.concatenate([y, ly, ty])
+    depth = np.concatenate([depth, ldepth, tdepth])
+    region = np.concatenate([region, np.full(lx.size, "teeth"), np.full(tx.size, "tongue")])
+    jaw = np.concatenate([jaw, np.ones(lx.size + tx.size)])
+    follow = np.concatenate([follow, np.zeros(lx.size + tx.size)])
+    masks = np.zeros((x.size, len(REGIONS)))
+    for name in ("teeth", "mouth", "tongue"):
+        masks[region == name, REGIONS.index(name)] = 1.0
+    return (np.stack([x, y], 1), depth, np.concatenate([tris, ltris, ttris]), masks, jaw, follow)
 
 
 def _build_parts(row_step: float, col_step: float) -> _Parts:
@@ -375,7 +430,7 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
     right_xy, right_tris, right_masks = _eyeball(-1.0, n_skin)
     left_xy, left_tris, left_masks = _eyeball(1.0, n_skin + right_xy.shape[0])
     n_eyes = right_xy.shape[0] + left_xy.shape[0]
-    cav_xy, cav_depth, cav_tris, cav_masks, cav_jaw = _cavity(n_skin + n_eyes)
+    cav_xy, cav_depth, cav_tris, cav_masks, cav_jaw, cav_follow = _cavity(n_skin + n_eyes)
     n_inner = n_skin + n_eyes + cav_xy.shape[0]
     rear_xy, rear_z, rear_tris, rear_masks = _ear(-1.0, n_inner)
     lear_xy, lear_z, lear_tris, lear_masks = _ear(1.0, n_inner + rear_xy.shape[0])
@@ -405,6 +460,7 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
         triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris]),
         masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks]),
         cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears)]),
+        follows_skin=np.concatenate([np.ones(n_skin), np.zeros(n_eyes), cav_follow, np.zeros(n_ears)]),
     )
 
 
@@ -419,15 +475,6 @@ def _jaw_weight(p: _Parts) -> np.ndarray:
     y = p.y0 + 0.01 * p.mouth_side
     skin = _sig((line - y) / width)
     return np.where(p.kind == 0, skin, p.cavity_jaw)
-
-
-def _jaw_rotation_field(p: _Parts, angle: float) -> np.ndarray:
-    """Displacement of a small jaw rotation (about +x through the jaw pivot, chin moving down)."""
-    rel = p.rest - np.array(JAW_PIVOT)
-    d = np.zeros_like(p.rest)
-    d[:, 1] = -angle * rel[:, 2]
-    d[:, 2] = angle * rel[:, 1]
-    return d * _jaw_weight(p)[:, None]
 
 
 def _action_units(p: _Parts) -> dict[str, np.ndarray]:
@@ -458,30 +505,35 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     w = _g(ax, 0.25, 0.30) * _g(y0, 0.27, 0.15) * _sig((y0 - 0.06) / 0.04)
     glabella = _g(y0, 0.20, 0.12) * (0.030 * _g(ax, 0.09, 0.05) - 0.02 * _g(x0, 0.0, 0.03))
     fields["AU4"] = (-0.06 * w * sx * _sig((ax - 0.02) / 0.02), -0.085 * w, 0.025 * w + glabella)
-    # AU5 upper lid raiser.
-    w = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.09) * above_eye
+    # AU5 upper lid raiser: the lid margin retracts; the skin above it moves almost as far (flat near the margin),
+    # so the crease already compressed at rest does not fold over itself.
+    w = almond(ax, True) * np.exp(-(((y0 - EYE_Y) / 0.14) ** 2)) * above_eye
     fields["AU5"] = (zero, 0.055 * w, zero)
     # AU6 cheek raiser: cheeks up and forward, lower lid pushed up, crow's feet.
     w = _g(ax, 0.50, 0.22) * _g(y0, -0.36, 0.24) * _sig(-y0 / 0.03)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.07) * below_eye
     crow = _g(ax, 0.76, 0.07) * _g(y0, 0.0, 0.10)
-    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.045 * lid,
+    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.035 * lid,
                      0.045 * w + 0.015 * lid + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
     # AU7 lid tightener: lower lid up and straightened, upper lid slightly down.
-    lower = almond(ax, False) ** 0.6 * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
+    # Lower-lid raises of AU6, AU7 and AU9 together stay within the opening of the eye: the lids may meet, never
+    # cross (tests/face).
+    lower = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
     upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
-    fields["AU7"] = (zero, 0.045 * lower - 0.02 * upper, 0.012 * lower)
+    fields["AU7"] = (zero, 0.04 * lower - 0.02 * upper, 0.012 * lower)
     # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down.
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
     bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
-    lip_up = _g(x0, 0.0, 0.25) * np.exp(-np.abs(dist_m) / 0.12) * above_m
+    lip_up = _g(x0, 0.0, 0.25) * _g(dist_m, 0.0, 0.20) * above_m
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
-    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.02 * lid,
+    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.015 * lid,
                      0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
-    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-np.clip(dist_m, 0.0, None) / 0.12) * above_m
+    # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up
+    # without compressing a row of the lip past its neighbour (no fold; tests/face).
+    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-((dist_m / 0.25) ** 2)) * above_m
     alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
     fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
     fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold)
@@ -490,36 +542,37 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
     fields["AU12"] = (0.06 * w * sx, 0.12 * w + 0.04 * cheek, -0.015 * w + 0.05 * cheek)
     # AU15 lip corner depressor.
-    w = corner(MOUTH_Y - 0.04, 0.17, 0.17)
+    w = corner(MOUTH_Y - 0.04, 0.17, 0.26)
     fields["AU15"] = (-0.01 * w * sx, -0.10 * w, zero)
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
-    chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * below_m
-    lip = _g(x0, 0.0, 0.22) * np.exp(-np.abs(dist_m) / 0.10)
+    chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * _sig(-(dist_m + 0.1) / 0.025)  # same on both lip edges
+    # The lower lip pushes the upper one: both edges of the slit rise together (they never cross).
+    lip = _g(x0, 0.0, 0.22) * _g(dist_m, 0.0, 0.12)
     fields["AU17"] = (zero, 0.05 * chin + 0.03 * lip,
                       0.025 * chin + 0.03 * lip * below_m + 0.008 * chin * np.cos(2 * np.pi * x0 / 0.09))
     # AU20 lip stretcher: corners pulled sideways, lips flattened.
     w = corner(MOUTH_Y, 0.22, 0.18)
     fields["AU20"] = (0.08 * w * sx, -0.015 * w, -0.01 * w)
     # AU23 lip tightener: the red of the lips narrows towards the slit, the mouth narrows.
-    away = 1.0 - np.exp(-((dist_m / 0.02) ** 2))
-    narrow = lips * away * (-0.032 * _g(y0, MOUTH_Y + 0.06, 0.05) * above_m
-                            + 0.036 * _g(y0, MOUTH_Y - 0.07, 0.05) * below_m)
+    # A compression of the red towards the slit by at most a fifth (the gradient of d·exp(−d²/w²) is at most 1).
+    narrow = -0.2 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
     w = corner(MOUTH_Y, 0.15, 0.12)
     fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
     # AU25 lips part.
-    w_up = lips * np.exp(-np.clip(dist_m, 0.0, None) / 0.06) * above_m
-    w_lo = lips * np.exp(-np.clip(-dist_m, 0.0, None) / 0.08) * below_m
+    w_up = lips * np.exp(-((dist_m / 0.10) ** 2)) * above_m
+    w_lo = lips * np.exp(-((dist_m / 0.11) ** 2)) * below_m
     fields["AU25"] = (zero, 0.02 * w_up - 0.045 * w_lo, zero)
 
     # Skin moves fully; the jaw-attached part of the mouth cavity moves like the skin in front of it.
-    moving = np.where(p.kind == 0, 1.0, np.where(p.kind == 2, p.cavity_jaw, 0.0))
+    moving = np.where(p.kind == 0, 1.0, np.where(p.kind == 2, p.cavity_jaw, 0.0)) * p.follows_skin
     hx, hy = height_gradient(p.rest[:, 0], p.rest[:, 1])
     out = {}
     for name, (dx, dy, dz) in fields.items():
         # Skin slides along the face (tangential move) plus the field's own bulge along z.
         d = np.stack([dx, dy, hx * dx + hy * dy + dz], 1)
         out[name] = d * moving[:, None]
-    out["AU26"] = _jaw_rotation_field(p, 0.18)
+    # AU26 is the jaw joint's rotation (skinning, see ``joint_dirs``), not a blendshape.
+    out["AU26"] = np.zeros_like(p.rest)
     return {name: out[name] for name in ACTION_UNITS}
 
 
@@ -552,7 +605,7 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
         "cheek_fullness": (0.03 * sx * _g(ax, 0.50, 0.22) * _g(y, -0.75, 0.20), zero,
                            0.035 * _g(ax, 0.50, 0.22) * _g(y, -0.75, 0.20)),
         "mouth_width": (0.07 * x * _g(x, 0.0, 0.40) * _g(y, MOUTH_Y, 0.12), zero, zero),
-        "lip_fullness": (zero, 0.02 * lips * (_g(y, MOUTH_Y + 0.07, 0.05) - _g(y, MOUTH_Y - 0.08, 0.05)),
+        "lip_fullness": (zero, 0.012 * lips * (_g(y, MOUTH_Y + 0.07, 0.09) - _g(y, MOUTH_Y - 0.08, 0.09)),
                          0.02 * lips * _g(y, MOUTH_Y, 0.10)),
         "philtrum_length": (zero, -0.035 * _g(x, 0.0, 0.45) * _g(y, -0.95, 0.22), zero),
         "forehead_slope": (zero, zero, -0.08 * np.clip(y - 0.45, 0.0, None) * _sig((y - 0.45) / 0.1)),
@@ -567,7 +620,7 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------------- model
 @lru_cache(maxsize=8)
 def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: float,
-                  col_step: float) -> MorphableModel:
+                  col_step: float, midline_band: float) -> MorphableModel:
     p = _build_parts(row_step, col_step)
     aus = _action_units(p)
     ids = _identity_components(p.rest)
@@ -581,6 +634,8 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
     flip = np.array([1.0, 1.0, 1.0]) if left_side == "+x" else np.array([-1.0, 1.0, 1.0])
     tris = p.triangles if left_side == "+x" else p.triangles[:, ::-1]
     template = p.rest * flip
+    joint_dirs = np.zeros((len(ACTION_UNITS), 6))
+    joint_dirs[ACTION_UNITS.index("AU26"), 3] = JAW_DROP  # about +x (unchanged by the x mirror): chin down
     return MorphableModel(
         name="procedural",
         template=torch.tensor(template, dtype=f32),
@@ -588,7 +643,8 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
         shapedirs=torch.tensor(np.stack([ids[n] * flip for n in IDENTITY_COMPONENTS[:n_shape]], 2), dtype=f32),
         exprdirs=torch.tensor(np.stack([aus[n] * flip for n in ACTION_UNITS], 2), dtype=f32),
         expression_names=list(ACTION_UNITS),
-        left_weight=torch.tensor(left_weights(template[:, 0], left_side), dtype=f32),
+        left_weight=torch.tensor(left_weights(template[:, 0], left_side, band=midline_band / MM_PER_UNIT),
+                                 dtype=f32),
         left_side=left_side,
         appearance=PaletteAppearance(masks, n_appearance),
         joint_names=["head", "jaw"],
@@ -597,11 +653,14 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
         joint_rest=torch.tensor(np.array([HEAD_ROOT, JAW_PIVOT]) * flip, dtype=f32),
         camera=OrthographicCamera(),
         regions=regions,
+        expression_bounds=torch.tensor([[0.0, 1.0]] * len(ACTION_UNITS), dtype=f32),
+        joint_dirs=torch.tensor(joint_dirs, dtype=f32),
     )
 
 
 def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: str = "+x", *,
-                           row_step: float = 0.025, col_step: float = 0.028) -> MorphableModel:
+                           midline_band: float = MIDLINE_BAND_MM, row_step: float = 0.025,
+                           col_step: float = 0.028) -> MorphableModel:
     """The embedded face model (deterministic; built once per argument set and cached).
 
     Parameters
@@ -613,6 +672,9 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
         ``identities.appearance_dim``.
     left_side
         Model-frame direction of the subject's own left, ``"+x"`` (default) or ``"-x"``.
+    midline_band
+        Width of the band across the midline in which the left weight rises from 0 to 1, millimetres
+        (:func:`facesym.face.model.left_weights`); the config's ``face_model.midline_band``. 0 = Eq. 2's step.
     row_step, col_step
         Grid spacing in the detailed parts of the face, model units (coarser on forehead, chin and sides).
 
@@ -627,4 +689,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
         raise ValueError(f"the procedural model has 1…{MAX_SHAPE} identity components, got n_shape={n_shape}")
     if left_side not in ("+x", "-x"):
         raise ValueError(f"left_side must be '+x' or '-x', got {left_side!r}")
-    return _cached_model(int(n_shape), int(n_appearance), left_side, float(row_step), float(col_step))
+    if midline_band < 0:
+        raise ValueError(f"midline_band must be >= 0 mm, got {midline_band}")
+    return _cached_model(int(n_shape), int(n_appearance), left_side, float(row_step), float(col_step),
+                         float(midline_band))

@@ -2,7 +2,15 @@
 
 A light is a vector of ``LIGHT_DIM = 9`` coefficients: ambient RGB (3), directional RGB (3) and the unit
 direction towards the light (3) in the model frame (x right, y up, z towards the viewer). A vertex with albedo
-``a`` and unit normal ``n`` gets the colour ``a ⊙ (ambient + directional · max(0, n·d))``, clipped to [0, 1].
+``a`` and unit normal ``n`` gets the colour ``o · a ⊙ (ambient + directional · max(0, n·d))``, clipped to [0, 1].
+
+``o`` is the crease occlusion: skin folded into a furrow (forehead lines, glabellar lines, crow's feet, the
+nasolabial fold, the lip line) receives less light from the sky of a diffuse environment than open skin. It is
+computed from the deformed mesh itself, so folds darken as the expression forms them and only where the
+expression moves the face (a frozen half at s = 0 forms none): with the uniform Laplacian ``L = mean of the
+one-ring neighbours − v`` and the mean squared edge length ``ℓ²`` of the one-ring, the concavity
+``κ = 2 (L·n) / ℓ²`` approximates the curvature across a crease (positive in a valley, model units⁻¹), and
+``o = max(exp(−g · max(κ − κ₀, 0)), o_min)`` with ``(g, κ₀, o_min) = CREASE``.
 """
 
 from __future__ import annotations
@@ -11,13 +19,17 @@ import numpy as np
 import torch
 
 __all__ = ["LIGHT_DIM", "lighting_from_coefficients", "default_lighting", "vertex_normals", "shade_vertices",
-           "LUMA"]
+           "crease_occlusion", "LUMA", "CREASE"]
 
 LIGHT_DIM = 9
 """Coefficients of one light: ambient RGB, directional RGB, direction xyz."""
 
 LUMA = (0.299, 0.587, 0.114)
 """ITU-R BT.601 weights used for grayscale output."""
+
+CREASE = (0.06, 3.0, 0.45)
+"""Crease occlusion: gain per unit of concavity beyond the free concavity ``κ₀`` (model units⁻¹: gentle hollows of
+the face, radius above half a unit, stay unshaded) and the darkest occlusion."""
 
 # The reference light: frontal and above (about 26° elevation), bright enough that a frontal albedo of 1 maps to 1.
 _ELEVATION = 0.45
@@ -95,6 +107,36 @@ def vertex_normals(vertices: torch.Tensor, triangles: torch.Tensor) -> torch.Ten
     for k in range(3):
         normals.index_add_(1, triangles[:, k], face_n)
     return normals / torch.linalg.vector_norm(normals, dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def crease_occlusion(vertices: torch.Tensor, triangles: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+    """Crease occlusion per vertex (see the module docstring), shape ``(B, N, 1)`` in ``[CREASE[2], 1]``.
+
+    Parameters
+    ----------
+    vertices
+        Shape ``(B, N, 3)``.
+    triangles
+        Shape ``(F, 3)`` int64.
+    normals
+        Unit vertex normals, shape ``(B, N, 3)``.
+    """
+    ring = torch.zeros_like(vertices)
+    sq = torch.zeros_like(vertices[..., 0])
+    count = torch.zeros(vertices.shape[1], dtype=vertices.dtype, device=vertices.device)
+    corners = [vertices[:, triangles[:, k]] for k in range(3)]
+    edge = [((corners[(k + 1) % 3] - corners[k]) ** 2).sum(-1) for k in range(3)]  # edge k: corner k → k+1
+    two = torch.full((triangles.shape[0],), 2.0, dtype=vertices.dtype, device=vertices.device)
+    for k in range(3):
+        ring.index_add_(1, triangles[:, k], corners[(k + 1) % 3] + corners[(k + 2) % 3])
+        sq.index_add_(1, triangles[:, k], edge[k] + edge[(k + 2) % 3])
+        count.index_add_(0, triangles[:, k], two)
+    safe = count.clamp_min(1.0)[None, :]
+    lap = ((ring / safe[..., None] - vertices) * normals).sum(-1)
+    concave = 2.0 * lap / (sq / safe).clamp_min(1e-12)
+    gain, free, floor = CREASE
+    occ = torch.exp(-gain * (concave - free).clamp_min(0.0)).clamp_min(floor)
+    return torch.where(count[None, :] > 0, occ, torch.ones_like(occ))[..., None]
 
 
 def shade_vertices(albedo: torch.Tensor, normals: torch.Tensor, lighting: torch.Tensor) -> torch.Tensor:

@@ -24,8 +24,8 @@ class OrthographicCamera:
 
     The window ``[cx − e, cx + e] × [cy − e, cy + e]`` of the model's x–y plane fills the shorter image side;
     x runs to the image's right, y up, and z (towards the viewer) is the depth, larger = nearer. The defaults
-    frame a face like the crops of face datasets (FER2013, AffectNet: a face detector's box, enlarged a little):
-    from just below the chin to the hairline, the ears at the sides (model units: half the head's width = 1).
+    frame the procedural face (model units: half the head's width = 1) from the chin to above the hairline;
+    classifiers trained on face-detector crops read their own crop of it (``facesym.classifiers.framing``).
 
     Attributes
     ----------
@@ -36,8 +36,8 @@ class OrthographicCamera:
     """
 
     center_x: float = 0.0
-    center_y: float = -0.33
-    half_extent: float = 1.25
+    center_y: float = -0.28
+    half_extent: float = 1.35
 
     def project(self, vertices: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
         """Model coordinates → continuous pixel coordinates.

@@ -6,6 +6,11 @@ from facesym.cohort import ManifestError
 from facesym.cohort.checks import check_cohort_config
 from facesym.config import ConfigError, classifier_entry, load_schema, validate_config
 from facesym.identities import identity_names
+from facesym.resources import RESOURCES, ResourceError, check_placed
+
+# Model files the workflow fetches itself (rules/resources.smk), with the name of their recipe in
+# facesym.resources.RESOURCES. A config entry may name them before they exist.
+RESOURCE_FILES = {"resources/fer2013/emotion_model.hdf5": "fer2013"}
 
 try:
     _validated = validate_config(
@@ -14,10 +19,16 @@ try:
             Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
         ),
         base_dir=Path.cwd(),
+        provided=RESOURCE_FILES,
     )
     # the cohort of Experiment 1 (every manifest row) is checked before any job too
     check_cohort_config(_validated, Path.cwd())
-except (ConfigError, ManifestError) as error:
+    # a file placed by hand where a fetched one belongs must be that file
+    for _entry in _validated["classifiers"]:
+        for _file in model_files(_entry):
+            if _file in RESOURCE_FILES:
+                check_placed(RESOURCES[RESOURCE_FILES[_file]], _file)
+except (ConfigError, ManifestError, ResourceError) as error:
     raise WorkflowError(str(error)) from None
 config.clear()
 config.update(_validated)

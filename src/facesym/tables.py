@@ -13,7 +13,7 @@ from facesym.emotions import EMOTIONS
 from facesym.io import read_h5
 from facesym.stats import summarise
 
-__all__ = ["collect_scores", "summary_table", "table2", "table_s1", "table2_latex"]
+__all__ = ["collect_scores", "summary_table", "table2", "with_readability", "table_s1", "table2_latex"]
 
 
 def _by_job(paths: Sequence[str | Path], kind: str) -> dict[tuple[str, str], Any]:
@@ -142,6 +142,22 @@ def _wide(summary: pd.DataFrame, value: str, extra: Sequence[str] = ()) -> pd.Da
 def table2(summary: pd.DataFrame) -> pd.DataFrame:
     """The paper's Table 2: mean score per classifier (rows, with group) × emotion, then the 95% CI columns."""
     return _wide(summary, "mean_score", extra=("ci_low", "ci_high"))
+
+
+def with_readability(table: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 with a ``readability`` column after ``group``: the classifier's prototype accuracy at s = 1.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`table2`.
+    checks : pandas.DataFrame
+        ``results/classifier_checks.csv`` (:func:`facesym.classifiers.readability.checks_table`).
+    """
+    at_one = checks[checks["s"] == 1.0].set_index("classifier")["accuracy"]
+    framed = table.copy()
+    framed.insert(2, "readability", framed["classifier"].map(at_one))
+    return framed
 
 
 def table_s1(summary: pd.DataFrame) -> pd.DataFrame:

@@ -282,7 +282,7 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     # Brows: an arch from the nose to the temple, thick at the inner end.
     t = (ax0 - 0.13) / 0.62
     brow_center = 0.215 + 0.085 * (1.0 - ((t - 0.62) / 0.62) ** 2)
-    brow_half = 0.04 * (1.0 - 0.5 * np.clip(t, 0.0, 1.0))
+    brow_half = 0.052 * (1.0 - 0.45 * np.clip(t, 0.0, 1.0))  # about 8 mm high at the head, tapering
     brow = _sig((brow_half - np.abs(y0 - brow_center)) / 0.006) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
     layers.append(("brows", brow))
     # Hair: above the hairline and down the sides of the head.
@@ -404,7 +404,7 @@ def _occlusion(p: _Parts) -> np.ndarray:
     for r in (0.05, 0.10):
         ring = np.mean([height(xs + r * np.cos(a), ys + r * np.sin(a)) for a in angles], axis=0)
         cavity += 0.5 * np.clip(ring - h, 0.0, None)
-    occ[skin] = np.exp(-9.0 * cavity)
+    occ[skin] = np.exp(-14.0 * cavity)
     eye = p.kind == 1
     dy = y[eye] - IRIS_Y
     dx = np.abs(np.abs(x[eye]) - EYE_X)
@@ -628,8 +628,8 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     w = corner(MOUTH_Y, 0.22, 0.18)
     fields["AU20"] = (0.08 * w * sx, -0.015 * w, -0.01 * w)
     # AU23 lip tightener: the red of the lips narrows towards the slit, the mouth narrows.
-    # A compression of the red towards the slit by at most a fifth (the gradient of d·exp(−d²/w²) is at most 1).
-    narrow = -0.2 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
+    # A compression of the red towards the slit by up to 40 % (the gradient of d·exp(−d²/w²) is at most 1).
+    narrow = -0.4 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
     w = corner(MOUTH_Y, 0.15, 0.12)
     fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
     # AU25 lips part.

@@ -33,8 +33,8 @@ the face, radius above half a unit, stay unshaded) and the darkest occlusion."""
 
 # The reference light: frontal and above (about 26° elevation), bright enough that a frontal albedo of 1 maps to 1.
 _ELEVATION = 0.45
-_AMBIENT = 0.42
-_DIRECTIONAL = 0.62
+_AMBIENT = 0.36
+_DIRECTIONAL = 0.68
 
 
 def lighting_from_coefficients(coeffs: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -45,8 +45,8 @@ def lighting_from_coefficients(coeffs: torch.Tensor | np.ndarray) -> torch.Tenso
 
     - ``c[0]``: azimuth of the light, ±0.30 rad per unit (limit ±0.6 rad); positive = from the model's +x side;
     - ``c[1]``: elevation, 0.45 ± 0.15 rad per unit (limits 0.15…0.75 rad);
-    - ``c[2]``: ambient level, 0.42 ± 0.06 per unit;
-    - ``c[3]``: directional level, 0.62 ± 0.08 per unit;
+    - ``c[2]``: ambient level, 0.36 ± 0.06 per unit;
+    - ``c[3]``: directional level, 0.68 ± 0.08 per unit;
     - ``c[4]`` (optional): colour temperature, warm for positive values, ±4 % red/blue per unit.
 
     Missing coefficients take their reference value (0); coefficients beyond the fifth are ignored.

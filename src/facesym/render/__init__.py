@@ -141,8 +141,7 @@ def render(
     from facesym.render.raster_torch import rasterize
 
     screen = camera.project(verts, (height, width))
-    normals = vertex_normals(verts, tris)
-    shaded = shade_vertices(albedo * crease_occlusion(verts, tris, normals), normals, light)
+    shaded = shade_vertices(albedo * crease_occlusion(verts, tris), vertex_normals(verts, tris), light)
     if color == "gray":
         luma = torch.tensor(LUMA, dtype=torch.float32, device=dev)
         shaded = (shaded * luma).sum(-1, keepdim=True)

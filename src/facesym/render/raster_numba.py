@@ -26,16 +26,12 @@ _HALF = np.float32(0.5)
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 _TWO = np.float32(2.0)
+_THREE_HALVES = np.float32(1.5)
+_EDGE_FROM_AREA = np.float32(2.0 / np.sqrt(3.0))  # ℓ² = 4/√3 · area = 2/√3 · |area-weighted normal sum|
 CREASE_GAIN = np.float32(CREASE[0])
 CREASE_FREE = np.float32(CREASE[1])
 CREASE_FLOOR = np.float32(CREASE[2])
 _LUMA = (np.float32(0.299), np.float32(0.587), np.float32(0.114))
-
-
-@njit(cache=True, inline="always")
-def _sq(world, a, b):
-    dx, dy, dz = world[a, 0] - world[b, 0], world[a, 1] - world[b, 1], world[a, 2] - world[b, 2]
-    return dx * dx + dy * dy + dz * dz
 
 
 @njit(cache=True, inline="always")
@@ -109,24 +105,18 @@ def _rasterize(xs, ys, zs, colors, tris, zbuf, img, channels):
 def _shade(world, tris, albedo, light, gray, out_colors):
     n_vertices = world.shape[0]
     normals = np.zeros((n_vertices, 3), dtype=np.float32)
-    # One-ring sums for the crease term: neighbours (each triangle adds its two other corners), squared edge
-    # lengths and counts.
-    ring = np.zeros((n_vertices, 5), dtype=np.float32)
+    # One-ring sums for the crease term: the corner sum of every incident triangle, and their count.
+    ring = np.zeros((n_vertices, 4), dtype=np.float32)
     for f in range(tris.shape[0]):
         a, b, c = tris[f, 0], tris[f, 1], tris[f, 2]
-        for k in range(3):
-            ring[a, k] += world[b, k] + world[c, k]
-            ring[b, k] += world[c, k] + world[a, k]
-            ring[c, k] += world[a, k] + world[b, k]
-        ab = _sq(world, a, b)
-        bc = _sq(world, b, c)
-        ca = _sq(world, c, a)
-        ring[a, 3] += ab + ca
-        ring[b, 3] += ab + bc
-        ring[c, 3] += bc + ca
-        ring[a, 4] += _TWO
-        ring[b, 4] += _TWO
-        ring[c, 4] += _TWO
+        sx = world[a, 0] + world[b, 0] + world[c, 0]
+        sy = world[a, 1] + world[b, 1] + world[c, 1]
+        sz = world[a, 2] + world[b, 2] + world[c, 2]
+        for v in (a, b, c):
+            ring[v, 0] += sx
+            ring[v, 1] += sy
+            ring[v, 2] += sz
+            ring[v, 3] += _ONE
         e1x, e1y, e1z = world[b, 0] - world[a, 0], world[b, 1] - world[a, 1], world[b, 2] - world[a, 2]
         e2x, e2y, e2z = world[c, 0] - world[a, 0], world[c, 1] - world[a, 1], world[c, 2] - world[a, 2]
         nx = e1y * e2z - e1z * e2y
@@ -147,13 +137,16 @@ def _shade(world, tris, albedo, light, gray, out_colors):
         lambert = (normals[v, 0] * light[6] + normals[v, 1] * light[7] + normals[v, 2] * light[8]) / norm
         lambert = max(lambert, _ZERO)
         occ = _ONE
-        count = ring[v, 4]
+        count = ring[v, 3]
         if count > _ZERO:
-            lap = ((ring[v, 0] / count - world[v, 0]) * normals[v, 0] + (ring[v, 1] / count - world[v, 1])
-                   * normals[v, 1] + (ring[v, 2] / count - world[v, 2]) * normals[v, 2]) / norm
-            # Concavity 2·(L·n)/mean squared edge ≈ curvature across a crease, model units⁻¹.
-            concave = _TWO * lap / max(ring[v, 3] / count, np.float32(1e-12))
-            occ = np.float32(np.exp(-CREASE_GAIN * max(concave - CREASE_FREE, _ZERO)))
+            # L = Σ(corner sums)/(2 count) − 1.5 v; ℓ² from the one-ring's area (|Σ area-weighted normals| = twice
+            # the area; an equilateral triangle of side ℓ has area √3/4 ℓ²).
+            half = _HALF / count
+            lap = ((ring[v, 0] * half - _THREE_HALVES * world[v, 0]) * normals[v, 0]
+                   + (ring[v, 1] * half - _THREE_HALVES * world[v, 1]) * normals[v, 1]
+                   + (ring[v, 2] * half - _THREE_HALVES * world[v, 2]) * normals[v, 2]) / norm
+            edge_sq = max(_EDGE_FROM_AREA * norm / count, np.float32(1e-12))
+            occ = np.float32(np.exp(-CREASE_GAIN * max(_TWO * lap / edge_sq - CREASE_FREE, _ZERO)))
             occ = max(occ, CREASE_FLOOR)
         r = min(max(albedo[v, 0] * occ * (light[0] + light[3] * lambert), _ZERO), _ONE)
         g = min(max(albedo[v, 1] * occ * (light[1] + light[4] * lambert), _ZERO), _ONE)

@@ -8,12 +8,15 @@ direction towards the light (3) in the model frame (x right, y up, z towards the
 nasolabial fold, the lip line) receives less light from the sky of a diffuse environment than open skin. It is
 computed from the deformed mesh itself, so folds darken as the expression forms them and only where the
 expression moves the face (a frozen half at s = 0 forms none): with the uniform Laplacian ``L = mean of the
-one-ring neighbours − v`` and the mean squared edge length ``ℓ²`` of the one-ring, the concavity
+one-ring neighbours − v`` and the squared edge length ``ℓ²`` of an equilateral triangle of the one-ring's mean
+area, the concavity
 ``κ = 2 (L·n) / ℓ²`` approximates the curvature across a crease (positive in a valley, model units⁻¹), and
 ``o = max(exp(−g · max(κ − κ₀, 0)), o_min)`` with ``(g, κ₀, o_min) = CREASE``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -109,7 +112,7 @@ def vertex_normals(vertices: torch.Tensor, triangles: torch.Tensor) -> torch.Ten
     return normals / torch.linalg.vector_norm(normals, dim=-1, keepdim=True).clamp_min(1e-12)
 
 
-def crease_occlusion(vertices: torch.Tensor, triangles: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+def crease_occlusion(vertices: torch.Tensor, triangles: torch.Tensor) -> torch.Tensor:
     """Crease occlusion per vertex (see the module docstring), shape ``(B, N, 1)`` in ``[CREASE[2], 1]``.
 
     Parameters
@@ -117,23 +120,27 @@ def crease_occlusion(vertices: torch.Tensor, triangles: torch.Tensor, normals: t
     vertices
         Shape ``(B, N, 3)``.
     triangles
-        Shape ``(F, 3)`` int64.
-    normals
-        Unit vertex normals, shape ``(B, N, 3)``.
+        Shape ``(F, 3)`` int64, counter-clockwise seen from outside.
     """
+    v0, v1, v2 = (vertices[:, triangles[:, k]] for k in range(3))
+    corner_sum = v0 + v1 + v2
+    face_n = torch.linalg.cross(v1 - v0, v2 - v0, dim=-1)  # length: twice the triangle's area
     ring = torch.zeros_like(vertices)
-    sq = torch.zeros_like(vertices[..., 0])
+    weighted = torch.zeros_like(vertices)
     count = torch.zeros(vertices.shape[1], dtype=vertices.dtype, device=vertices.device)
-    corners = [vertices[:, triangles[:, k]] for k in range(3)]
-    edge = [((corners[(k + 1) % 3] - corners[k]) ** 2).sum(-1) for k in range(3)]  # edge k: corner k → k+1
-    two = torch.full((triangles.shape[0],), 2.0, dtype=vertices.dtype, device=vertices.device)
+    ones = torch.ones(triangles.shape[0], dtype=vertices.dtype, device=vertices.device)
     for k in range(3):
-        ring.index_add_(1, triangles[:, k], corners[(k + 1) % 3] + corners[(k + 2) % 3])
-        sq.index_add_(1, triangles[:, k], edge[k] + edge[(k + 2) % 3])
-        count.index_add_(0, triangles[:, k], two)
+        ring.index_add_(1, triangles[:, k], corner_sum)
+        weighted.index_add_(1, triangles[:, k], face_n)
+        count.index_add_(0, triangles[:, k], ones)
     safe = count.clamp_min(1.0)[None, :]
-    lap = ((ring / safe[..., None] - vertices) * normals).sum(-1)
-    concave = 2.0 * lap / (sq / safe).clamp_min(1e-12)
+    length = torch.linalg.vector_norm(weighted, dim=-1)
+    normals = weighted / length.clamp_min(1e-12)[..., None]
+    # The corner sums of the incident triangles count v once per triangle: the neighbours' mean is
+    # (ring − count·v) / (2 count), so L = ring / (2 count) − 1.5 v.
+    lap = ((ring * (0.5 / safe)[..., None] - 1.5 * vertices) * normals).sum(-1)
+    edge_sq = (2.0 / math.sqrt(3.0)) * length / safe  # equilateral triangles of the one-ring's mean area
+    concave = 2.0 * lap / edge_sq.clamp_min(1e-12)
     gain, free, floor = CREASE
     occ = torch.exp(-gain * (concave - free).clamp_min(0.0)).clamp_min(floor)
     return torch.where(count[None, :] > 0, occ, torch.ones_like(occ))[..., None]

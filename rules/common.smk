@@ -13,6 +13,9 @@ from facesym.resources import RESOURCES, ResourceError, check_placed
 RESOURCE_FILES = {"resources/fer2013/emotion_model.hdf5": "fer2013"}
 
 try:
+    # a file placed by hand where a fetched one belongs must be that file (before its header is read below)
+    for _file, _name in RESOURCE_FILES.items():
+        check_placed(RESOURCES[_name], _file)
     _validated = validate_config(
         config,
         load_schema(
@@ -23,11 +26,6 @@ try:
     )
     # the cohort of Experiment 1 (every manifest row) is checked before any job too
     check_cohort_config(_validated, Path.cwd())
-    # a file placed by hand where a fetched one belongs must be that file
-    for _entry in _validated["classifiers"]:
-        for _file in model_files(_entry):
-            if _file in RESOURCE_FILES:
-                check_placed(RESOURCES[RESOURCE_FILES[_file]], _file)
 except (ConfigError, ManifestError, ResourceError) as error:
     raise WorkflowError(str(error)) from None
 config.clear()

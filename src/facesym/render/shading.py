@@ -11,7 +11,8 @@ expression moves the face (a frozen half at s = 0 forms none): with the uniform 
 one-ring neighbours − v`` and the squared edge length ``ℓ²`` of an equilateral triangle of the one-ring's mean
 area, the concavity
 ``κ = 2 (L·n) / ℓ²`` approximates the curvature across a crease (positive in a valley, model units⁻¹), and
-``o = max(exp(−g · max(κ − κ₀, 0)), o_min)`` with ``(g, κ₀, o_min) = CREASE``.
+``o = clip(1 − g · (κ − κ₀), o_min, 1)`` with ``(g, κ₀, o_min) = CREASE`` (a ramp, not an exponential: one
+multiply-add per vertex in the renderer's inner loop).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ LIGHT_DIM = 9
 LUMA = (0.299, 0.587, 0.114)
 """ITU-R BT.601 weights used for grayscale output."""
 
-CREASE = (0.06, 3.0, 0.45)
+CREASE = (0.05, 3.0, 0.45)
 """Crease occlusion: gain per unit of concavity beyond the free concavity ``κ₀`` (model units⁻¹: gentle hollows of
 the face, radius above half a unit, stay unshaded) and the darkest occlusion."""
 
@@ -142,7 +143,7 @@ def crease_occlusion(vertices: torch.Tensor, triangles: torch.Tensor) -> torch.T
     edge_sq = (2.0 / math.sqrt(3.0)) * length / safe  # equilateral triangles of the one-ring's mean area
     concave = 2.0 * lap / edge_sq.clamp_min(1e-12)
     gain, free, floor = CREASE
-    occ = torch.exp(-gain * (concave - free).clamp_min(0.0)).clamp_min(floor)
+    occ = (1.0 - gain * (concave - free)).clamp(floor, 1.0)
     return torch.where(count[None, :] > 0, occ, torch.ones_like(occ))[..., None]
 
 

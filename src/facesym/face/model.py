@@ -299,16 +299,16 @@ class MorphableModel:
         beta
             Identity coefficients, shape ``(B, n_shape)`` (or ``(1, n_shape)`` / ``(n_shape,)``, broadcast).
         phi
-            Expression coefficients, shape ``(B, n_expression)`` (or broadcast like ``beta``).
+            Expression coefficients, shape ``(B, n_expression)`` (or broadcast like ``beta``). Components that are
+            joint rotations (``joint_dirs``: the jaw) add ``t·(φ @ joint_dirs)`` to ``pose``, whatever ``s`` is;
+            skinning then runs unless that sum is the rest pose for every face.
         s
             Symmetry, shape ``(B,)`` or scalar, in [0, 1]: 1 = both halves move fully, 0 = the left half keeps
             its neutral shape.
         t
             Expression onset, shape ``(B,)`` or scalar, in [0, 1]: 0 = neutral, 1 = full expression.
         pose
-            Axis-angle per joint, shape ``(B, pose_dim)``, radians; ``None`` = rest pose. Joint components of φ
-            (``joint_dirs``) add ``t·(φ @ joint_dirs)`` to it; skinning is skipped when the sum is the rest pose
-            for every face.
+            Axis-angle per joint, shape ``(B, pose_dim)``, radians; ``None`` = rest pose (skinning skipped).
 
         Returns
         -------

@@ -31,6 +31,7 @@ from facesym.classifiers.entries import embedded_spec
 from facesym.classifiers.framing import classifier_crop
 from facesym.classifiers.training import TrainingSettings, evaluate
 from facesym.face import MorphableModel, build_procedural_model
+from facesym.face.model import MIDLINE_BAND_MM
 from facesym.io import atomic_path, write_json
 from facesym.seeds import derive_seed, rng_for
 
@@ -49,7 +50,8 @@ def training_face_model(config: Mapping[str, Any]) -> MorphableModel:
     config the embedded classifiers therefore meet FLAME faces only in the analysis, a domain shift like the
     one the paper's real classifiers face.
     """
-    return build_procedural_model(left_side=config["face_model"]["left_side"])
+    face = config["face_model"]
+    return build_procedural_model(left_side=face["left_side"], midline_band=face.get("midline_band", MIDLINE_BAND_MM))
 
 
 def train_classifier_job(

@@ -54,8 +54,8 @@ def collect_scores(
         little), ``p_symmetric, p_frozen_half, p_sham_half`` (target probability at t = 1 with s = 1, with s = 0,
         and for the intensity-matched control at s = 0: both halves at half intensity), ``score`` (the paper's),
         ``score_sham`` (the intensity-matched control's), ``specific`` (their difference, the symmetry-specific
-        impact), ``pvalue`` (the null ``statistics.permutation_null`` names), ``pvalue_columns, pvalue_joint`` (both nulls)
-        and ``pvalue_sham_columns, pvalue_sham_joint`` (the same tests of the control's score).
+        impact), ``pvalue`` (the null ``statistics.permutation_null`` names), ``pvalue_columns, pvalue_joint``
+        (both nulls) and ``pvalue_sham_columns, pvalue_sham_joint`` (the same tests of the control's score).
     """
     expressions = _by_job(expression_files, "expressions")
     surfaces = _by_job(surface_files, "surfaces")

@@ -1,14 +1,14 @@
 """The joint permutation null: one relabelling of the symmetry levels shared by every onset column.
 
-The paper's null (:func:`facesym.stats.permutation_test`, ``statistics.permutation_null: columns``) permutes
-the ``S`` values along ``s`` independently within each of the ``T`` onset columns, as if the columns were
-independent replicates. A surface is a deterministic, smooth function of ``t``, so a pattern along ``s`` that has no trend but repeats
-in every column (the same random bump in each) is "significant" under that null: it tests *does s matter at
+The paper's null (:func:`facesym.stats.permutation_test`, ``statistics.permutation_null: columns``) permutes the
+``S`` values along ``s`` independently within each of the ``T`` onset columns, as if the columns were independent
+replicates. A surface is a deterministic, smooth function of ``t``, so a pattern along ``s`` that has no trend but
+repeats in every column (the same random bump in each) is "significant" under that null: it tests *does s matter at
 all, column by column*, and rejects for any reproducible s-dependence.
 
 The joint null (``statistics.permutation_null: joint``) applies **one** permutation of the ``S`` levels to every
-column at once: whole rows of the surface are exchanged. It asks whether the *order* of the symmetry levels
-matters for the statistic, treating the ``S`` levels (not the ``S·T`` cells) as the units: a trendless pattern shared by all
+column at once: whole rows of the surface are exchanged. It asks whether the *order* of the symmetry levels matters
+for the statistic, treating the ``S`` levels (not the ``S·T`` cells) as the units: a trendless pattern shared by all
 columns is then just one of the ``S!`` equally likely orderings.
 
 Because the statistic is linear, ``score = sum_s w[s] · mean_t F[s, t]``, the joint null only needs the row

@@ -28,7 +28,7 @@ TINY = {
     "training": {"images_per_class": 6, "test_images_per_class": 2, "epochs": 1, "batch_size": 16},
     "expressions": {"population": 6, "generations": 2},
     "grid": {"symmetry_steps": 3, "time_steps": 2},
-    "statistics": {"permutations": 20, "bootstrap": 50},
+    "statistics": {"permutations": 400, "bootstrap": 50},  # Holm over 3 identities needs K >= 299
     "experiment1": {"probands": 2, "patients": 2, "repetitions": 1, "calibration_shuffles": 3},
 }
 

@@ -23,6 +23,11 @@ Resolution: both statistics have antisymmetric weights (``w[S-1-i] = -w[i]``), s
 gradient on 10 levels. Holm at ``δ = 0.01`` over ``N = 200`` identities needs ``p <= 5e-5`` for its first
 rejection, so **the joint null with the paper's gradient statistic can never reject at the paper's scale**; the
 slope statistic (``2/10! = 5.5e-7``) can, given ``K >= 20,000`` Monte-Carlo permutations.
+
+Power: use the joint null with the **slope** statistic. The gradient's weights (``-1.5, +0.5, …, -0.5, +1.5``
+over ``S`` at levels ``0, 1, S-2, S-1``) reward moving a high value to level 1, so even a perfectly linear
+surface is not the most extreme relabelling (exact p = 0.16 on 10 levels; the test suite checks it), while for
+the slope it is (``p = 2/S!``).
 """
 
 from __future__ import annotations

@@ -77,6 +77,8 @@ def placebo_calibration(
     names, index = np.unique(np.asarray(subjects), return_inverse=True)
     if len(names) < 2:
         raise ValueError("a placebo needs at least two subjects")
+    # its own stream, so that the placebo draws and the vote's tests see the same numbers with or without it
+    (subject_rng,) = rng.spawn(1)
     votes, by_subjects = [], []
     for _ in range(n_draws):
         if binary:
@@ -99,7 +101,7 @@ def placebo_calibration(
             )
         )
         placebo = values.astype(np.float64)[index]
-        by_subjects.append(subject_permutation_test(placebo, y, z, subjects, seed=rng, n_perm=n_perm).p_value)
+        by_subjects.append(subject_permutation_test(placebo, y, z, subjects, seed=subject_rng, n_perm=n_perm).p_value)
     calibration = Calibration.from_votes(votes, alpha, len(index))
     p_values = {**calibration.p_values, SUBJECT_PERMUTATION: np.array(by_subjects)}
     return Calibration(calibration.alpha, calibration.n, p_values, calibration.dependent)

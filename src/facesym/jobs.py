@@ -129,15 +129,20 @@ def surfaces_job(
     s, t = grid(config["grid"]["symmetry_steps"], config["grid"]["time_steps"])
     phi = expressions.data["phi"]
     asymmetric = logit_surfaces(classifier, scene, phi, s, t)
-    sham = logit_surfaces(classifier, scene, phi, s, t, intensity_matched=True)
+    # at s = 1 the control is the intervention, vertex for vertex: its last level is copied, not rendered again
+    sham = logit_surfaces(classifier, scene, phi, s[:-1], t, intensity_matched=True)
     axes = ("emotion", "s", "t", "class")
+
+    def with_symmetric(part: np.ndarray, full: np.ndarray) -> np.ndarray:
+        return np.concatenate([part, full[:, -1:]], axis=1)
+
     datasets: dict[str, tuple[Any, tuple[str, ...], str]] = {
         "softmax": (asymmetric.softmax, axes, "probability"),
-        "softmax_sham": (sham.softmax, axes, "probability"),
+        "softmax_sham": (with_symmetric(sham.softmax, asymmetric.softmax), axes, "probability"),
     }
     if asymmetric.logits is not None and sham.logits is not None:
         datasets["logits"] = (asymmetric.logits, axes, "logit")
-        datasets["logits_sham"] = (sham.logits, axes, "logit")
+        datasets["logits_sham"] = (with_symmetric(sham.logits, asymmetric.logits), axes, "logit")
     identity = Path(identity_file).stem
     write_h5(
         output,

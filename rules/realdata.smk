@@ -100,7 +100,8 @@ rule classify_cohort:
         **torch_job_resources,
     params:
         classifier=classifier_params,
-        config=lambda wildcards: job_config(),
+        # the face model places the classifier's framing
+        config=lambda wildcards: job_config("face_model", "identities"),
     script:
         "../workflow/scripts/realdata_classify.py"
 

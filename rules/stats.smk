@@ -23,6 +23,8 @@ rule aggregate_scores:
         permutations=per_job("results/permutations/{classifier}/{identity}.h5"),
         expressions=per_job("results/expressions/{classifier}/{identity}.h5"),
         surfaces=per_job("results/surfaces/{classifier}/{identity}.h5"),
+        # each row's readability (prototype accuracy at s = 1) stands beside it
+        checks="results/classifier_checks.csv",
     output:
         table2="results/table2.csv",
         table2_tex="results/table2.tex",

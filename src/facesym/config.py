@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-from facesym.classifiers.entries import ClassifierConfigError, check_entry
+from facesym.classifiers.entries import ClassifierConfigError, check_entry, check_model_file
 
 __all__ = [
     "ConfigError",
@@ -96,7 +96,10 @@ def _describe(error: jsonschema.ValidationError, config: Mapping[str, Any]) -> s
 
 
 def validate_config(
-    config: Mapping[str, Any], schema: Mapping[str, Any], base_dir: str | Path | None = None
+    config: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    base_dir: str | Path | None = None,
+    provided: Collection[str] = (),
 ) -> dict[str, Any]:
     """Validate a configuration and return a copy completed with the schema's defaults.
 
@@ -108,7 +111,11 @@ def validate_config(
         The JSON schema (``load_schema("workflow/schemas/config.schema.yaml")``).
     base_dir
         Folder against which relative input files (FLAME model, classifier files) are checked for existence.
-        ``None`` skips the file checks.
+        ``None`` skips the file checks. Keras and ONNX classifier files that exist are also checked against the
+        entry's ``input_size`` and ``color`` (only their headers are read).
+    provided
+        Input files, as written in the config, that the workflow itself puts in place (fetched resources): they
+        need not exist yet.
 
     Returns
     -------
@@ -124,13 +131,13 @@ def validate_config(
     errors = sorted(_Validator(schema).iter_errors(completed), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(error, completed) for error in errors]
     if not problems:
-        problems = _semantic_problems(completed, base_dir)
+        problems = _semantic_problems(completed, base_dir, provided)
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return completed
 
 
-def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None) -> list[str]:
+def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None, provided: Collection[str]) -> list[str]:
     """Checks a JSON schema cannot express: unique names, classifier entries, input files that must exist."""
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -160,7 +167,13 @@ def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None) -> l
                 files.append((["classifiers", index, key], entry[key]))
     for path, value in files:
         if not (base / value).is_file():
-            problems.append(f"config key '{format_key(path, config)}': file '{value}' does not exist")
+            if value not in provided:
+                problems.append(f"config key '{format_key(path, config)}': file '{value}' does not exist")
+        elif path[0] == "classifiers":
+            try:
+                check_model_file(config["classifiers"][path[1]], base / value)
+            except ClassifierConfigError as exc:
+                problems.append(f"{exc} ({format_key(path[:2], config)})")
     return problems
 
 

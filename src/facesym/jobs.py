@@ -52,7 +52,7 @@ def _scene(identity_file: str | Path, config: Mapping[str, Any], device):
 def _classifier(entry: Mapping[str, Any], weights: str | Path | None, config: Mapping[str, Any]):
     from facesym.classifiers.registry import load_classifier
 
-    return load_classifier(entry, weights=weights, device=config["device"])
+    return load_classifier(entry, weights=weights, device=config["device"], face_model=face_model_from_config(config))
 
 
 def _provenance(config: Mapping[str, Any], *sections: str) -> dict[str, Any]:
@@ -246,13 +246,25 @@ def aggregate_scores_job(
     permutation_files: Sequence[str | Path],
     expression_files: Sequence[str | Path],
     surface_files: Sequence[str | Path],
+    checks_file: str | Path,
     groups: Mapping[str, str],
     config: Mapping[str, Any],
     outputs: Mapping[str, str | Path],
 ) -> None:
-    """Table 2 (and its symmetry-specific version), supplementary Table 1, the summary and the long score table."""
+    """Table 2 (with each classifier's readability from ``checks_file``) and its symmetry-specific version,
+    supplementary Table 1, the per-(classifier, emotion) summary and the long score table."""
+    import pandas as pd
+
     from facesym.io.atomic import write_text
-    from facesym.tables import collect_scores, summary_table, table2, table2_latex, table2_specific, table_s1
+    from facesym.tables import (
+        collect_scores,
+        summary_table,
+        table2,
+        table2_latex,
+        table2_specific,
+        table_s1,
+        with_readability,
+    )
 
     stats = config["statistics"]
     scores = collect_scores(
@@ -262,7 +274,8 @@ def aggregate_scores_job(
     summary, decided = summary_table(scores, stats, rng)
     unit = units(stats["spacing"])
     wide = table2(summary)
-    write_text(outputs["table2"], wide.to_csv(index=False, float_format="%.6g"))
+    shown = with_readability(wide, pd.read_csv(checks_file))
+    write_text(outputs["table2"], shown.to_csv(index=False, float_format="%.6g"))
     write_text(outputs["table2_specific"], table2_specific(summary).to_csv(index=False, float_format="%.6g"))
     write_text(outputs["table_s1"], table_s1(summary).to_csv(index=False, float_format="%.4g"))
     write_text(outputs["summary"], summary.to_csv(index=False, float_format="%.6g"))

@@ -13,7 +13,15 @@ from facesym.emotions import EMOTIONS
 from facesym.io import read_h5
 from facesym.stats import NULLS, holm, sign_flip_test, smallest_sign_flip_pvalue, summarise, t_interval
 
-__all__ = ["collect_scores", "summary_table", "table2", "table2_latex", "table2_specific", "table_s1"]
+__all__ = [
+    "collect_scores",
+    "summary_table",
+    "table2",
+    "table2_latex",
+    "table2_specific",
+    "table_s1",
+    "with_readability",
+]
 
 
 def _by_job(paths: Sequence[str | Path], kind: str) -> dict[tuple[str, str], Any]:
@@ -236,6 +244,22 @@ def table2_specific(summary: pd.DataFrame) -> pd.DataFrame:
             "significant_population_specific",
         ),
     )  # fmt: skip
+
+
+def with_readability(table: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 with a ``readability`` column after ``group``: the classifier's prototype accuracy at s = 1.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`table2`.
+    checks : pandas.DataFrame
+        ``results/classifier_checks.csv`` (:func:`facesym.classifiers.readability.checks_table`).
+    """
+    at_one = checks[checks["s"] == 1.0].set_index("classifier")["accuracy"]
+    framed = table.copy()
+    framed.insert(2, "readability", framed["classifier"].map(at_one))
+    return framed
 
 
 def table_s1(summary: pd.DataFrame) -> pd.DataFrame:

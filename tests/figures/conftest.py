@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
@@ -125,10 +126,13 @@ def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3,
                 output=run.stage("permutations", classifier, name),
             )
     results = root / "results"
+    checks = root / "classifier_checks.csv"
+    pd.DataFrame({"classifier": classifiers, "s": 1.0, "accuracy": 0.5}).to_csv(checks, index=False)
     aggregate_scores_job(
         permutation_files=[run.stage("permutations", c, i) for c in classifiers for i in run.identities],
         expression_files=[run.stage("expressions", c, i) for c in classifiers for i in run.identities],
         surface_files=[run.stage("surfaces", c, i) for c in classifiers for i in run.identities],
+        checks_file=checks,
         groups={classifiers[0]: "synthetic A", **{c: "synthetic B" for c in classifiers[1:]}},
         config=config,
         outputs={

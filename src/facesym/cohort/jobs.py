@@ -146,10 +146,13 @@ def classify_cohort_job(
     import torch
 
     from facesym.classifiers.registry import load_classifier
+    from facesym.jobs import face_model_from_config
 
     started = time.perf_counter()
     manifest = load_manifest(cohort)
-    classifier = load_classifier(classifier_entry, weights=weights, device=config["device"])
+    # Cohort images are renders of the face model, or photographs aligned into its render frame.
+    face_model = face_model_from_config(config) if "framing" in classifier_entry else None
+    classifier = load_classifier(classifier_entry, weights=weights, device=config["device"], face_model=face_model)
     paths = manifest.table["image"].tolist()
     probabilities = np.empty((len(paths), classifier.n_classes), dtype=np.float64)
     for index, images in image_batches(paths):

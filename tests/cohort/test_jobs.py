@@ -177,7 +177,13 @@ def test_planted_effect_found_and_random_property_not(analysed):
     folder, config = analysed
     tests = pd.read_csv(folder / "results" / "ci" / "planted.csv", keep_default_na=False)
     assert set(tests["property"]) == {"palsy", "shoe_size", "symmetry"}
-    assert (tests.groupby("property")["test"].apply(list) == [["kci", "cmiknn", "fcit", "majority"]] * 3).all()
+    listed = tests.groupby("property")["test"].apply(list).to_dict()
+    # palsy, one value per subject, also gets the test whose null permutes subjects (outside the vote)
+    assert listed == {
+        "palsy": ["kci", "cmiknn", "fcit", "subject permutation", "majority"],
+        "shoe_size": ["kci", "cmiknn", "fcit", "majority"],
+        "symmetry": ["kci", "cmiknn", "fcit", "majority"],
+    }
     votes = tests[tests["test"] == "majority"].set_index("property")["decision"]
     assert votes.to_dict() == {"palsy": DEPENDENT, "shoe_size": INDEPENDENT, "symmetry": DEPENDENT}
     kci = tests[(tests["test"] == "kci") & (tests["property"] == "palsy")].iloc[0]
@@ -206,7 +212,8 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
         "shoe_size": ["within-label shuffle"],
         "symmetry": ["within-label shuffle"],
     }
-    assert len(table) == 4 * 4
+    assert len(table) == 4 * 4 + 1  # the subject placebo also reports the subject permutation test
+    assert "subject permutation" in set(table.loc[table["null"] == "subject placebo", "test"])
     assert (table["n_shuffles"] == 8).all() and (table["n"] == units(folder)).all()
     assert (table["false_positive_rate"] == table["false_positives"] / 8).all()
     assert (table["ci_low"] <= table["false_positive_rate"]).all()

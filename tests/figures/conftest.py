@@ -102,11 +102,15 @@ def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3,
             )  # fmt: skip
             softmax = synthetic_softmax(rng, s, t, strength=1.0 + 0.5 * c)
             run.softmax[classifier, name] = softmax
+            # the intensity-matched control: symmetric, at the mean intensity; its own generator keeps the
+            # stream of the other draws as it was
+            sham = synthetic_softmax(np.random.default_rng(c), np.ones_like(s), t, strength=1.0 + 0.5 * c)
             write_h5(
                 run.stage("surfaces", classifier, name),
                 "surfaces",
                 {
                     "softmax": (softmax, ("emotion", "s", "t", "class"), "probability"),
+                    "softmax_sham": (sham, ("emotion", "s", "t", "class"), "probability"),
                     "target_class": (target, ("emotion",), "index into class"),
                     "phi": (phi, ("emotion", "parameter"), "expression coefficient"),
                 },
@@ -134,6 +138,7 @@ def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3,
         outputs={
             "table2": results / "table2.csv",
             "table2_tex": results / "table2.tex",
+            "table2_specific": results / "table2_specific.csv",
             "table_s1": results / "table_s1.csv",
             "summary": results / "summary.csv",
             "scores": results / "scores.csv",

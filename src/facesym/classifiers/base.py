@@ -189,6 +189,31 @@ class Classifier:
             return torch.zeros(0, self.n_classes)
         return torch.cat(chunks)
 
+    @torch.no_grad()
+    def predict_with_logits(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Softmax probabilities and, when the model gives them, its logits, from one forward pass.
+
+        Returns
+        -------
+        probabilities : torch.Tensor, shape (B, K)
+            As :meth:`predict`.
+        logits : torch.Tensor, shape (B, K), or None
+            The model's raw scores (float32, CPU) when ``output == "logits"``; None for a model that returns
+            probabilities (its logits are unknown: log-probabilities differ from them by a per-image constant).
+        """
+        probs, logits = [], []
+        for start in range(0, images.shape[0], self.batch_size):
+            scores = self._forward(self._preprocess(images[start : start + self.batch_size].to(self.device)))
+            scores = scores.float()
+            if self.output == "logits":
+                logits.append(scores.cpu())
+                scores = scores.softmax(dim=1)
+            probs.append(scores.cpu())
+        if not probs:
+            empty = torch.zeros(0, self.n_classes)
+            return empty, (empty if self.output == "logits" else None)
+        return torch.cat(probs), (torch.cat(logits) if logits else None)
+
     def emotion_probabilities(self, images: torch.Tensor) -> torch.Tensor:
         """Probabilities of the six emotions only.
 

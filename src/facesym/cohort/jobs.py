@@ -407,12 +407,15 @@ def ci_tests_job(
     """Is each property independent of the classifier's output given the instructed label? -> ``results/ci/…csv``.
 
     For every property P of the cohort: KCI, CMIknn and the fast CIT of P ⟂ p(output_emotion) | label
-    (:func:`facesym.cit.conditional_independence`), and their majority vote at ``experiment1.alpha``. One row
-    per test (``p_value``, ``statistic``, ``n``, ``rejects``, ``settings`` as JSON) and one ``majority`` row
-    per property (``n_rejecting``, ``dependent``, ``decision`` ✓/✗). Every row carries ``n_images`` (the images
-    tested) and ``n_excluded`` (those face quality control left out, from ``qc``).
+    (:func:`facesym.cit.conditional_independence`), and their majority vote at ``experiment1.alpha``; for a
+    property with one value per subject (palsy) also the test whose null permutes subjects
+    (:func:`facesym.cit.subject_permutation_test`, not part of the vote). One row per test (``p_value``,
+    ``statistic``, ``n``, ``rejects``, ``settings`` as JSON) and one ``majority`` row per property
+    (``n_rejecting``, ``dependent``, ``decision`` ✓/✗). Every row carries ``n_images`` (the images tested) and
+    ``n_excluded`` (those face quality control left out, from ``qc``).
     """
-    from facesym.cit import conditional_independence
+    from facesym.cit import conditional_independence, subject_permutation_test
+    from facesym.cohort.placebo import subject_level
 
     started = time.perf_counter()
     table, types, experiment = _test_inputs(predictions, cohort, config)
@@ -440,7 +443,16 @@ def ci_tests_job(
             **_settings(experiment),
         )
         described = {**common, "property": name, "property_type": kind, "alpha": vote.alpha, "seed": seed}
-        for result in vote.results:
+        results = list(vote.results)
+        if subject_level(table[name], table["subject"]):
+            # beside the vote: the null that permutes subjects, for a property of the subject
+            results.append(
+                subject_permutation_test(
+                    table[name].to_numpy(float), table[output_column].to_numpy(float), table["label"].to_numpy(str),
+                    table["subject"].to_numpy(str), seed=seed, n_perm=experiment["permutations"],
+                )
+            )  # fmt: skip
+        for result in results:
             rows.append(
                 {
                     **described,
@@ -496,7 +508,7 @@ def ci_calibration_job(
     * ``subject placebo`` (:func:`facesym.cohort.placebo.placebo_calibration`), for every property with one value
       per subject (palsy): a random property of the same type drawn per subject, which keeps the cohort's
       repeated images per subject — the shuffle breaks them apart and so cannot show how much they inflate the
-      tests.
+      tests. Its rows include the test whose null permutes subjects (``test = "subject permutation"``).
 
     One row per (property, null, test or ``majority``) with the rate, its exact 95 % interval and whether the count
     stays within the binomial limit of a level-``alpha`` test.

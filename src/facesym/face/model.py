@@ -291,6 +291,8 @@ class MorphableModel:
         s: torch.Tensor | np.ndarray | float,
         t: torch.Tensor | np.ndarray | float,
         pose: torch.Tensor | np.ndarray | None = None,
+        *,
+        intensity_matched: bool = False,
     ) -> torch.Tensor:
         """Vertices of Eq. 3 for a batch of faces.
 
@@ -309,6 +311,10 @@ class MorphableModel:
             Expression onset, shape ``(B,)`` or scalar, in [0, 1]: 0 = neutral, 1 = full expression.
         pose
             Axis-angle per joint, shape ``(B, pose_dim)``, radians; ``None`` = rest pose (skinning skipped).
+        intensity_matched
+            The intensity-matched control (the sham intervention): both halves' blendshapes at ``t·(1 + s)/2``,
+            the mean of the two halves' intensities under Eq. 3, so the face loses as much movement as at
+            symmetry ``s`` but stays symmetric. Only the expression blendshapes are scaled; joints are not.
 
         Returns
         -------
@@ -327,6 +333,8 @@ class MorphableModel:
         # t·(1 − w(1 − s)) equals t·(1 − w) + s·t·w (Eq. 3) and is exactly t when s = 1, so the
         # symmetric face is bit-identical to the unsplit model.
         scale = t[:, None] * (1.0 - self.left_weight[None, :] * (1.0 - s[:, None]))
+        if intensity_matched:
+            scale = (t * (1.0 + s) / 2.0)[:, None].expand_as(scale)
         # In place to spare batch-sized temporaries; the sum is (T + B_id·β) + scale·(E·φ) either way.
         unposed = ex_off.expand(batch, -1, -1).mul(scale[..., None]).add_(self.template + id_off)
         pose = self._joint_pose(phi, t, pose, batch)

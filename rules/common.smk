@@ -1,10 +1,17 @@
 # Validation before any job is planned, and the helpers every rule file shares.
+import sys
 from pathlib import Path
 
 from facesym.classifiers.entries import model_files
 from facesym.cohort import ManifestError
 from facesym.cohort.checks import check_cohort_config
-from facesym.config import ConfigError, classifier_entry, load_schema, validate_config
+from facesym.config import (
+    ConfigError,
+    classifier_entry,
+    load_schema,
+    population_resolution_warning,
+    validate_config,
+)
 from facesym.identities import identity_names
 from facesym.resources import RESOURCES, ResourceError, check_placed
 
@@ -30,6 +37,8 @@ except (ConfigError, ManifestError, ResourceError) as error:
     raise WorkflowError(str(error)) from None
 config.clear()
 config.update(_validated)
+if config.get("classifiers") and (_warning := population_resolution_warning(config)):
+    print(f"facesym warning: {_warning}", file=sys.stderr)
 
 IDENTITIES = identity_names(config["identities"]["count"])
 

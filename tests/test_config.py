@@ -183,3 +183,13 @@ def test_bad_expressions_method_names_the_key(section, key, expected):
         validate_config(config, SCHEMA)
     assert f"'{key}'" in str(info.value)
     assert expected in str(info.value)
+
+
+def test_population_resolution_warns_below_eight_identities():
+    from facesym.config import population_resolution_warning
+
+    four = validate_config({"seed": 1, "identities": {"count": 4}}, SCHEMA)
+    message = population_resolution_warning(four)
+    assert "'identities.count' (4)" in message and "0.125" in message and "8 identities" in message
+    eight = validate_config({"seed": 1, "identities": {"count": 8}}, SCHEMA)
+    assert population_resolution_warning(eight) is None

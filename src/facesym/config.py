@@ -23,6 +23,7 @@ __all__ = [
     "classifier_entry",
     "format_key",
     "holm_resolution_problems",
+    "population_resolution_warning",
     "load_schema",
     "validate_config",
 ]
@@ -209,6 +210,29 @@ def holm_resolution_problems(config: Mapping[str, Any]) -> list[str]:
         f"{keys}: the smallest p-value one identity's test can give is {smallest:.3g}, above Holm's first "
         f"threshold δ/N = {threshold:.3g}, so no identity could ever be significant; {fix}"
     ]
+
+
+def population_resolution_warning(config: Mapping[str, Any]) -> str | None:
+    """A warning when Table 2's population-level test can mark no cell at this number of identities.
+
+    The sign-flip test over ``N`` identities cannot give a p-value below ``2/2^N`` (exact enumeration), and Holm
+    across the six emotions starts at ``population_alpha / 6``. Not an error: Table 2's scores and the paper's
+    per-identity tests stay meaningful; only the population marks are out of reach.
+    """
+    from facesym.emotions import EMOTIONS
+    from facesym.stats import smallest_sign_flip_pvalue
+
+    stats, n = config["statistics"], config["identities"]["count"]
+    smallest = smallest_sign_flip_pvalue(n, stats["population_resamples"])
+    threshold = stats["population_alpha"] / len(EMOTIONS)
+    if smallest <= threshold:
+        return None
+    enough = next(m for m in range(n, 64) if smallest_sign_flip_pvalue(m, stats["population_resamples"]) <= threshold)
+    return (
+        f"config key 'identities.count' ({n}): the population-level sign-flip test's smallest p-value is "
+        f"{smallest:.3g}, above Holm's first threshold statistics.population_alpha/6 = {threshold:.3g}, so Table 2 "
+        f"can mark no cell as significant at the population level; {enough} identities or more make it possible"
+    )
 
 
 def classifier_entry(config: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -126,6 +126,27 @@ def test_photographs_without_a_face_are_refused():
             alignment.crop(channels_first(picture))
 
 
+def test_dark_brows_above_the_eyes_do_not_weaken_the_eye_pair():
+    """Thick brows darker than the eyes (common in photographs; raised above wide-open eyes in surprise) sit in
+    the brow zones of the pair: the eyes are found and score as high as without brows."""
+    from facesym.cohort.faces import EyePrior, _eye_pair
+
+    rows, cols = np.mgrid[:96, :96]
+    eyes = np.array([[0.275, 0.40], [0.725, 0.40]]) * 96
+
+    def patch(brows: bool) -> np.ndarray:
+        image = np.full((96, 96), 0.6)
+        for x, y in eyes:
+            image[np.hypot(cols - x, rows - y) <= 3.5] = 0.3
+            if brows:  # 11-15 px (0.25-0.35 eye distances) above the eye, darker than it
+                image[int(y) - 15 : int(y) - 11, int(x) - 8 : int(x) + 8] = 0.05
+        return image
+
+    plain, browed = _eye_pair(patch(False), EyePrior()), _eye_pair(patch(True), EyePrior())
+    np.testing.assert_allclose(browed[0], eyes, atol=1.5)
+    assert plain[1] > 0.9 and browed[1] == pytest.approx(plain[1], abs=0.02)
+
+
 def render_faces(betas: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Grey renders of the procedural model with identities ``betas`` and the true pupil centres, ``(B, 2, 2)``."""
     model = build_procedural_model()

@@ -35,7 +35,8 @@ def face_model_from_config(config: Mapping[str, Any], base_dir: str | Path = "."
     from facesym.face import build_procedural_model, load_flame
 
     face, dims = config["face_model"], config["identities"]
-    sizes = {"n_shape": dims["shape_dim"], "n_appearance": dims["appearance_dim"], "left_side": face["left_side"]}
+    sizes = {"n_shape": dims["shape_dim"], "n_appearance": dims["appearance_dim"], "left_side": face["left_side"],
+             "midline_band": face["midline_band"]}
     if face["kind"] == "flame":
         return load_flame(Path(base_dir) / face["path"], **sizes)
     return build_procedural_model(**sizes)

@@ -97,10 +97,13 @@ def test_no_holes_in_the_face(face, size):
 
 
 def test_no_holes_across_the_expression_search_range():
-    """Differential evolution searches φ in [-3, 3]^d: lips and lids pulled far apart still show no background."""
+    """The optimisers search the model's box (FACS intensities in [0, 1]): lips and lids pulled apart as far as the
+    anatomy allows, the jaw dropped, still show no background."""
     model = build_procedural_model()
     g = torch.Generator().manual_seed(7)
-    phi = torch.rand(32, model.n_expression, generator=g) * 6 - 3
+    low, high = (torch.as_tensor(b, dtype=torch.float32) for b in model.expression_box(3.0))
+    phi = low + (high - low) * torch.rand(32, model.n_expression, generator=g)
+    phi[:8] = high
     verts = model.vertices(torch.randn(32, model.n_shape, generator=g) * 2, phi, torch.rand(32, generator=g), 1.0)
     for mask in torch.isfinite(render_depth(verts, model.triangles, size=96)).numpy():
         assert np.array_equal(binary_fill_holes(mask), mask)

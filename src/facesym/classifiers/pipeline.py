@@ -49,7 +49,8 @@ def training_face_model(config: Mapping[str, Any]) -> MorphableModel:
     config the embedded classifiers therefore meet FLAME faces only in the analysis, a domain shift like the
     one the paper's real classifiers face.
     """
-    return build_procedural_model(left_side=config["face_model"]["left_side"])
+    face = config["face_model"]
+    return build_procedural_model(left_side=face["left_side"], midline_band=face["midline_band"])
 
 
 def train_classifier_job(

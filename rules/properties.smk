@@ -1,0 +1,70 @@
+# Interventions beyond symmetry (issue 18): every axis of src/facesym/interventions/axes.py in place of s on the
+# paper's grid, with the paper's score and the population tests. The paper's surfaces already hold symmetry_left
+# and intensity (its sham); the other axes are rendered per (property, classifier, identity).
+from facesym.interventions.axes import axis_settings
+from facesym.interventions.properties import PAPER_AXES
+
+
+def _intervention(item):
+    """A config item (a name or {axis: name, setting: value}) -> (name, settings); bad settings stop here."""
+    if isinstance(item, str):
+        return item, axis_settings(item)
+    overrides = {key: value for key, value in item.items() if key != "axis"}
+    return item["axis"], axis_settings(item["axis"], overrides)
+
+
+INTERVENTIONS = dict(_intervention(item) for item in config["interventions"])
+RENDERED_PROPERTIES = [name for name in INTERVENTIONS if name not in PAPER_AXES]
+
+
+def property_files():
+    return expand(
+        "results/surfaces/{property}/{classifier}/{identity}.h5",
+        property=RENDERED_PROPERTIES,
+        classifier=CLASSIFIERS,
+        identity=IDENTITIES,
+    )
+
+
+rule property_surfaces:
+    input:
+        identity="results/identities/{identity}.json",
+        expressions="results/expressions/{classifier}/{identity}.h5",
+        weights=classifier_files,
+    output:
+        "results/surfaces/{property}/{classifier}/{identity}.h5",
+    log:
+        "logs/surfaces/{property}/{classifier}/{identity}.log",
+    wildcard_constraints:
+        property="|".join(RENDERED_PROPERTIES) or "(?!)",
+    conda:
+        "../envs/facesym.yaml"
+    resources:
+        **torch_job_resources,
+    params:
+        classifier=classifier_params,
+        settings=lambda wildcards: INTERVENTIONS[wildcards.property],
+        config=lambda wildcards: job_config(
+            "grid", "render", "face_model", "identities"
+        ),
+    script:
+        "../workflow/scripts/properties_surfaces.py"
+
+
+rule properties_table:
+    input:
+        paper=per_job("results/surfaces/{classifier}/{identity}.h5"),
+        properties=property_files(),
+    output:
+        table="results/properties.csv",
+        scores="results/properties_scores.csv",
+    log:
+        "logs/properties_table.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
+    params:
+        properties=list(INTERVENTIONS),
+        config=lambda wildcards: job_config("statistics"),
+    script:
+        "../workflow/scripts/properties_table.py"

@@ -1,6 +1,6 @@
 # Interventions beyond symmetry (issue 18): every axis of src/facesym/interventions/axes.py in place of s on the
 # paper's grid, with the paper's score and the population tests. The paper's surfaces already hold symmetry_left
-# and intensity (its sham); the other axes are rendered per (property, classifier, identity).
+# and intensity (its sham); the other axes are rendered in one job per (classifier, identity), one file per axis.
 from facesym.interventions.axes import axis_settings
 from facesym.interventions.properties import PAPER_AXES
 
@@ -32,18 +32,19 @@ rule property_surfaces:
         expressions="results/expressions/{classifier}/{identity}.h5",
         weights=classifier_files,
     output:
-        "results/surfaces/{property}/{classifier}/{identity}.h5",
+        expand(
+            "results/surfaces/{property}/{{classifier}}/{{identity}}.h5",
+            property=RENDERED_PROPERTIES,
+        ),
     log:
-        "logs/surfaces/{property}/{classifier}/{identity}.log",
-    wildcard_constraints:
-        property="|".join(RENDERED_PROPERTIES) or "(?!)",
+        "logs/surfaces/properties/{classifier}/{identity}.log",
     conda:
         "../envs/facesym.yaml"
     resources:
         **torch_job_resources,
     params:
         classifier=classifier_params,
-        settings=lambda wildcards: INTERVENTIONS[wildcards.property],
+        axes={name: INTERVENTIONS[name] for name in RENDERED_PROPERTIES},
         config=lambda wildcards: job_config(
             "grid", "render", "face_model", "identities"
         ),

@@ -1,5 +1,7 @@
 """The properties table: the paper's score per axis, intensity-adjusted where an axis removes movement."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,3 +77,17 @@ def test_the_job_keeps_the_configs_axes_and_writes_both_tables(files, tmp_path):
     table = pd.read_csv(outputs["table"])
     assert list(dict.fromkeys(table["property"])) == ["symmetry_right", "yaw", "intensity"]
     assert table["units"].iloc[0] == "output per symmetry step of a"
+
+
+def test_the_config_lists_axes_by_name_or_with_a_range():
+    from facesym.config import ConfigError, load_schema, validate_config
+
+    schema = load_schema(Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml")
+    config = validate_config({"seed": 1}, schema)
+    assert config["interventions"] == ["symmetry_left"]  # the paper only, by default
+    items = ["symmetry_right", {"axis": "yaw", "max_degrees": 15}]
+    assert validate_config({"seed": 1, "interventions": items}, schema)["interventions"] == items
+    with pytest.raises(ConfigError, match="interventions"):
+        validate_config({"seed": 1, "interventions": ["age"]}, schema)
+    with pytest.raises(ConfigError, match="interventions"):
+        validate_config({"seed": 1, "interventions": [{"axis": "yaw", "degrees": 15}]}, schema)

@@ -48,51 +48,61 @@ ADJUSTED_AXES = ("symmetry_left", "symmetry_right", "palsy_upper", "palsy_lower"
 
 def property_surfaces_job(
     *,
-    axis: str,
-    settings: Mapping[str, float],
+    axes: Mapping[str, Mapping[str, float]],
     identity_file: str | Path,
     expressions_file: str | Path,
     classifier_entry: Mapping[str, Any],
     weights: str | Path | None,
     config: Mapping[str, Any],
-    output: str | Path,
+    outputs: Mapping[str, str | Path],
 ) -> None:
-    """The classifier's softmax over the (a, t) grid of one axis -> ``results/surfaces/{property}/…h5``.
+    """The classifier's softmax over the (a, t) grid of each axis -> ``results/surfaces/{property}/…h5``.
 
-    The grid is the paper's: ``a = linspace(0, 1, grid.symmetry_steps)``, ``t = linspace(0, 1, grid.time_steps)``,
-    with the φ^(e) optimised for the paper's intervention. Dataset ``softmax``, axes (emotion, a, t, class).
+    One job per (classifier, identity), like the paper's surfaces: the classifier and the scene are loaded once for
+    every axis. The grid is the paper's: ``a = linspace(0, 1, grid.symmetry_steps)``,
+    ``t = linspace(0, 1, grid.time_steps)``, with the φ^(e) optimised for the paper's intervention. Dataset
+    ``softmax``, axes (emotion, a, t, class).
+
+    Parameters
+    ----------
+    axes
+        Axis name -> its settings (:func:`facesym.interventions.axes.axis_settings`).
+    outputs
+        Axis name -> output file.
     """
     from facesym.interventions.axes import AxisScene
     from facesym.interventions.surfaces import grid, logit_surfaces
     from facesym.jobs import _classifier, _provenance, _scene
 
-    if axis in PAPER_AXES:
-        raise ValueError(f"axis {axis!r} is read from the paper's surfaces files, not rendered again")
-    started = time.perf_counter()
     classifier = _classifier(classifier_entry, weights, config)
-    scene = AxisScene.of(_scene(identity_file, config, classifier.device), axis, settings)
+    scene = _scene(identity_file, config, classifier.device)
     expressions = read_h5(expressions_file, kind="expressions")
     a, t = grid(config["grid"]["symmetry_steps"], config["grid"]["time_steps"])
     phi = expressions.data["phi"]
-    surfaces = logit_surfaces(classifier, scene, phi, a, t)
     identity = Path(identity_file).stem
-    write_h5(
-        output,
-        "property_surfaces",
-        {
-            "softmax": (surfaces.softmax, ("emotion", "a", "t", "class"), "probability"),
-            "target_class": (np.asarray(classifier.emotion_indices), ("emotion",), "index into class"),
-        },
-        seed=int(expressions.attrs["seed"]),
-        config={
-            **_provenance(config, "grid", "render", "face_model", "identities"),
-            "classifier": dict(classifier_entry),
-            "axis": {"name": axis, **scene.settings},
-        },
-        coords={"emotion": list(EMOTIONS), "a": a, "t": t, "class": list(classifier.classes)},
-        attrs={"classifier": classifier.name, "identity": identity, "property": axis},
-    )
-    log.info("%s surfaces of %s for %s done in %.1f s", axis, classifier.name, identity, time.perf_counter() - started)
+    for axis, settings in axes.items():
+        if axis in PAPER_AXES:
+            raise ValueError(f"axis {axis!r} is read from the paper's surfaces files, not rendered again")
+        started = time.perf_counter()
+        surfaces = logit_surfaces(classifier, AxisScene.of(scene, axis, settings), phi, a, t)
+        write_h5(
+            outputs[axis],
+            "property_surfaces",
+            {
+                "softmax": (surfaces.softmax, ("emotion", "a", "t", "class"), "probability"),
+                "target_class": (np.asarray(classifier.emotion_indices), ("emotion",), "index into class"),
+            },
+            seed=int(expressions.attrs["seed"]),
+            config={
+                **_provenance(config, "grid", "render", "face_model", "identities"),
+                "classifier": dict(classifier_entry),
+                "axis": {"name": axis, **settings},
+            },
+            coords={"emotion": list(EMOTIONS), "a": a, "t": t, "class": list(classifier.classes)},
+            attrs={"classifier": classifier.name, "identity": identity, "property": axis},
+        )
+        log.info("%s surfaces of %s for %s done in %.1f s", axis, classifier.name, identity,
+                 time.perf_counter() - started)
 
 
 def _targets(softmax: np.ndarray, target_class: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ from facesym.classifiers.entries import embedded_spec
 from facesym.classifiers.framing import classifier_crop
 from facesym.classifiers.training import TrainingSettings, evaluate
 from facesym.face import MorphableModel, build_procedural_model
+from facesym.face.model import MIDLINE_BAND_MM
 from facesym.io import atomic_path, write_json
 from facesym.seeds import derive_seed, rng_for
 
@@ -62,7 +63,7 @@ def training_face_model(config: Mapping[str, Any]) -> MorphableModel:
     one the paper's real classifiers face.
     """
     face = config["face_model"]
-    return build_procedural_model(left_side=face["left_side"], midline_band=face["midline_band"])
+    return build_procedural_model(left_side=face["left_side"], midline_band=face.get("midline_band", MIDLINE_BAND_MM))
 
 
 def train_classifier_job(

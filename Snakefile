@@ -37,6 +37,7 @@ rule all:
                 per_job("results/permutations/{classifier}/{identity}.h5"),
                 figure_targets(FIGURES, CLASSIFIERS, IDENTITIES),
                 EXPERIMENT1_TARGETS,
+                PROPERTY_TARGETS,
             ]
             if CLASSIFIERS
             else []

@@ -15,6 +15,12 @@ def _intervention(item):
 
 INTERVENTIONS = dict(_intervention(item) for item in config["interventions"])
 RENDERED_PROPERTIES = [name for name in INTERVENTIONS if name not in PAPER_AXES]
+# The paper's axis alone needs no table of its own: Table 2 is it.
+PROPERTY_TARGETS = (
+    ["results/properties.csv", "results/figures/properties.png"]
+    if set(INTERVENTIONS) != {"symmetry_left"}
+    else []
+)
 
 
 def property_files():
@@ -69,3 +75,24 @@ rule properties_table:
         config=lambda wildcards: job_config("statistics"),
     script:
         "../workflow/scripts/properties_table.py"
+
+
+rule figure_properties:
+    input:
+        "results/properties.csv",
+    output:
+        pdf="results/figures/properties.pdf",
+        png=report(
+            "results/figures/properties.png",
+            caption="../workflow/report/properties.rst",
+            category="Figures",
+            subcategory="Interventions beyond symmetry",
+        ),
+        csv="results/figures/properties.csv",
+    log:
+        "logs/figures/properties.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/properties_figure.py"

@@ -148,3 +148,26 @@ def test_unknown_axes_and_settings_are_errors():
     with pytest.raises(ValueError, match="no setting 'max_degrees'"):
         axis_settings("symmetry_left", {"max_degrees": 3})
     assert axis_settings("yaw", {"max_degrees": 10})["max_degrees"] == 10.0
+
+
+def test_axes_run_through_the_papers_surfaces_unchanged(model, scene, phi):
+    from facesym.classifiers.base import Classifier, Preprocessing
+    from facesym.classifiers.embedded import EMBEDDED_CLASSES
+    from facesym.interventions.surfaces import grid, logit_surfaces
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 5, stride=2), torch.nn.Tanh(), torch.nn.Flatten(), torch.nn.LazyLinear(7)
+    ).eval()
+    net(torch.zeros(1, 1, 32, 32))
+    classifier = Classifier("net", EMBEDDED_CLASSES, Preprocessing(32, "gray", (0.5,), (0.5,)), net)
+    a, t = grid(3, 3)
+    paper = logit_surfaces(classifier, scene, phi.numpy(), a, t)
+    sham = logit_surfaces(classifier, scene, phi.numpy(), a, t, intensity_matched=True)
+    for axis in ("symmetry_left", "intensity", "yaw", "skin_tone"):
+        surfaces = logit_surfaces(classifier, AxisScene.of(scene, axis), phi.numpy(), a, t)
+        np.testing.assert_array_equal(surfaces.softmax[:, -1], paper.softmax[:, -1])  # a = 1: the reference
+        if axis == "symmetry_left":
+            np.testing.assert_array_equal(surfaces.softmax, paper.softmax)
+        if axis == "intensity":
+            np.testing.assert_array_equal(surfaces.softmax, sham.softmax)  # the statistics' sham, as an axis

@@ -91,3 +91,14 @@ def test_the_config_lists_axes_by_name_or_with_a_range():
         validate_config({"seed": 1, "interventions": ["age"]}, schema)
     with pytest.raises(ConfigError, match="interventions"):
         validate_config({"seed": 1, "interventions": [{"axis": "yaw", "degrees": 15}]}, schema)
+
+
+def test_the_figure_shows_every_classifier_and_property(files, tmp_path):
+    from facesym.figures.properties import plot_properties
+
+    table = properties_table(property_scores(*files), 99, np.random.default_rng(0))
+    table.insert(3, "units", "output per symmetry step of a")
+    out = {"pdf": tmp_path / "p.pdf", "png": tmp_path / "p.png", "csv": tmp_path / "p.csv"}
+    plot_properties(table, **out)
+    assert all(path.stat().st_size > 1000 for path in out.values())
+    assert len(pd.read_csv(out["csv"])) == len(table)

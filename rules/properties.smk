@@ -1,19 +1,11 @@
 # Interventions beyond symmetry (issue 18): every axis of src/facesym/interventions/axes.py in place of s on the
 # paper's grid, with the paper's score and the population tests. The paper's surfaces already hold symmetry_left
 # and intensity (its sham); the other axes are rendered in one job per (classifier, identity), one file per axis.
-from facesym.interventions.axes import axis_settings
+from facesym.interventions.axes import interventions_from_config
 from facesym.interventions.properties import PAPER_AXES
 
-
-def _intervention(item):
-    """A config item (a name or {axis: name, setting: value}) -> (name, settings); bad settings stop here."""
-    if isinstance(item, str):
-        return item, axis_settings(item)
-    overrides = {key: value for key, value in item.items() if key != "axis"}
-    return item["axis"], axis_settings(item["axis"], overrides)
-
-
-INTERVENTIONS = dict(_intervention(item) for item in config["interventions"])
+# name -> settings; an axis listed twice or a setting it lacks stops here, before any job
+INTERVENTIONS = interventions_from_config(config["interventions"])
 RENDERED_PROPERTIES = [name for name in INTERVENTIONS if name not in PAPER_AXES]
 # The paper's axis alone needs no table of its own: Table 2 is it.
 PROPERTY_TARGETS = (
@@ -23,13 +15,12 @@ PROPERTY_TARGETS = (
 )
 
 
-def property_files():
-    return expand(
-        "results/surfaces/{property}/{classifier}/{identity}.h5",
-        property=RENDERED_PROPERTIES,
-        classifier=CLASSIFIERS,
-        identity=IDENTITIES,
-    )
+PROPERTY_FILES = expand(
+    "results/surfaces/{property}/{classifier}/{identity}.h5",
+    property=RENDERED_PROPERTIES,
+    classifier=CLASSIFIERS,
+    identity=IDENTITIES,
+)
 
 
 rule property_surfaces:
@@ -61,7 +52,7 @@ rule property_surfaces:
 rule properties_table:
     input:
         paper=per_job("results/surfaces/{classifier}/{identity}.h5"),
-        properties=property_files(),
+        properties=PROPERTY_FILES,
     output:
         table="results/properties.csv",
         scores="results/properties_scores.csv",

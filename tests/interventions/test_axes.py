@@ -7,7 +7,7 @@ import torch
 from facesym.face import build_procedural_model
 from facesym.face.expressions import prototype_phi
 from facesym.identities import sample_identity
-from facesym.interventions.axes import AXES, AxisScene, axis_settings, vertical_weight
+from facesym.interventions.axes import AXES, AxisScene, axis_settings, interventions_from_config, vertical_weight
 from facesym.interventions.scene import Scene, build_scene
 
 EXACT = "donot_use_mm_for_euclid_dist"
@@ -148,6 +148,10 @@ def test_unknown_axes_and_settings_are_errors():
     with pytest.raises(ValueError, match="no setting 'max_degrees'"):
         axis_settings("symmetry_left", {"max_degrees": 3})
     assert axis_settings("yaw", {"max_degrees": 10})["max_degrees"] == 10.0
+    parsed = interventions_from_config(["symmetry_left", {"axis": "yaw", "max_degrees": 10}])
+    assert parsed == {"symmetry_left": {}, "yaw": {"max_degrees": 10.0}}
+    with pytest.raises(ValueError, match="'interventions' lists the axis 'yaw' twice"):
+        interventions_from_config(["yaw", {"axis": "yaw"}])
 
 
 def test_axes_run_through_the_papers_surfaces_unchanged(model, scene, phi):

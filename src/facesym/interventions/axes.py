@@ -38,8 +38,9 @@ needs a model fitted to faces of known age (e.g. a FLAME age regressor), which t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import torch
@@ -57,6 +58,7 @@ __all__ = [
     "AxisScene",
     "axis_names",
     "axis_settings",
+    "interventions_from_config",
     "vertical_weight",
 ]
 
@@ -104,6 +106,27 @@ def axis_settings(name: str, overrides: Mapping[str, float] | None = None) -> di
             raise ValueError(f"intervention axis {name!r} has no setting {key!r}; it has: {sorted(settings) or 'none'}")
         settings[key] = float(value)
     return settings
+
+
+def interventions_from_config(items: Sequence[str | Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """The config's ``interventions`` (names, or ``{axis: name, setting: value}``) as name -> settings, in order.
+
+    Raises
+    ------
+    ValueError
+        An unknown axis or setting, or an axis listed twice; the message names the config key.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for item in items:
+        name = item if isinstance(item, str) else str(item["axis"])
+        overrides = {} if isinstance(item, str) else {k: v for k, v in item.items() if k != "axis"}
+        if name in out:
+            raise ValueError(f"config key 'interventions' lists the axis {name!r} twice")
+        try:
+            out[name] = axis_settings(name, overrides)
+        except ValueError as error:
+            raise ValueError(f"config key 'interventions': {error}") from None
+    return out
 
 
 def vertical_weight(model: MorphableModel, part: str) -> torch.Tensor:

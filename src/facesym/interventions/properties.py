@@ -7,9 +7,10 @@ paper's surfaces already hold ``symmetry_left`` (``softmax``) and ``intensity`` 
 intensity-matched control).
 
 The table, per classifier × emotion × property: the mean score over identities with its 95 % t-interval and
-sign-flip p-value and, for the axes that remove movement from part of the face (``symmetry_*``, ``palsy_*``),
-the **intensity-adjusted** score, the per-identity difference to the ``intensity`` axis: what the asymmetry does
-beyond the loss of movement. A positive score: the output rises towards the reference face (a = 1).
+sign-flip p-value and, for the two symmetry axes, the **intensity-adjusted** score, the per-identity difference to
+the ``intensity`` axis, which removes as much movement from both halves: what the asymmetry does beyond the loss of
+movement. The palsy axes freeze only part of a half, so ``intensity`` (half of all movement at a = 0) is no match
+for them and they get no adjusted score. A positive score: the output rises towards the reference face (a = 1).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ log = logging.getLogger(__name__)
 PAPER_AXES = {"symmetry_left": "softmax", "intensity": "softmax_sham"}
 """Axes read from the paper's surfaces files (dataset name), not rendered again."""
 
-ADJUSTED_AXES = ("symmetry_left", "symmetry_right", "palsy_upper", "palsy_lower")
-"""Axes whose intensity-adjusted score (minus the ``intensity`` axis) is reported."""
+ADJUSTED_AXES = ("symmetry_left", "symmetry_right")
+"""Axes whose intensity-adjusted score (minus the ``intensity`` axis, which removes as much movement) is reported."""
 
 
 def property_surfaces_job(

@@ -40,7 +40,8 @@ def plot_properties(table: pd.DataFrame, *, pdf: str | Path, png: str | Path, cs
             ax.plot(sub["adjusted"], y, "o", ms=4, mfc="none", color=colors[emotion], lw=0)
         ax.axvline(0.0, color="0.6", lw=0.6)
         ax.set_title(classifier)
-        ax.set_xlabel(f"impact score ({part['units'].iloc[0]})" if "units" in part else "impact score")
+    units = table["units"].iloc[0] if "units" in table else "per step of a"
+    fig.supxlabel(f"impact score ({units})")
     axes[0].set_yticks(rows, properties)
     axes[0].invert_yaxis()
     axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)

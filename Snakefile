@@ -18,6 +18,7 @@ include: "rules/surfaces.smk"
 include: "rules/stats.smk"
 include: "rules/figures.smk"
 include: "rules/realdata.smk"
+include: "rules/properties.smk"
 
 
 # Every per-job file is listed, not only the tables: Snakemake does not rebuild a deleted intermediate file
@@ -36,6 +37,7 @@ rule all:
                 per_job("results/permutations/{classifier}/{identity}.h5"),
                 figure_targets(FIGURES, CLASSIFIERS, IDENTITIES),
                 EXPERIMENT1_TARGETS,
+                PROPERTY_TARGETS,
             ]
             if CLASSIFIERS
             else []

@@ -45,6 +45,8 @@ IDENTITIES = identity_names(config["identities"]["count"])
 
 wildcard_constraints:
     identity=r"id\d{4}",
+    # a classifier name never holds a slash (schema), so results/surfaces/{property}/{classifier}/… stays apart
+    classifier=r"[A-Za-z0-9_-]+",
 
 
 def identity_files():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from facesym.classifiers.data import Variation, render_faces, sample_faces, turn_heads
+from facesym.classifiers.data import Variation, affected_weights, render_faces, sample_faces, turn_heads
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
 from facesym.face import build_procedural_model
 from facesym.face.expressions import PROTOTYPES
@@ -80,3 +80,39 @@ def test_turning_heads_equals_posing_the_root_joint(model):
     posed = model.vertices(beta, phi, 0.5, 1.0, pose=pose)
     turned = turn_heads(model, model.vertices(beta, phi, 0.5, 1.0), rotation)
     torch.testing.assert_close(turned, posed, atol=1e-5, rtol=0)
+
+
+def test_augmentation_weakens_either_half_drawn_per_image(model):
+    both = sample_faces(model, 20, np.random.default_rng(3), identity_dims=DIMS, symmetry_rng=np.random.default_rng(9))
+    left = sample_faces(
+        model, 20, np.random.default_rng(3), identity_dims=DIMS, symmetry_rng=np.random.default_rng(9), sides="left"
+    )
+    np.testing.assert_array_equal(both.s, left.s)  # the side is drawn after s: same symmetries, same faces
+    assert 0.3 < both.right.mean() < 0.7 and not left.right.any()
+    with pytest.raises(ValueError, match="sides"):
+        sample_faces(model, 1, np.random.default_rng(3), identity_dims=DIMS, sides="top")
+
+
+def test_the_weakened_half_is_the_one_drawn(model):
+    faces = sample_faces(model, 1, np.random.default_rng(5), identity_dims=DIMS, symmetry_rng=np.random.default_rng(1))
+    faces.s[:] = 0.0
+    happy = faces.labels == EMBEDDED_CLASSES.index("happy")
+    x = model.template[:, 0].numpy()
+    moving = {}
+    for right in (False, True):
+        faces.right[:] = right
+        weights = affected_weights(model, faces.right)
+        vertices = model.vertices(faces.beta, faces.phi, torch.as_tensor(faces.s), 1.0, affected=weights)
+        full = model.vertices(faces.beta, faces.phi, 1.0, 1.0)
+        moved = (vertices[happy] - full[happy]).norm(dim=-1)[0].numpy()  # frozen half differs from the full face
+        moving[right] = (moved[x > 0.1].mean(), moved[x < -0.1].mean())
+    assert moving[False][0] > 10 * moving[False][1]  # left (+x) frozen
+    assert moving[True][1] > 10 * moving[True][0]  # right (-x) frozen
+    np.testing.assert_allclose(moving[False], moving[True][::-1], rtol=0.3)
+
+
+def test_left_weight_by_default_is_bit_identical(model):
+    faces = sample_faces(model, 1, np.random.default_rng(6), identity_dims=DIMS, symmetry_rng=np.random.default_rng(2))
+    args = (faces.beta, faces.phi, torch.as_tensor(faces.s), torch.as_tensor(faces.t))
+    faces.right[:] = False
+    assert torch.equal(model.vertices(*args), model.vertices(*args, affected=affected_weights(model, faces.right)))

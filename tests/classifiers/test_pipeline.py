@@ -3,6 +3,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
 from facesym.classifiers import EMBEDDED_CLASSES, load_classifier
@@ -19,7 +20,7 @@ CONFIG = {
     },
     "identities": {"shape_dim": 20, "appearance_dim": 6, "lighting_dim": 4},
     "render": {"size": 32, "color": "gray", "backend": "numba"},
-    "face_model": {"kind": "procedural", "left_side": "+x"},
+    "face_model": {"kind": "procedural", "left_side": "+x", "midline_band": 6.0},
 }
 ENTRY = {"name": "tiny", "kind": "embedded", "architecture": "cnn", "width": 4, "depth": 1, "input_size": 32}
 TIMES = ("training_seconds", "training_cpu_seconds", "data_seconds", "load_average")
@@ -70,8 +71,18 @@ def test_job_writes_weights_and_metrics_deterministically(tmp_path):
 def test_the_control_trains_on_the_same_data_with_augmented_symmetry(tmp_path):
     plain, _ = _run(tmp_path / "plain")
     control, _ = _run(tmp_path / "control", {**ENTRY, "name": "control", "asymmetry_augmentation": True})
-    assert control["asymmetry_augmentation"] is True
+    assert control["asymmetry_augmentation"] is True and control["augmentation_sides"] == "both"
     assert control["data_seed"] == plain["data_seed"] and control["seed"] != plain["seed"]
+    assert set(control["test_s0_right"]) == set(control["test_s0"])  # both frozen halves are measured
+
+
+def test_a_one_sided_control_must_be_named_and_a_wrong_value_is_an_error(tmp_path):
+    from facesym.classifiers.pipeline import augmentation_sides
+
+    assert augmentation_sides(False) is None and augmentation_sides(True) == "both"
+    assert augmentation_sides("left") == "left"
+    with pytest.raises(ValueError, match="asymmetry_augmentation"):
+        augmentation_sides("yes")
 
 
 def test_a_framed_embedded_classifier_trains_and_is_measured_on_its_crop(tmp_path):

@@ -10,7 +10,9 @@ one of the seven classes of :data:`~facesym.classifiers.embedded.EMBEDDED_CLASSE
 - or a neutral face (only the small unrelated action units).
 
 Faces are symmetric (``s = 1``) unless asymmetry augmentation is asked for, which draws ``s ~ U[0, 1]`` from a
-stream of its own, so the augmented set shows exactly the same faces with only the symmetry changed. Classes are
+stream of its own, so the augmented set shows exactly the same faces with only the symmetry changed. The half that
+``s`` weakens is drawn per image (``sides="both"``: left or right with probability 1/2 each, so the control is a
+control for asymmetry, not for one side) or fixed (``"left"``: the paper's side only; ``"right"``). Classes are
 balanced and everything is deterministic given the random generators.
 """
 
@@ -30,7 +32,11 @@ from facesym.face.expressions import prototype_phi
 from facesym.face.lbs import axis_angle_to_matrix
 from facesym.render import lighting_from_coefficients, render
 
-__all__ = ["Variation", "FaceParameters", "sample_faces", "turn_heads", "render_faces"]
+__all__ = ["AUGMENTATION_SIDES", "Variation", "FaceParameters", "sample_faces", "turn_heads", "render_faces",
+           "affected_weights"]
+
+AUGMENTATION_SIDES = ("both", "left", "right")
+"""Which half asymmetry augmentation weakens: drawn per image, or always the left / right one."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class FaceParameters:
         Expression onset in ``[0, 1]``.
     s : np.ndarray, shape (N,)
         Symmetry in ``[0, 1]``.
+    right : np.ndarray, shape (N,), bool
+        ``s`` weakens the subject's right half (otherwise the left half, the paper's).
     head_rotation : np.ndarray, shape (N, 3)
         Axis-angle rotation of the head about the model's root joint, radians.
     """
@@ -96,6 +104,7 @@ class FaceParameters:
     phi: np.ndarray
     t: np.ndarray
     s: np.ndarray
+    right: np.ndarray
     head_rotation: np.ndarray
 
     def __len__(self) -> int:
@@ -110,6 +119,7 @@ def sample_faces(
     identity_dims: tuple[int, int, int],
     variation: Variation | None = None,
     symmetry_rng: np.random.Generator | None = None,
+    sides: str = "both",
 ) -> FaceParameters:
     """Draw the parameters of a balanced set of training faces.
 
@@ -128,7 +138,10 @@ def sample_faces(
     variation : Variation, optional
         Expression, onset and pose variation; default :class:`Variation`.
     symmetry_rng : np.random.Generator, optional
-        If given, ``s ~ U[0, 1]`` from it (asymmetry augmentation); otherwise every face has ``s = 1``.
+        If given, ``s ~ U[0, 1]`` from it (asymmetry augmentation), then the weakened half; otherwise every face
+        has ``s = 1``.
+    sides : {"both", "left", "right"}
+        With ``symmetry_rng``: the weakened half is drawn per image (``"both"``) or always the left / right one.
 
     Returns
     -------
@@ -157,8 +170,21 @@ def sample_faces(
     t[labels == EMBEDDED_CLASSES.index(NEUTRAL)] = 1.0
 
     head_rotation = variation.head_pose * rng.standard_normal((n, 3))
+    if sides not in AUGMENTATION_SIDES:
+        raise ValueError(f"sides must be one of {AUGMENTATION_SIDES}, got {sides!r}")
     s = np.ones(n) if symmetry_rng is None else symmetry_rng.uniform(0.0, 1.0, size=n)
-    return FaceParameters(labels, beta, alpha, lighting, phi, t, s, head_rotation)
+    if symmetry_rng is not None and sides == "both":
+        right = symmetry_rng.random(n) < 0.5
+    else:
+        right = np.full(n, sides == "right" and symmetry_rng is not None)
+    return FaceParameters(labels, beta, alpha, lighting, phi, t, s, right, head_rotation)
+
+
+def affected_weights(model: MorphableModel, right: np.ndarray) -> torch.Tensor:
+    """Per-vertex weight of the half that ``s`` weakens, shape ``(B, N)``: the left half, or the right one where
+    ``right`` (shape ``(B,)``, bool) is set (see :meth:`MorphableModel.vertices`, ``affected``)."""
+    left = model.left_weight[None, :]
+    return torch.where(torch.as_tensor(right, device=model.device)[:, None], 1.0 - left, left)
 
 
 def turn_heads(model: MorphableModel, vertices: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
@@ -194,6 +220,7 @@ def render_faces(
     render_settings: Mapping[str, Any],
     *,
     s: float | None = None,
+    right: bool | None = None,
     batch_size: int = 256,
 ) -> torch.Tensor:
     """Render training faces.
@@ -208,6 +235,8 @@ def render_faces(
         The config's ``render`` section: ``size`` (pixels), ``color`` (gray/rgb), ``backend`` (numba/torch).
     s : float, optional
         Render every face at this symmetry instead of ``faces.s`` (the held-out set at ``s = 0``).
+    right : bool, optional
+        Weaken the right (``True``) or left (``False``) half of every face instead of the half in ``faces.right``.
     batch_size : int
         Faces per renderer call, bounding memory.
 
@@ -226,6 +255,7 @@ def render_faces(
             torch.as_tensor(faces.phi[rows]),
             symmetry,
             torch.as_tensor(faces.t[rows]),
+            affected=affected_weights(model, faces.right[rows] if right is None else np.full(count, right)),
         )
         vertices = turn_heads(model, vertices, torch.as_tensor(faces.head_rotation[rows]))
         images.append(

@@ -35,12 +35,24 @@ from facesym.face.model import MIDLINE_BAND_MM
 from facesym.io import atomic_path, write_json
 from facesym.seeds import derive_seed, rng_for
 
-__all__ = ["TRAINING_THREADS", "training_face_model", "train_classifier_job"]
+__all__ = ["TRAINING_THREADS", "augmentation_sides", "training_face_model", "train_classifier_job"]
 
 log = logging.getLogger(__name__)
 
 TRAINING_THREADS = 1
 """torch threads of every training job (the rule asks for as many)."""
+
+
+def augmentation_sides(value: bool | str) -> str | None:
+    """The config's ``asymmetry_augmentation`` as the half it weakens: ``None`` (off), ``"both"`` (``true``: the
+    side drawn per image) or a named one-sided variant (``"left"``, ``"right"``)."""
+    if value is False:
+        return None
+    if value is True:
+        return "both"
+    if value in ("left", "right"):
+        return str(value)
+    raise ValueError(f"config key 'asymmetry_augmentation' must be true, false, 'left' or 'right', got {value!r}")
 
 
 def training_face_model(config: Mapping[str, Any]) -> MorphableModel:
@@ -81,7 +93,8 @@ def train_classifier_job(
     -------
     dict
         The metrics written to ``metrics_output``: held-out accuracy (overall, per class, confusion matrix) on
-        symmetric faces (``test``) and on the same faces re-rendered at ``s = 0`` (``test_s0``), training losses
+        symmetric faces (``test``) and on the same faces re-rendered at ``s = 0`` with the left half frozen
+        (``test_s0``) and with the right half frozen (``test_s0_right``), training losses
         and times, seeds and the settings that produced them.
     """
     name = classifier_entry["name"]
@@ -91,7 +104,7 @@ def train_classifier_job(
     variation = variation or Variation()
     training = config["training"]
     seed = int(config["seed"])
-    augment = bool(classifier_entry.get("asymmetry_augmentation", False))
+    augment = augmentation_sides(classifier_entry.get("asymmetry_augmentation", False))
     dims = config["identities"]
     identity_dims = (dims["shape_dim"], dims["appearance_dim"], dims["lighting_dim"])
 
@@ -105,6 +118,7 @@ def train_classifier_job(
         identity_dims=identity_dims,
         variation=variation,
         symmetry_rng=rng_for(seed, "training_data", "train", "symmetry") if augment else None,
+        sides=augment or "both",
     )
     test_faces = sample_faces(
         model,
@@ -115,10 +129,11 @@ def train_classifier_job(
     )
     train_images = render_faces(model, train_faces, config["render"])
     test_images = render_faces(model, test_faces, config["render"])
-    test_images_s0 = render_faces(model, test_faces, config["render"], s=0.0)
+    test_images_s0 = render_faces(model, test_faces, config["render"], s=0.0, right=False)
+    test_images_s0_right = render_faces(model, test_faces, config["render"], s=0.0, right=True)
     data_seconds = time.perf_counter() - started
     log.info(
-        "%s: rendered %d training and 2 × %d test images in %.1f s (asymmetry augmentation: %s)",
+        "%s: rendered %d training and 3 × %d test images in %.1f s (asymmetry augmentation: %s)",
         name,
         len(train_faces),
         len(test_faces),
@@ -143,19 +158,28 @@ def train_classifier_job(
     labels = torch.as_tensor(test_faces.labels)
     symmetric = evaluate(classifier.predict, test_images, labels, EMBEDDED_CLASSES)
     frozen = evaluate(classifier.predict, test_images_s0, labels, EMBEDDED_CLASSES)
-    log.info("%s: held-out accuracy %.3f at s = 1, %.3f at s = 0", name, symmetric["accuracy"], frozen["accuracy"])
+    frozen_right = evaluate(classifier.predict, test_images_s0_right, labels, EMBEDDED_CLASSES)
+    log.info(
+        "%s: held-out accuracy %.3f at s = 1, %.3f at s = 0 (left half frozen), %.3f (right half frozen)",
+        name,
+        symmetric["accuracy"],
+        frozen["accuracy"],
+        frozen_right["accuracy"],
+    )
     metrics = {
         "classifier": name,
         "group": classifier_entry.get("group", ""),
         **arch,
         "parameters": parameter_count(network),
-        "asymmetry_augmentation": augment,
+        "asymmetry_augmentation": classifier_entry.get("asymmetry_augmentation", False),
+        "augmentation_sides": augment,
         "classes": list(EMBEDDED_CLASSES),
         "input_size": spec.input_size,
         "color": spec.color,
         "crop": None if crop is None else crop.to_json(),
         "test": symmetric,
         "test_s0": frozen,
+        "test_s0_right": frozen_right,
         "losses": result.losses,
         "training_seconds": result.seconds,
         "training_cpu_seconds": result.cpu_seconds,

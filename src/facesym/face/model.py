@@ -293,6 +293,7 @@ class MorphableModel:
         pose: torch.Tensor | np.ndarray | None = None,
         *,
         intensity_matched: bool = False,
+        affected: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Vertices of Eq. 3 for a batch of faces.
 
@@ -315,6 +316,10 @@ class MorphableModel:
             The intensity-matched control (the sham intervention): both halves' blendshapes at ``t·(1 + s)/2``,
             the mean of the two halves' intensities under Eq. 3, so the face loses as much movement as at
             symmetry ``s`` but stays symmetric. Only the expression blendshapes are scaled; joints are not.
+        affected
+            Per-vertex weight of the part that ``s`` weakens, shape ``(N,)`` or ``(B, N)``, in [0, 1]; default
+            ``left_weight`` (the paper's left half). ``1 − left_weight`` weakens the right half instead (the
+            mirror intervention), a product with a vertical mask only the upper or lower face.
 
         Returns
         -------
@@ -332,7 +337,9 @@ class MorphableModel:
         t = as_batch(t, batch, dtype=self.template.dtype, device=self.device, name="t")
         # t·(1 − w(1 − s)) equals t·(1 − w) + s·t·w (Eq. 3) and is exactly t when s = 1, so the
         # symmetric face is bit-identical to the unsplit model.
-        scale = t[:, None] * (1.0 - self.left_weight[None, :] * (1.0 - s[:, None]))
+        weight = self.left_weight[None, :] if affected is None else torch.as_tensor(
+            affected, dtype=self.template.dtype, device=self.device).reshape(-1, self.n_vertices)
+        scale = t[:, None] * (1.0 - weight * (1.0 - s[:, None]))
         if intensity_matched:
             scale = (t * (1.0 + s) / 2.0)[:, None].expand_as(scale)
         # In place to spare batch-sized temporaries; the sum is (T + B_id·β) + scale·(E·φ) either way.

@@ -1,0 +1,89 @@
+# Interventions beyond symmetry (issue 18): every axis of src/facesym/interventions/axes.py in place of s on the
+# paper's grid, with the paper's score and the population tests. The paper's surfaces already hold symmetry_left
+# and intensity (its sham); the other axes are rendered in one job per (classifier, identity), one file per axis.
+from facesym.interventions.axes import interventions_from_config
+from facesym.interventions.properties import PAPER_AXES
+
+# name -> settings; an axis listed twice or a setting it lacks stops here, before any job
+INTERVENTIONS = interventions_from_config(config["interventions"])
+RENDERED_PROPERTIES = [name for name in INTERVENTIONS if name not in PAPER_AXES]
+# The paper's axis alone needs no table of its own: Table 2 is it.
+PROPERTY_TARGETS = (
+    ["results/properties.csv", "results/figures/properties.png"]
+    if set(INTERVENTIONS) != {"symmetry_left"}
+    else []
+)
+
+
+PROPERTY_FILES = expand(
+    "results/surfaces/{property}/{classifier}/{identity}.h5",
+    property=RENDERED_PROPERTIES,
+    classifier=CLASSIFIERS,
+    identity=IDENTITIES,
+)
+
+
+rule property_surfaces:
+    input:
+        identity="results/identities/{identity}.json",
+        expressions="results/expressions/{classifier}/{identity}.h5",
+        weights=classifier_files,
+    output:
+        expand(
+            "results/surfaces/{property}/{{classifier}}/{{identity}}.h5",
+            property=RENDERED_PROPERTIES,
+        ),
+    log:
+        "logs/surfaces/properties/{classifier}/{identity}.log",
+    conda:
+        "../envs/facesym.yaml"
+    resources:
+        **torch_job_resources,
+    params:
+        classifier=classifier_params,
+        axes={name: INTERVENTIONS[name] for name in RENDERED_PROPERTIES},
+        config=lambda wildcards: job_config(
+            "grid", "render", "face_model", "identities"
+        ),
+    script:
+        "../workflow/scripts/properties_surfaces.py"
+
+
+rule properties_table:
+    input:
+        paper=per_job("results/surfaces/{classifier}/{identity}.h5"),
+        properties=PROPERTY_FILES,
+    output:
+        table="results/properties.csv",
+        scores="results/properties_scores.csv",
+    log:
+        "logs/properties_table.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
+    params:
+        properties=list(INTERVENTIONS),
+        config=lambda wildcards: job_config("statistics"),
+    script:
+        "../workflow/scripts/properties_table.py"
+
+
+rule figure_properties:
+    input:
+        "results/properties.csv",
+    output:
+        pdf="results/figures/properties.pdf",
+        png=report(
+            "results/figures/properties.png",
+            caption="../workflow/report/properties.rst",
+            category="Figures",
+            subcategory="Interventions beyond symmetry",
+        ),
+        csv="results/figures/properties.csv",
+    log:
+        "logs/figures/properties.log",
+    localrule: True
+    conda:
+        "../envs/facesym.yaml"
+    script:
+        "../workflow/scripts/properties_figure.py"

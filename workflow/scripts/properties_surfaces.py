@@ -1,0 +1,15 @@
+from facesym.device import limit_cpu_threads
+from facesym.interventions.properties import property_surfaces_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
+property_surfaces_job(
+    axes=snakemake.params.axes,
+    identity_file=snakemake.input.identity,
+    expressions_file=snakemake.input.expressions,
+    classifier_entry=snakemake.params.classifier,
+    weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
+    config=snakemake.params.config,
+    outputs=dict(zip(snakemake.params.axes, snakemake.output, strict=True)),
+)

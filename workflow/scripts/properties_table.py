@@ -1,0 +1,11 @@
+from facesym.interventions.properties import properties_table_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+properties_table_job(
+    paper_files=snakemake.input.paper,
+    property_files=snakemake.input.properties,
+    properties=snakemake.params.properties,
+    config=snakemake.params.config,
+    outputs=dict(snakemake.output.items()),
+)

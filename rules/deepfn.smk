@@ -5,7 +5,9 @@ from facesym.deepfn.protocol import config_problems
 
 _deepfn_problems = config_problems(config)
 if _deepfn_problems:
-    raise WorkflowError("invalid configuration:\n  - " + "\n  - ".join(_deepfn_problems))
+    raise WorkflowError(
+        "invalid configuration:\n  - " + "\n  - ".join(_deepfn_problems)
+    )
 
 DEEPFN_NORMALISATIONS = config["deepfn"]["normalisations"]
 DEEPFN_LEARNED = [n for n in DEEPFN_NORMALISATIONS if n in ("deepfn", "supervised")]

@@ -9,7 +9,7 @@ table_job(
     scores=snakemake.input.scores,
     symmetry=snakemake.input.symmetry,
     corpus=snakemake.input.corpus,
-    normalised=dict(zip(snakemake.params.methods, snakemake.input.normalised)),
+    normalised=dict(zip(snakemake.params.methods, snakemake.input.normalised, strict=True)),
     table=snakemake.output.table,
     symmetry_table_path=snakemake.output.symmetry,
     figure=snakemake.output.figure,

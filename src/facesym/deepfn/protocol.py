@@ -37,7 +37,16 @@ from facesym.deepfn.corpus import GROUPS, Subject
 from facesym.deepfn.recogniser import f1_accuracy, predict, train_recogniser
 from facesym.seeds import derive_seed, rng_for
 
-__all__ = ["CONDITIONS", "DataView", "Split", "config_problems", "draw_splits", "heldout_mask", "run_protocol", "subject_score"]
+__all__ = [
+    "CONDITIONS",
+    "DataView",
+    "Split",
+    "config_problems",
+    "draw_splits",
+    "heldout_mask",
+    "run_protocol",
+    "subject_score",
+]
 
 log = logging.getLogger(__name__)
 

@@ -179,6 +179,13 @@ def _rmse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(nn.functional.mse_loss(prediction, target) + 1e-12)
 
 
+def _step(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return float(loss.detach())
+
+
 @dataclass
 class NormalisationResult:
     """What :func:`train_autoencoder` returns.
@@ -213,8 +220,8 @@ def train_autoencoder(subjects: Sequence[np.ndarray], template: np.ndarray, sett
     subjects
         Each subject's equalised images ``(I, H, W)`` in [0, 1]. With one subject this is the paper's procedure;
         with several, the encoder and the template decoder are shared by all of them and each subject keeps its
-        own decoder (subjects take turns, one batch per iteration), which costs one training instead of one per
-        subject.
+        own decoder (a batch mixes the subjects, each image decoded by its subject's decoder), which costs one
+        training instead of one per subject.
     template
         The template's equalised images ``(J, H, W)`` in [0, 1] (its own trials: unpaired).
     settings
@@ -238,27 +245,33 @@ def train_autoencoder(subjects: Sequence[np.ndarray], template: np.ndarray, sett
     supervised = pairs is not None
     model = Autoencoder(template.shape[-1], settings["width"], settings["latent"], 0 if supervised else len(subjects))
     optimiser = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"], betas=(0.5, 0.999))
-    xs = [torch.as_tensor(x, dtype=torch.float32)[:, None] for x in subjects]
-    targets = xs if pairs is None else [torch.as_tensor(p, dtype=torch.float32)[:, None] for p in pairs]
+    x = torch.cat([torch.as_tensor(images, dtype=torch.float32)[:, None] for images in subjects])
+    owner = torch.cat([torch.full((len(images),), k) for k, images in enumerate(subjects)])
+    target_x = x if pairs is None else torch.cat([torch.as_tensor(p, dtype=torch.float32)[:, None] for p in pairs])
     y = torch.as_tensor(template, dtype=torch.float32)[:, None]
     batch = settings["batch_size"]
     losses = np.zeros((settings["iterations"], 2), dtype=np.float32)
     model.train()
     for iteration in range(settings["iterations"]):
-        who = iteration % len(xs)
-        decoder = TEMPLATE if supervised else str(who)
-        # The paper alternates a batch of the subject's images with a batch of template images.
-        for column, (source, target, appearance) in enumerate(((xs[who], targets[who], decoder), (y, y, TEMPLATE))):
-            index = torch.randint(len(source), (batch,), generator=generator)
-            loss = _rmse(model(augment(source[index], generator, settings["augmentation"]), appearance),
-                         target[index])
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            losses[iteration, column] = float(loss.detach())
+        # The paper alternates a batch of the subject's images with a batch of template images. With several
+        # subjects, a batch mixes them and each image goes through its own subject's decoder.
+        index = torch.randint(len(x), (batch,), generator=generator)
+        inputs, target = augment(x[index], generator, settings["augmentation"]), target_x[index]
+        if supervised:
+            output = model(inputs, TEMPLATE)
+        else:
+            code = model.encoder(inputs)
+            output = torch.empty_like(target)
+            for k in owner[index].unique().tolist():
+                rows = owner[index] == k
+                output[rows] = model.decoders[str(k)](code[rows])
+        losses[iteration, 0] = _step(optimiser, _rmse(output, target))
+        y_batch = y[torch.randint(len(y), (batch,), generator=generator)]
+        template_output = model(augment(y_batch, generator, settings["augmentation"]), TEMPLATE)
+        losses[iteration, 1] = _step(optimiser, _rmse(template_output, y_batch))
     tail = losses[-max(1, len(losses) // 10):].mean(axis=0)
     log.info("autoencoder (%s, %d subjects, %d iterations): final RMSE subject %.4f, template %.4f",
-             "supervised" if supervised else "self-supervised", len(xs), len(losses), *tail)
+             "supervised" if supervised else "self-supervised", len(subjects), len(losses), *tail)
     return NormalisationResult(model, losses)
 
 

@@ -8,7 +8,8 @@ expression). A subject's image is normalised by decoding its code with the *temp
 ``X^y = D^y(E(X))``.
 
 Scaled to this project: 64-pixel inputs instead of 128, the layer pattern of the paper's Tables 1–2 (stride-2
-5×5 convolutions with LeakyReLU, a dense bottleneck, pixel-shuffle upsampling, a sigmoid output) with ``width``
+5×5 convolutions with LeakyReLU, a dense bottleneck, pixel-shuffle upsampling; a linear output, see
+:class:`Decoder`) with ``width``
 channels in the first layer instead of 128, and a few hundred iterations instead of 50,000. The paper's loss is
 written as an absolute error in Eq. 1 and called RMSE in the text; we minimise the RMSE.
 
@@ -147,12 +148,17 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Code ``(B, 4w, 8, 8)`` -> image ``(B, 1, 64, 64)`` in [0, 1] (paper Table 2, scaled)."""
+    """Code ``(B, 4w, 8, 8)`` -> image ``(B, 1, 64, 64)`` (paper Table 2, scaled).
+
+    The output layer is linear, not the paper's sigmoid: with the renders' black background the sigmoid
+    saturated within a few dozen iterations and every output collapsed to 0 (tests/deepfn); images are clipped
+    to [0, 1] when transferred.
+    """
 
     def __init__(self, width: int):
         super().__init__()
         self.net = nn.Sequential(_upscale(4 * width, 4 * width), _upscale(4 * width, 2 * width),
-                                 _upscale(2 * width, width), nn.Conv2d(width, 1, 5, padding=2), nn.Sigmoid())
+                                 _upscale(2 * width, width), nn.Conv2d(width, 1, 5, padding=2))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
@@ -204,10 +210,11 @@ class NormalisationResult:
 
     @torch.no_grad()
     def transfer(self, images: np.ndarray, appearance: str = TEMPLATE, batch: int = 256) -> np.ndarray:
-        """``D^appearance(E(X))`` of equalised images ``(B, H, W)`` in [0, 1]; returns ``(B, H, W)`` float32."""
+        """``D^appearance(E(X))`` of equalised images ``(B, H, W)`` in [0, 1]; returns ``(B, H, W)`` float32 in
+        [0, 1]."""
         self.model.eval()
         x = torch.as_tensor(np.asarray(images), dtype=torch.float32)[:, None]
-        parts = [self.model(x[i:i + batch], appearance)[:, 0] for i in range(0, len(x), batch)]
+        parts = [self.model(x[i:i + batch], appearance)[:, 0].clamp(0.0, 1.0) for i in range(0, len(x), batch)]
         return torch.cat(parts).numpy() if parts else np.zeros(np.shape(images), dtype=np.float32)
 
 
@@ -269,6 +276,8 @@ def train_autoencoder(subjects: Sequence[np.ndarray], template: np.ndarray, sett
         y_batch = y[torch.randint(len(y), (batch,), generator=generator)]
         template_output = model(augment(y_batch, generator, settings["augmentation"]), TEMPLATE)
         losses[iteration, 1] = _step(optimiser, _rmse(template_output, y_batch))
+        if (iteration + 1) % max(1, settings["iterations"] // 10) == 0:
+            log.info("iteration %d: RMSE subject %.4f, template %.4f", iteration + 1, *losses[iteration])
     tail = losses[-max(1, len(losses) // 10):].mean(axis=0)
     log.info("autoencoder (%s, %d subjects, %d iterations): final RMSE subject %.4f, template %.4f",
              "supervised" if supervised else "self-supervised", len(subjects), len(losses), *tail)

@@ -13,6 +13,14 @@ DEEPFN_NORMALISATIONS = config["deepfn"]["normalisations"]
 DEEPFN_LEARNED = [n for n in DEEPFN_NORMALISATIONS if n in ("deepfn", "supervised")]
 
 
+def deepfn_config(*keep):
+    """The config a deepfn job depends on: the corpus settings plus the named sub-sections, so that e.g. a new
+    recogniser setting reruns neither the rendering nor the autoencoders."""
+    later = ("normalisations", "protocol", "recogniser", "autoencoder")
+    section = {k: v for k, v in config["deepfn"].items() if k not in later or k in keep}
+    return {**job_config("face_model", "identities", "statistics"), "deepfn": section}
+
+
 wildcard_constraints:
     normalisation="none|histeq|deepfn|supervised|oracle",
     method="deepfn|supervised",
@@ -29,7 +37,7 @@ rule deepfn_corpus:
         runtime=30,
         mem_mb=4000,
     params:
-        config=job_config("face_model", "identities", "deepfn"),
+        config=deepfn_config(),
     script:
         "../workflow/scripts/deepfn_corpus.py"
 
@@ -49,7 +57,7 @@ rule deepfn_normalise:
         runtime=60,
         mem_mb=4000,
     params:
-        config=job_config("identities", "deepfn"),
+        config=deepfn_config("autoencoder"),
     script:
         "../workflow/scripts/deepfn_normalise.py"
 
@@ -75,7 +83,7 @@ rule deepfn_recognise:
         runtime=60,
         mem_mb=4000,
     params:
-        config=job_config("identities", "deepfn", "statistics"),
+        config=deepfn_config("protocol", "recogniser"),
     script:
         "../workflow/scripts/deepfn_recognise.py"
 

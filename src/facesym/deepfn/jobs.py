@@ -104,7 +104,8 @@ def recognise_job(*, config: Mapping[str, Any], corpus: str | Path, normalised: 
     _write_csv(scores, table)
     _write_csv(symmetry, sym)
     log.info("%s: %d trained recognisers, %d subject scores in %.1f s (CPU %.1f s)", normalisation,
-             table.groupby(["condition", "repetition", "train_group"]).ngroups, len(table),
+             table[table["condition"] != "palsy"].groupby(["condition", "repetition", "train_group"]).ngroups,
+             len(table),
              time.perf_counter() - started, time.process_time() - cpu)
 
 

@@ -15,9 +15,9 @@ __all__ = ["NORMALISATION_LABELS", "bars_figure", "examples_figure"]
 NORMALISATION_LABELS: dict[str, str] = {
     "none": "original",
     "histeq": "hist. equalised",
-    "deepfn": "DeepFN (self-supervised)",
-    "supervised": "supervised AE (upper bound)",
-    "oracle": "exact template render",
+    "deepfn": "DeepFN",
+    "supervised": "supervised AE",
+    "oracle": "template render",
 }
 
 CONDITION_LABELS: dict[str, tuple[str, str]] = {
@@ -89,9 +89,11 @@ def examples_figure(columns: Mapping[str, Sequence[np.ndarray]], row_labels: Seq
             if r == 0:
                 axes[r, c].set_title(NORMALISATION_LABELS.get(name, name), fontsize=7)
         axes[r, 0].set_ylabel(row_labels[r], fontsize=7)
-        axes[r, -1].imshow(template if r == 0 else np.zeros_like(template), cmap="gray", vmin=0.0, vmax=1.0)
+    axes[0, -1].imshow(template, cmap="gray", vmin=0.0, vmax=1.0)
     axes[0, -1].set_title("template", fontsize=7)
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
+    for ax in axes[1:, -1]:
+        ax.set_axis_off()
     return fig

@@ -36,5 +36,5 @@ def test_recogniser_learns_a_planted_separable_case():
 
 def test_lenet_matches_the_paper_table_3_shapes():
     model = LeNet5(12, 64)
-    assert model.net[6].in_features == 3136  # 14 x 14 x 16, as in DeepFN's Table 3
+    assert model.net[7].in_features == 3136  # 14 x 14 x 16, as in DeepFN's Table 3
     assert predict(model, np.zeros((3, 64, 64))).shape == (3, 12)

@@ -51,7 +51,7 @@ def test_au_outputs_become_surfaces_and_impact_scores():
     s = np.linspace(0, 1, 4)
     # brightness rises with s for AU 0 and is flat for AU 1
     grid = np.zeros((2, 4, 3, 8, 8), dtype=np.float32)
-    grid[0] += s[None, :, None, None, None] * 0.5
+    grid[0] += s[:, None, None, None] * 0.5
     grid[1] += 0.25
     surfaces = au_surfaces(Brightness(), grid)
     assert surfaces.shape == (2, 4, 3) and np.all(np.diff(surfaces[0], axis=0) > 0)

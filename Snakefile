@@ -9,8 +9,10 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
+include: "rules/resources.smk"
 include: "rules/identities.smk"
 include: "rules/classifiers.smk"
+include: "rules/readability.smk"
 include: "rules/expressions.smk"
 include: "rules/surfaces.smk"
 include: "rules/stats.smk"
@@ -29,6 +31,8 @@ rule all:
             [
                 "results/table2.csv",
                 "results/table_s1.csv",
+                "results/classifier_checks.csv",
+                "results/prototypes/labels.csv",
                 per_job("results/surfaces/{classifier}/{identity}.h5"),
                 per_job("results/permutations/{classifier}/{identity}.h5"),
                 figure_targets(FIGURES, CLASSIFIERS, IDENTITIES),

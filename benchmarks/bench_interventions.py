@@ -104,7 +104,7 @@ def bench_job(config: dict, classifier, scene, repeats: int) -> None:
         result = optimise_expressions(classifier, scene, config["expressions"], repeat)
         stages["optimisation"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        softmax = logit_surfaces(classifier, scene, result.phi, s_grid, t_grid)
+        softmax = logit_surfaces(classifier, scene, result.phi, s_grid, t_grid).softmax
         stages["surfaces"].append(time.perf_counter() - started)
         started = time.perf_counter()
         permutation_test(

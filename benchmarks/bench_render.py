@@ -12,6 +12,7 @@ Usage (repository root)::
 
     .venv/bin/python benchmarks/bench_render.py                      # 256 faces, 112² and 224², gray and RGB
     .venv/bin/python benchmarks/bench_render.py --json out.json --repeats 9
+    .venv/bin/python benchmarks/bench_render.py --backend torch --device cuda   # the torch backend on a GPU
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _synchronised(result: object) -> object:
+    """Wait for queued GPU work, so that a timed call includes it (a no-op on the CPU)."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=256)
@@ -46,8 +54,11 @@ def main() -> None:
     parser.add_argument("--colors", nargs="+", default=["gray", "rgb"])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backend", choices=["numba", "torch"], default="numba")
+    parser.add_argument("--device", default="cpu", help="torch device of the torch backend (e.g. cuda)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
+    where = {"backend": args.backend, "device": args.device}
 
     model = build_procedural_model()
     g = torch.Generator().manual_seed(args.seed)
@@ -63,6 +74,7 @@ def main() -> None:
 
     print(
         f"procedural face: {model.n_vertices} vertices, {model.triangles.shape[0]} triangles; batch {n}; "
+        f"backend {args.backend} on {args.device}; "
         f"numba threads {numba.get_num_threads()}, {os.cpu_count()} CPUs; "
         f"load average before: {os.getloadavg()[0]:.1f}"
     )
@@ -75,10 +87,12 @@ def main() -> None:
     for size in args.sizes:
 
         def depth_pass(size: int = size) -> object:
-            return render_depth(vertices, model.triangles, size=size)
+            return _synchronised(render_depth(vertices, model.triangles, size=size, **where))
 
         def shaded_pass(color: str, size: int = size) -> object:
-            return render(vertices, model.triangles, albedo, size=size, lighting=light, color=color)
+            return _synchronised(
+                render(vertices, model.triangles, albedo, size=size, lighting=light, color=color, **where)
+            )
 
         for color in args.colors:
             depth_pass()  # warm-up: numba loads its cached kernels, memory gets mapped
@@ -123,6 +137,8 @@ def main() -> None:
                     "n_vertices": model.n_vertices,
                     "n_triangles": int(model.triangles.shape[0]),
                     "threads": numba.get_num_threads(),
+                    "backend": args.backend,
+                    "device": args.device,
                 },
                 fh,
                 indent=2,

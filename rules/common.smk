@@ -6,18 +6,27 @@ from facesym.cohort import ManifestError
 from facesym.cohort.checks import check_cohort_config
 from facesym.config import ConfigError, classifier_entry, load_schema, validate_config
 from facesym.identities import identity_names
+from facesym.resources import RESOURCES, ResourceError, check_placed
+
+# Model files the workflow fetches itself (rules/resources.smk), with the name of their recipe in
+# facesym.resources.RESOURCES. A config entry may name them before they exist.
+RESOURCE_FILES = {"resources/fer2013/emotion_model.hdf5": "fer2013"}
 
 try:
+    # a file placed by hand where a fetched one belongs must be that file (before its header is read below)
+    for _file, _name in RESOURCE_FILES.items():
+        check_placed(RESOURCES[_name], _file)
     _validated = validate_config(
         config,
         load_schema(
             Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
         ),
         base_dir=Path.cwd(),
+        provided=RESOURCE_FILES,
     )
     # the cohort of Experiment 1 (every manifest row) is checked before any job too
     check_cohort_config(_validated, Path.cwd())
-except (ConfigError, ManifestError) as error:
+except (ConfigError, ManifestError, ResourceError) as error:
     raise WorkflowError(str(error)) from None
 config.clear()
 config.update(_validated)

@@ -4,12 +4,18 @@
 import re
 
 from facesym.cohort import load_manifest, spec_path
+from facesym.emotions import EMOTIONS
 from facesym.cohort.checks import (
+    ALIGNED_MANIFEST,
     COHORT_MANIFEST,
+    FACE_CROPS,
+    FACE_QC,
+    FACES_TABLE,
     SYNTHETIC_MANIFEST,
     cohort_source,
     experiment1_params,
     experiment1_targets,
+    face_mode,
 )
 
 EXPERIMENT1_TARGETS = experiment1_targets(config)
@@ -19,6 +25,15 @@ COHORT_IMAGES = (
     "results/cohort/images"
     if config["experiment1"]["cohort"] is None
     else load_manifest(COHORT_SOURCE).table["image"].tolist()
+)
+# Face alignment's time budget: about 10 s per image on one loaded core (measured 1.5 s per 64-px render and
+# 9-17 s per 512-px photograph at load average 7-10 on the 2-core development machine).
+COHORT_SIZE = (
+    (config["experiment1"]["probands"] + config["experiment1"]["patients"])
+    * len(EMOTIONS)
+    * config["experiment1"]["repetitions"]
+    if config["experiment1"]["cohort"] is None
+    else len(COHORT_IMAGES)
 )
 # A pattern that matches nothing when the config has no classifier.
 CLASSIFIER_NAMES = "|".join(re.escape(name) for name in CLASSIFIERS) or "(?!)"
@@ -56,12 +71,45 @@ rule synthetic_cohort:
         "../workflow/scripts/cohort_synthetic.py"
 
 
-# The symmetry between the face halves, measured from every cohort's images (SSIM, or LPIPS from user weights).
-rule cohort_properties:
+# Find, align and crop each image's face into the face model's render frame (experiment1.faces: detect), or take
+# the images as such crops (given); images without one usable face go to the QC table, counted in every table.
+rule align_faces:
     input:
         manifest=COHORT_SOURCE,
         spec=str(spec_path(COHORT_SOURCE)),
         images=COHORT_IMAGES,
+    output:
+        aligned=ALIGNED_MANIFEST,
+        spec=str(spec_path(ALIGNED_MANIFEST)),
+        faces=FACES_TABLE,
+        qc=FACE_QC,
+        crops=directory(FACE_CROPS),
+    log:
+        "logs/cohort/align_faces.log",
+    conda:
+        "../envs/facesym.yaml"
+    resources:
+        runtime=10 + COHORT_SIZE // 6,
+        mem_mb=2000,
+    params:
+        config=lambda wildcards: {
+            "experiment1": {
+                "faces": face_mode(config),
+                **experiment1_params(config, "face_size", "face_qc_max_fraction")[
+                    "experiment1"
+                ],
+            }
+        },
+    script:
+        "../workflow/scripts/align_faces.py"
+
+
+# The symmetry between the face halves, measured from every cohort's images (SSIM, or LPIPS from user weights).
+rule cohort_properties:
+    input:
+        manifest=ALIGNED_MANIFEST,
+        spec=str(spec_path(ALIGNED_MANIFEST)),
+        crops=FACE_CROPS,
         lpips=(
             [config["experiment1"]["lpips_weights"]]
             if config["experiment1"]["lpips_weights"]
@@ -100,7 +148,8 @@ rule classify_cohort:
         **torch_job_resources,
     params:
         classifier=classifier_params,
-        config=lambda wildcards: job_config(),
+        # the face model places the classifier's framing
+        config=lambda wildcards: job_config("face_model", "identities"),
     script:
         "../workflow/scripts/realdata_classify.py"
 
@@ -108,7 +157,8 @@ rule classify_cohort:
 # The paper: 97.40 % for probands vs 58.25 % for patients.
 rule realdata_accuracy:
     input:
-        expand("results/realdata/{classifier}.csv", classifier=CLASSIFIERS),
+        predictions=expand("results/realdata/{classifier}.csv", classifier=CLASSIFIERS),
+        qc=FACE_QC,
     output:
         "results/realdata/accuracy.csv",
     log:
@@ -126,6 +176,7 @@ rule ci_tests:
         predictions="results/realdata/{classifier}.csv",
         cohort=COHORT_MANIFEST,
         spec=str(spec_path(COHORT_MANIFEST)),
+        qc=FACE_QC,
     output:
         "results/ci/{classifier}.csv",
     log:

@@ -1,4 +1,5 @@
-# Paper Eq. 6–7: impact scores, within-column permutation tests, Holm–Bonferroni across identities.
+# Paper Eq. 6–7: impact scores of the intervention and of the intensity-matched control, both permutation nulls,
+# Holm–Bonferroni across identities; population-level sign-flip tests across identities (beyond the paper).
 rule permutation_test:
     input:
         "results/surfaces/{classifier}/{identity}.h5",
@@ -22,9 +23,12 @@ rule aggregate_scores:
         permutations=per_job("results/permutations/{classifier}/{identity}.h5"),
         expressions=per_job("results/expressions/{classifier}/{identity}.h5"),
         surfaces=per_job("results/surfaces/{classifier}/{identity}.h5"),
+        # each row's readability (prototype accuracy at s = 1) stands beside it
+        checks="results/classifier_checks.csv",
     output:
         table2="results/table2.csv",
         table2_tex="results/table2.tex",
+        table2_specific="results/table2_specific.csv",
         table_s1="results/table_s1.csv",
         summary="results/summary.csv",
         scores="results/scores.csv",

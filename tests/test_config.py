@@ -47,9 +47,9 @@ def test_validation_does_not_modify_its_input():
         (lambda c: c["render"].update(size=12), "render.size", "minimum of 48"),
         (lambda c: c.update(device="tpu"), "device", "'tpu' is not one of"),
         (
-            lambda c: c.update(classifiers=[{"name": "mine", "kind": "keras"}]),
+            lambda c: c.update(classifiers=[{"name": "mine", "kind": "tensorflow"}]),
             "classifiers[0] (mine).kind",
-            "'keras' is not one of",
+            "'tensorflow' is not one of",
         ),
         (
             lambda c: c.update(classifiers=[{"name": "ts", "kind": "torchscript", "classes": ["a", "b"]}]),

@@ -8,16 +8,24 @@ dotted form (``grid.symmetry_steps``, ``classifiers[1].kind``) so a user can fin
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-from facesym.classifiers.entries import ClassifierConfigError, check_entry
+from facesym.classifiers.entries import ClassifierConfigError, check_entry, check_model_file
 
-__all__ = ["ConfigError", "load_schema", "validate_config", "classifier_entry", "format_key"]
+__all__ = [
+    "ConfigError",
+    "classifier_entry",
+    "format_key",
+    "holm_resolution_problems",
+    "load_schema",
+    "validate_config",
+]
 
 
 class ConfigError(ValueError):
@@ -88,7 +96,10 @@ def _describe(error: jsonschema.ValidationError, config: Mapping[str, Any]) -> s
 
 
 def validate_config(
-    config: Mapping[str, Any], schema: Mapping[str, Any], base_dir: str | Path | None = None
+    config: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    base_dir: str | Path | None = None,
+    provided: Collection[str] = (),
 ) -> dict[str, Any]:
     """Validate a configuration and return a copy completed with the schema's defaults.
 
@@ -100,7 +111,11 @@ def validate_config(
         The JSON schema (``load_schema("workflow/schemas/config.schema.yaml")``).
     base_dir
         Folder against which relative input files (FLAME model, classifier files) are checked for existence.
-        ``None`` skips the file checks.
+        ``None`` skips the file checks. Keras and ONNX classifier files that exist are also checked against the
+        entry's ``input_size`` and ``color`` (only their headers are read).
+    provided
+        Input files, as written in the config, that the workflow itself puts in place (fetched resources): they
+        need not exist yet.
 
     Returns
     -------
@@ -116,13 +131,13 @@ def validate_config(
     errors = sorted(_Validator(schema).iter_errors(completed), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(error, completed) for error in errors]
     if not problems:
-        problems = _semantic_problems(completed, base_dir)
+        problems = _semantic_problems(completed, base_dir, provided)
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return completed
 
 
-def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None) -> list[str]:
+def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None, provided: Collection[str]) -> list[str]:
     """Checks a JSON schema cannot express: unique names, classifier entries, input files that must exist."""
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -139,6 +154,7 @@ def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None) -> l
             check_entry(entry)
         except ClassifierConfigError as exc:
             problems.append(f"{exc} (classifiers[{index}])")
+    problems += holm_resolution_problems(config)
     if base_dir is None:
         return problems
     base = Path(base_dir)
@@ -151,8 +167,48 @@ def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None) -> l
                 files.append((["classifiers", index, key], entry[key]))
     for path, value in files:
         if not (base / value).is_file():
-            problems.append(f"config key '{format_key(path, config)}': file '{value}' does not exist")
+            if value not in provided:
+                problems.append(f"config key '{format_key(path, config)}': file '{value}' does not exist")
+        elif path[0] == "classifiers":
+            try:
+                check_model_file(config["classifiers"][path[1]], base / value)
+            except ClassifierConfigError as exc:
+                problems.append(f"{exc} ({format_key(path[:2], config)})")
     return problems
+
+
+def holm_resolution_problems(config: Mapping[str, Any]) -> list[str]:
+    """Settings under which Holm-Bonferroni can never reject: supplementary Table 1 would be all zeros.
+
+    Holm's first threshold is ``δ/N`` (``statistics.delta`` over ``identities.count``); the per-identity test
+    cannot give a p-value below its resolution (:func:`facesym.stats.smallest_pvalue`: ``1/(K + 1)`` for the
+    columns null, ``2/P`` for the joint null's ``P`` relabellings). The message names the keys and the fix.
+    """
+    from facesym.stats import smallest_pvalue
+
+    stats, n = config["statistics"], config["identities"]["count"]
+    null, k, delta = stats["permutation_null"], stats["permutations"], stats["delta"]
+    smallest = smallest_pvalue(null, config["grid"]["symmetry_steps"], stats["statistic"], k, stats["pvalue"])
+    threshold = delta / n
+    if smallest <= threshold:
+        return []
+    keys = (
+        f"config keys 'statistics.permutation_null' ({null}), 'statistics.statistic' ({stats['statistic']}), "
+        f"'statistics.permutations' ({k}), 'statistics.delta' ({delta}), 'identities.count' ({n}), "
+        f"'grid.symmetry_steps' ({config['grid']['symmetry_steps']})"
+    )
+    needed = math.ceil(n / delta) - 1  # 1/(K + 1) <= δ/N
+    if smallest > 1.0 / (k + 1):  # the null's own resolution, not K, is the limit
+        fix = (
+            f"the joint null of the {stats['statistic']} statistic has too few distinct values; use "
+            f"statistic: slope (with permutations >= {needed}) or permutation_null: columns, or fewer identities"
+        )
+    else:
+        fix = f"raise statistics.permutations to at least {needed}, or raise delta / lower identities.count"
+    return [
+        f"{keys}: the smallest p-value one identity's test can give is {smallest:.3g}, above Holm's first "
+        f"threshold δ/N = {threshold:.3g}, so no identity could ever be significant; {fix}"
+    ]
 
 
 def classifier_entry(config: Mapping[str, Any], name: str) -> dict[str, Any]:

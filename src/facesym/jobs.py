@@ -17,6 +17,7 @@ import numpy as np
 from facesym.emotions import EMOTIONS
 from facesym.io import read_h5, write_h5
 from facesym.seeds import derive_seed
+from facesym.stats.score import units
 
 __all__ = [
     "face_model_from_config",
@@ -32,9 +33,11 @@ log = logging.getLogger(__name__)
 def face_model_from_config(config: Mapping[str, Any], base_dir: str | Path = "."):
     """The morphable model the config's ``face_model`` section names, sized by its ``identities`` section."""
     from facesym.face import build_procedural_model, load_flame
+    from facesym.face.model import MIDLINE_BAND_MM
 
     face, dims = config["face_model"], config["identities"]
-    sizes = {"n_shape": dims["shape_dim"], "n_appearance": dims["appearance_dim"], "left_side": face["left_side"]}
+    sizes = {"n_shape": dims["shape_dim"], "n_appearance": dims["appearance_dim"], "left_side": face["left_side"],
+             "midline_band": face.get("midline_band", MIDLINE_BAND_MM)}
     if face["kind"] == "flame":
         return load_flame(Path(base_dir) / face["path"], **sizes)
     return build_procedural_model(**sizes)
@@ -51,7 +54,7 @@ def _scene(identity_file: str | Path, config: Mapping[str, Any], device):
 def _classifier(entry: Mapping[str, Any], weights: str | Path | None, config: Mapping[str, Any]):
     from facesym.classifiers.registry import load_classifier
 
-    return load_classifier(entry, weights=weights, device=config["device"])
+    return load_classifier(entry, weights=weights, device=config["device"], face_model=face_model_from_config(config))
 
 
 def _provenance(config: Mapping[str, Any], *sections: str) -> dict[str, Any]:
@@ -114,7 +117,11 @@ def surfaces_job(
     config: Mapping[str, Any],
     output: str | Path,
 ) -> None:
-    """The softmax over the S × T grid for each φ^(e) -> ``results/surfaces/…h5`` with axes (emotion, s, t, class)."""
+    """The outputs over the S × T grid for each φ^(e), asymmetric and intensity-matched -> ``results/surfaces/…h5``.
+
+    Datasets (axes emotion, s, t, class): ``softmax`` (the paper's intervention), ``softmax_sham`` (both halves at
+    ``t·(1+s)/2``), and ``logits`` / ``logits_sham`` when the model gives logits.
+    """
     from facesym.interventions.surfaces import grid, logit_surfaces
 
     started = time.perf_counter()
@@ -122,15 +129,30 @@ def surfaces_job(
     scene = _scene(identity_file, config, classifier.device)
     expressions = read_h5(expressions_file, kind="expressions")
     s, t = grid(config["grid"]["symmetry_steps"], config["grid"]["time_steps"])
-    softmax = logit_surfaces(classifier, scene, expressions.data["phi"], s, t)
+    phi = expressions.data["phi"]
+    asymmetric = logit_surfaces(classifier, scene, phi, s, t)
+    # at s = 1 the control is the intervention, vertex for vertex: its last level is copied, not rendered again
+    sham = logit_surfaces(classifier, scene, phi, s[:-1], t, intensity_matched=True)
+    axes = ("emotion", "s", "t", "class")
+
+    def with_symmetric(part: np.ndarray, full: np.ndarray) -> np.ndarray:
+        return np.concatenate([part, full[:, -1:]], axis=1)
+
+    datasets: dict[str, tuple[Any, tuple[str, ...], str]] = {
+        "softmax": (asymmetric.softmax, axes, "probability"),
+        "softmax_sham": (with_symmetric(sham.softmax, asymmetric.softmax), axes, "probability"),
+    }
+    if asymmetric.logits is not None and sham.logits is not None:
+        datasets["logits"] = (asymmetric.logits, axes, "logit")
+        datasets["logits_sham"] = (with_symmetric(sham.logits, asymmetric.logits), axes, "logit")
     identity = Path(identity_file).stem
     write_h5(
         output,
         "surfaces",
         {
-            "softmax": (softmax, ("emotion", "s", "t", "class"), "probability"),
+            **datasets,
             "target_class": (np.asarray(classifier.emotion_indices), ("emotion",), "index into class"),
-            "phi": (expressions.data["phi"], ("emotion", "parameter"), "expression coefficient"),
+            "phi": (phi, ("emotion", "parameter"), "expression coefficient"),
         },
         seed=int(expressions.attrs["seed"]),
         config={
@@ -155,43 +177,69 @@ def target_surfaces(softmax: np.ndarray, target_class: Sequence[int]) -> np.ndar
     return np.take_along_axis(softmax, np.broadcast_to(index, (*softmax.shape[:3], 1)), axis=-1)[..., 0]
 
 
+OUTPUT_DATASETS = {"probability": ("softmax", "softmax_sham"), "logit": ("logits", "logits_sham")}
+"""``statistics.output`` -> the surfaces' datasets the scores use (intervention, intensity-matched control)."""
+
+
 def permutations_job(*, surfaces_file: str | Path, config: Mapping[str, Any], output: str | Path) -> None:
-    """Impact scores and their permutation tests for one (classifier, identity) -> ``results/permutations/…h5``."""
-    from facesym.stats import permutation_test
+    """Impact scores, their control and their permutation tests for one (classifier, identity).
+
+    -> ``results/permutations/…h5``: per emotion the score of the intervention (``score``), of the
+    intensity-matched control (``score_sham``) and their difference (``specific``, the symmetry-specific impact),
+    each score with the p-values of both nulls (``pvalue_columns``, ``pvalue_joint``, ``…_sham``); ``pvalue`` is
+    the one ``statistics.permutation_null`` names.
+    """
+    from facesym.stats import joint_permutation_test, permutation_test
 
     started = time.perf_counter()
     surfaces = read_h5(surfaces_file, kind="surfaces")
     classifier, identity = surfaces.attrs["classifier"], surfaces.attrs["identity"]
     stats = config["statistics"]
+    names = OUTPUT_DATASETS[stats["output"]]
+    missing = [name for name in names if name not in surfaces.data]
+    if missing:
+        raise ValueError(
+            f"config key 'statistics.output' is '{stats['output']}' but {surfaces_file} (classifier '{classifier}') "
+            f"has no {', '.join(missing)}: the model returns probabilities, not logits; use output: probability"
+        )
     seed = derive_seed(config["seed"], "permutations", classifier, identity)
-    result = permutation_test(
-        target_surfaces(surfaces.data["softmax"], surfaces.data["target_class"]),
-        stats["permutations"],
-        np.random.default_rng(seed),
-        spacing=stats["spacing"],
-        statistic=stats["statistic"],
-        pvalue=stats["pvalue"],
-    )
+    rng = np.random.default_rng(seed)
+    options = {"spacing": stats["spacing"], "statistic": stats["statistic"], "pvalue": stats["pvalue"]}
+    target = surfaces.data["target_class"]
+    unit = f"{'probability' if stats['output'] == 'probability' else 'logit'} {units(stats['spacing'])}"
+    datasets: dict[str, tuple[Any, tuple[str, ...], str]] = {}
+    for name, suffix in zip(names, ("", "_sham"), strict=True):
+        values = target_surfaces(surfaces.data[name], target)
+        columns = permutation_test(values, stats["permutations"], rng, **options)
+        joint = joint_permutation_test(values, stats["permutations"], rng, **options)
+        chosen = columns if stats["permutation_null"] == "columns" else joint
+        datasets |= {
+            f"score{suffix}": (columns.score, ("emotion",), unit),
+            f"pvalue{suffix}": (chosen.pvalue, ("emotion",), ""),
+            f"pvalue_columns{suffix}": (columns.pvalue, ("emotion",), ""),
+            f"pvalue_joint{suffix}": (joint.pvalue, ("emotion",), ""),
+        }
+        if not suffix:
+            datasets["null"] = (columns.null, ("emotion", "permutation"), unit)
+            datasets["null_joint"] = (joint.null, ("emotion", "relabelling"), unit)
+    datasets["specific"] = (datasets["score"][0] - datasets["score_sham"][0], ("emotion",), unit)
     write_h5(
         output,
         "permutations",
-        {
-            "score": (result.score, ("emotion",), f"probability {result.spacing}"),
-            "null": (result.null, ("emotion", "permutation"), f"probability {result.spacing}"),
-            "pvalue": (result.pvalue, ("emotion",), ""),
-        },
+        datasets,
         seed=seed,
         config=_provenance(config, "statistics", "grid"),
         coords={"emotion": list(EMOTIONS)},
-        attrs={"classifier": classifier, "identity": identity, "statistic": result.statistic},
+        attrs={"classifier": classifier, "identity": identity, "statistic": stats["statistic"]},
     )
     log.info(
-        "permutation test of %s for %s (K = %d) done in %.2f s; p = %s",
+        "permutation tests of %s for %s (K = %d) done in %.2f s; p (columns) = %s, p (joint) = %s",
         classifier,
         identity,
         stats["permutations"],
         time.perf_counter() - started,
-        np.round(result.pvalue, 4).tolist(),
+        np.round(datasets["pvalue_columns"][0], 4).tolist(),
+        np.round(datasets["pvalue_joint"][0], 4).tolist(),
     )
 
 
@@ -200,27 +248,47 @@ def aggregate_scores_job(
     permutation_files: Sequence[str | Path],
     expression_files: Sequence[str | Path],
     surface_files: Sequence[str | Path],
+    checks_file: str | Path,
     groups: Mapping[str, str],
     config: Mapping[str, Any],
     outputs: Mapping[str, str | Path],
 ) -> None:
-    """Table 2, supplementary Table 1, the per-(classifier, emotion) summary and the long score table."""
+    """Table 2 (with each classifier's readability from ``checks_file``) and its symmetry-specific version,
+    supplementary Table 1, the per-(classifier, emotion) summary and the long score table."""
+    import pandas as pd
+
     from facesym.io.atomic import write_text
-    from facesym.tables import collect_scores, summary_table, table2, table2_latex, table_s1
+    from facesym.tables import (
+        collect_scores,
+        summary_table,
+        table2,
+        table2_latex,
+        table2_specific,
+        table_s1,
+        with_readability,
+    )
 
     stats = config["statistics"]
-    scores = collect_scores(permutation_files, expression_files, surface_files, groups)
+    scores = collect_scores(
+        permutation_files, expression_files, surface_files, groups, stats["min_reached_probability"]
+    )
     rng = np.random.default_rng(derive_seed(config["seed"], "bootstrap"))
     summary, decided = summary_table(scores, stats, rng)
-    unit = "per symmetry step" if stats["spacing"] == "step" else "per unit of s"
+    unit = units(stats["spacing"])
     wide = table2(summary)
-    write_text(outputs["table2"], wide.to_csv(index=False, float_format="%.6g"))
+    shown = with_readability(wide, pd.read_csv(checks_file))
+    write_text(outputs["table2"], shown.to_csv(index=False, float_format="%.6g"))
+    write_text(outputs["table2_specific"], table2_specific(summary).to_csv(index=False, float_format="%.6g"))
     write_text(outputs["table_s1"], table_s1(summary).to_csv(index=False, float_format="%.4g"))
     write_text(outputs["summary"], summary.to_csv(index=False, float_format="%.6g"))
     write_text(outputs["scores"], decided.to_csv(index=False, float_format="%.6g"))
+    output = "softmax output" if stats["output"] == "probability" else "logit"
     caption = (
-        f"Mean facial-symmetry impact score ({stats['statistic']} statistic, change of the softmax output {unit}) "
-        f"over {summary['n_identities'].iloc[0]} identities per classifier and emotion."
+        f"Mean facial-symmetry impact score ({stats['statistic']} statistic, change of the {output} {unit}) "
+        f"over the identities per classifier and emotion (identities whose optimised expression reached a target "
+        f"probability below {stats['min_reached_probability']:g} left out: {int(summary['n_flagged'].sum())} "
+        f"cells). $^{{*}}$: the mean differs from zero across identities (sign-flip test, Holm across the "
+        f"emotions of a classifier at {stats['population_alpha']:g})."
     )
     write_text(outputs["table2_tex"], table2_latex(wide, caption))
     log.info("aggregated %d scores of %d classifiers", len(scores), scores["classifier"].nunique())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
+from types import TracebackType
 
 __all__ = ["job_logger"]
 
@@ -12,7 +14,9 @@ def job_logger(path: str | Path, name: str = "facesym") -> logging.Logger:
     """A logger that writes timestamped lines to ``path`` (created with its folder) and to stderr.
 
     Library modules log to ``logging.getLogger("facesym.<module>")``; they reach the same file because this
-    configures the ``facesym`` parent logger.
+    configures the ``facesym`` parent logger. An exception that ends the job is written to the log with its
+    traceback: Snakemake keeps a script's stderr out of the rule's log, and the log is where a user (or a SLURM
+    job's post-mortem) looks first.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger(name)
@@ -22,4 +26,16 @@ def job_logger(path: str | Path, name: str = "facesym") -> logging.Logger:
     for handler in (logging.FileHandler(path, mode="w"), logging.StreamHandler()):
         handler.setFormatter(formatter)
         logger.addHandler(handler)
+    previous_hook = sys.excepthook
+
+    def log_uncaught(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous_hook(kind, error, trace)
+            return
+        logger.critical("job failed", exc_info=(kind, error, trace))
+        # The log's stream handler has just printed the traceback on stderr; the default hook would repeat it.
+        if previous_hook is not sys.__excepthook__:
+            previous_hook(kind, error, trace)
+
+    sys.excepthook = log_uncaught
     return logger

@@ -2,6 +2,7 @@
 
 import textwrap
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -169,3 +170,28 @@ def test_model_files_are_the_inputs_a_job_depends_on():
     assert model_files({"name": "cnn", "kind": "embedded"}) == ["results/classifiers/cnn.pt"]
     assert model_files({"name": "m", "kind": "onnx", "path": "models/m.onnx"}) == ["models/m.onnx"]
     assert model_files({"name": "m", "kind": "python", "weights": "w.pt"}) == ["w.pt"]
+
+
+def test_probabilities_declared_as_logits_stop_the_loading(tmp_path):
+    # softmax twice would flatten every output towards uniform without a word: refuse it, naming the key
+    module = torch.nn.Sequential(_module(), torch.nn.Softmax(dim=1)).eval()
+    entry = _export("torchscript", module, tmp_path)
+    with pytest.raises(
+        ClassifierConfigError, match=r"entry 'tiny_torchscript': the key 'output' is 'logits'.*sum to 1"
+    ):
+        load_classifier(entry, base_dir=tmp_path)
+    entry = {**_export("torchscript", _module(), tmp_path), "output": "probabilities"}
+    with pytest.raises(ClassifierConfigError, match=r"the key 'output' is 'probabilities', but .* not"):
+        load_classifier(entry, base_dir=tmp_path)
+
+
+def test_wrong_input_size_of_an_onnx_file_stops_at_validation(tmp_path):
+    from facesym.config import ConfigError, load_schema, validate_config
+
+    schema = load_schema(Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml")
+    entry = _export("onnx", _module(), tmp_path)
+    validate_config({"seed": 1, "classifiers": [entry]}, schema, base_dir=tmp_path)
+    with pytest.raises(
+        ConfigError, match=rf"entry 'tiny_onnx': 'input_size: 24' but the model file's input is {SIZE}×{SIZE}"
+    ):
+        validate_config({"seed": 1, "classifiers": [{**entry, "input_size": 24}]}, schema, base_dir=tmp_path)

@@ -1,4 +1,7 @@
 import json
+import subprocess
+import sys
+import textwrap
 
 import torch
 
@@ -19,7 +22,7 @@ CONFIG = {
     "face_model": {"kind": "procedural", "left_side": "+x"},
 }
 ENTRY = {"name": "tiny", "kind": "embedded", "architecture": "cnn", "width": 4, "depth": 1, "input_size": 32}
-TIMES = ("training_seconds", "training_cpu_seconds", "data_seconds")
+TIMES = ("training_seconds", "training_cpu_seconds", "data_seconds", "load_average")
 
 
 def _run(folder, entry=ENTRY):
@@ -30,9 +33,24 @@ def _run(folder, entry=ENTRY):
     return metrics, folder
 
 
+def _run_in_a_process(folder):
+    """Train as a pipeline job does: in a fresh process (a second training in one process can differ in the last
+    bits, because torch's CPU kernels warm up on the first one)."""
+    folder.mkdir()
+    code = textwrap.dedent(f"""
+        import json, torch
+        from facesym.classifiers.pipeline import train_classifier_job
+        torch.set_num_threads(1)
+        train_classifier_job(classifier_entry={ENTRY!r}, config={CONFIG!r},
+                             weights_output={str(folder / "w.pt")!r}, metrics_output={str(folder / "m.json")!r})
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return json.loads((folder / "m.json").read_text()), folder
+
+
 def test_job_writes_weights_and_metrics_deterministically(tmp_path):
-    first, a = _run(tmp_path / "a")
-    second, b = _run(tmp_path / "b")
+    first, a = _run_in_a_process(tmp_path / "a")
+    second, b = _run_in_a_process(tmp_path / "b")
     assert {k: v for k, v in first.items() if k not in TIMES} == {k: v for k, v in second.items() if k not in TIMES}
     written = json.loads((a / "m.json").read_text())
     assert written["test"] == first["test"]
@@ -54,3 +72,20 @@ def test_the_control_trains_on_the_same_data_with_augmented_symmetry(tmp_path):
     control, _ = _run(tmp_path / "control", {**ENTRY, "name": "control", "asymmetry_augmentation": True})
     assert control["asymmetry_augmentation"] is True
     assert control["data_seed"] == plain["data_seed"] and control["seed"] != plain["seed"]
+
+
+def test_a_framed_embedded_classifier_trains_and_is_measured_on_its_crop(tmp_path):
+    from facesym.classifiers.framing import classifier_crop
+    from facesym.face import build_procedural_model
+
+    framing = {"scale": 0.6, "center": [0.5, 0.6]}
+    framed, folder = _run(tmp_path / "framed", {**ENTRY, "framing": framing})
+    plain, _ = _run(tmp_path / "plain")
+    model = build_procedural_model()
+    crop = classifier_crop({"framing": framing}, model)
+    assert framed["crop"] == crop.to_json() and plain["crop"] is None
+    # same data and seeds: only the crop differs, and the network learns from it
+    assert framed["seed"] == plain["seed"]
+    assert abs(framed["losses"][0] - plain["losses"][0]) > 1e-3
+    classifier = load_classifier({**ENTRY, "framing": framing}, weights=folder / "w.pt", face_model=model)
+    assert classifier.crop == crop

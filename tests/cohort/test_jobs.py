@@ -21,6 +21,7 @@ from facesym.cohort.jobs import (
     DEPENDENT,
     INDEPENDENT,
     accuracy_job,
+    align_faces_job,
     calibration_table_job,
     ci_calibration_job,
     ci_tests_job,
@@ -90,7 +91,13 @@ def make_config(repo, folder, **experiment):
                 "group": "user models",
             }
         ],
-        "experiment1": {"cohort": str(folder / "cohort.csv"), "calibration_shuffles": 8, **experiment},
+        # The planted images are patterns, not photographs of faces: they are the aligned crops already.
+        "experiment1": {
+            "cohort": str(folder / "cohort.csv"),
+            "calibration_shuffles": 8,
+            "faces": "given",
+            **experiment,
+        },
     }
     return validate_config(raw, load_schema(repo / "workflow" / "schemas" / "config.schema.yaml"))
 
@@ -104,7 +111,15 @@ def analysed(tmp_path_factory, repo):
     config = make_config(repo, folder)
     assert check_cohort_config(config, folder) is not None
     out = folder / "results"
-    cohort_properties_job(manifest=folder / "cohort.csv", config=config, output=out / "cohort" / "cohort.csv")
+    align_faces_job(
+        manifest=folder / "cohort.csv",
+        config=config,
+        aligned=out / "cohort" / "aligned.csv",
+        faces=out / "cohort" / "faces.csv",
+        qc=out / "cohort" / "face_qc.csv",
+        crops=out / "cohort" / "faces",
+    )
+    cohort_properties_job(manifest=out / "cohort" / "aligned.csv", config=config, output=out / "cohort" / "cohort.csv")
     classify_cohort_job(
         cohort=out / "cohort" / "cohort.csv",
         classifier_entry=config["classifiers"][0],
@@ -115,6 +130,7 @@ def analysed(tmp_path_factory, repo):
     ci_tests_job(
         predictions=out / "realdata" / "planted.csv",
         cohort=out / "cohort" / "cohort.csv",
+        qc=out / "cohort" / "face_qc.csv",
         config=config,
         output=out / "ci" / "planted.csv",
     )
@@ -161,7 +177,13 @@ def test_planted_effect_found_and_random_property_not(analysed):
     folder, config = analysed
     tests = pd.read_csv(folder / "results" / "ci" / "planted.csv", keep_default_na=False)
     assert set(tests["property"]) == {"palsy", "shoe_size", "symmetry"}
-    assert (tests.groupby("property")["test"].apply(list) == [["kci", "cmiknn", "fcit", "majority"]] * 3).all()
+    listed = tests.groupby("property")["test"].apply(list).to_dict()
+    # palsy, one value per subject, also gets the test whose null permutes subjects (outside the vote)
+    assert listed == {
+        "palsy": ["kci", "cmiknn", "fcit", "subject permutation", "majority"],
+        "shoe_size": ["kci", "cmiknn", "fcit", "majority"],
+        "symmetry": ["kci", "cmiknn", "fcit", "majority"],
+    }
     votes = tests[tests["test"] == "majority"].set_index("property")["decision"]
     assert votes.to_dict() == {"palsy": DEPENDENT, "shoe_size": INDEPENDENT, "symmetry": DEPENDENT}
     kci = tests[(tests["test"] == "kci") & (tests["property"] == "palsy")].iloc[0]
@@ -190,7 +212,8 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
         "shoe_size": ["within-label shuffle"],
         "symmetry": ["within-label shuffle"],
     }
-    assert len(table) == 4 * 4
+    assert len(table) == 4 * 4 + 1  # the subject placebo also reports the subject permutation test
+    assert "subject permutation" in set(table.loc[table["null"] == "subject placebo", "test"])
     assert (table["n_shuffles"] == 8).all() and (table["n"] == units(folder)).all()
     assert (table["false_positive_rate"] == table["false_positives"] / 8).all()
     assert (table["ci_low"] <= table["false_positive_rate"]).all()
@@ -202,7 +225,9 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
 def test_accuracy_per_group_counts_correct_predictions(analysed, tmp_path):
     folder, _ = analysed
     predictions = folder / "results" / "realdata" / "planted.csv"
-    accuracy_job(predictions=[predictions], output=tmp_path / "accuracy.csv")
+    accuracy_job(
+        predictions=[predictions], qc=folder / "results" / "cohort" / "face_qc.csv", output=tmp_path / "accuracy.csv"
+    )
     table = pd.read_csv(tmp_path / "accuracy.csv").set_index(["classifier", "group"])
     expected = pd.read_csv(predictions).groupby("group")["correct"].agg(["sum", "count"])
     for group in ("proband", "patient"):
@@ -222,7 +247,7 @@ def test_table1_groups_classifiers_by_training_set(tmp_path):
     ):
         rows = [
             {"cohort": "synthetic", "classifier": name, "training_set": training_set, "property": prop,
-             "test": test, "decision": decision if test == "majority" else ""}
+             "test": test, "decision": decision if test == "majority" else "", "n_images": 20, "n_excluded": 4}
             for prop, decision in zip(("palsy", "symmetry"), decisions, strict=True)
             for test in ("kci", "majority")
         ]  # fmt: skip
@@ -234,6 +259,7 @@ def test_table1_groups_classifiers_by_training_set(tmp_path):
         "classifier,a,c,b",
         "training set,FER-like,FER-like,augmented",
         "cohort,synthetic,synthetic,synthetic",
+        "face QC excluded,4 of 24,4 of 24,4 of 24",
         "palsy,✓,✗,✓",
         "symmetry,✗,✓,✓",
     ]

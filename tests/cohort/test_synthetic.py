@@ -122,12 +122,14 @@ def test_trials_jitter_the_prototype_near_full_onset():
 
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_weak_side_freezes_the_subjects_own_half(repo, side):
-    """At s = 0 the weak half stays neutral. The subject's left is the viewer's right (model convention +x)."""
+    """At s = 0 the weak half stays neutral. The subject's left is the viewer's right (model convention +x). The jaw
+    drop (AU26) is left out: the jaw is not paralysed and opens on both halves at any s."""
     config = small_config(repo)
     model = side_models(config)[side]
     identity = sample_identity(1, "probe", 20, 6, 4)
     scene = build_scene(model, identity, config["render"], torch.device("cpu"))
     phi = prototype_phi(model, "surprise")[None].repeat(2, 1)
+    phi[:, model.expression_names.index("AU26")] = 0.0
     neutral, frozen = scene.images(phi, torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])).numpy()[:, 0]
     change = np.abs(frozen - neutral)
     half = change.shape[1] // 2

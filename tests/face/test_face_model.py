@@ -6,7 +6,8 @@ import torch
 
 from facesym.face import MorphableModel, build_procedural_model
 from facesym.face.lbs import axis_angle_to_matrix, linear_blend_skinning
-from facesym.face.procedural import ACTION_UNITS, MOUTH_Y
+from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT
+from facesym.face.procedural import ACTION_UNITS, MOUTH_Y, slit_pairs
 
 REQUIRED_AUS = ["AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU17", "AU20", "AU23",
                 "AU25", "AU26"]
@@ -41,29 +42,115 @@ def test_deterministic_and_cached():
     assert torch.equal(a.template, c.template) and torch.equal(a.shapedirs, c.shapedirs[:, :, :20])
 
 
+def _jaw_pose(model, phi, t):
+    return t[:, None] * (phi @ model.joint_dirs)
+
+
 def test_s1_equals_unsplit_model_exactly(model, draws):
     beta, phi, t = draws
     unsplit = model.template + model.identity_offsets(beta) + t[:, None, None] * model.expression_offsets(phi)
-    assert torch.equal(model.vertices(beta, phi, torch.ones(len(t)), t), unsplit)
+    jaw = _jaw_pose(model, phi, t)
+    assert jaw.abs().max() > 0.05  # the draws open the jaw: skinning is part of the comparison
+    assert torch.equal(model.vertices(beta, phi, torch.ones(len(t)), t), model.pose_vertices(unsplit, jaw))
     pose = 0.1 * torch.randn(len(t), model.pose_dim)
-    assert torch.equal(model.vertices(beta, phi, 1.0, t, pose=pose), model.pose_vertices(unsplit, pose))
+    assert torch.equal(model.vertices(beta, phi, 1.0, t, pose=pose), model.pose_vertices(unsplit, pose + jaw))
 
 
 def test_split_follows_eq2(model, draws):
-    """s scales the left half's expression only; right half and midline as Eq. 2 with midline weight 0.5."""
+    """s scales the left half's blendshapes only; across the midline band the weight rises smoothly."""
     beta, phi, t = draws
+    phi = phi.clone()
+    phi[:, model.expression_names.index("AU26")] = 0.0  # the jaw is tested on its own below
     x = model.template[:, 0]
     w = model.left_weight
-    assert torch.all(w[x > 1e-6] == 1) and torch.all(w[x < -1e-6] == 0) and torch.all(w[x.abs() <= 1e-6] == 0.5)
+    half_band = 0.5 * MIDLINE_BAND_MM / MM_PER_UNIT
+    assert torch.all(w[x >= half_band] == 1) and torch.all(w[x <= -half_band] == 0)
+    assert torch.all(w[x.abs() <= 1e-6] == 0.5)
+    inside = x.abs() < half_band
+    assert inside.sum() > 50 and torch.all((w[inside] > 0) & (w[inside] < 1))
+    order = torch.argsort(x)
+    assert torch.all(torch.diff(w[order]) >= 0)  # monotone in x: no seam, no fold of the split
     neutral = model.vertices(beta, phi, 0.0, 0.0)
     full = model.vertices(beta, phi, 1.0, t)
     frozen = model.vertices(beta, phi, 0.0, t)
-    assert torch.equal(frozen[:, x > 1e-6], neutral[:, x > 1e-6])
-    assert torch.allclose(frozen[:, x < -1e-6], full[:, x < -1e-6], atol=1e-6)
-    mid = x.abs() <= 1e-6
-    assert torch.allclose(frozen[:, mid], 0.5 * (neutral[:, mid] + full[:, mid]), atol=1e-6)
+    assert torch.equal(frozen[:, w == 1], neutral[:, w == 1])
+    assert torch.allclose(frozen[:, w == 0], full[:, w == 0], atol=1e-6)
+    # Every vertex moves by the fraction 1 − w of its expression at s = 0 (Eq. 3 with E_L = w ⊙ E).
+    assert torch.allclose(frozen, neutral + (1 - w)[None, :, None] * (full - neutral), atol=1e-5)
     half = model.vertices(beta, phi, 0.5, t)
     assert torch.allclose(half, 0.5 * (frozen + full), atol=1e-5)
+
+
+def test_band_zero_is_the_papers_step():
+    step = build_procedural_model(midline_band=0.0)
+    x = step.template[:, 0]
+    w = step.left_weight
+    assert torch.all(w[x > 1e-6] == 1) and torch.all(w[x < -1e-6] == 0) and torch.all(w[x.abs() <= 1e-6] == 0.5)
+    with pytest.raises(ValueError, match="midline_band"):
+        build_procedural_model(midline_band=-1.0)
+
+
+def test_jaw_is_a_joint_driven_by_t_never_by_s(model, draws):
+    """AU26 rotates the jaw joint; s = 0 freezes the left half's blendshapes but opens the jaw as far as s = 1."""
+    beta = draws[0][:1]
+    jaw = model.expression_names.index("AU26")
+    assert float(model.exprdirs[:, :, jaw].abs().max()) == 0.0
+    assert model.joint_dirs[jaw, 3] > 0 and float(model.joint_dirs.abs().sum()) == float(model.joint_dirs[jaw, 3])
+    phi = torch.zeros(1, model.n_expression)
+    phi[0, jaw] = 1.0
+    open_s1, open_s0 = model.vertices(beta, phi, 1.0, 1.0), model.vertices(beta, phi, 0.0, 1.0)
+    assert torch.equal(open_s1, open_s0)
+    chin = model.skin_weights[:, 1] > 0.99
+    drop = open_s1[0, chin, 1] - model.vertices(beta, phi, 1.0, 0.0)[0, chin, 1]
+    assert float(drop.mean()) < -0.08
+    left, right = chin & (model.template[:, 0] > 0.1), chin & (model.template[:, 0] < -0.1)
+    assert torch.isclose(drop[left[chin]].mean(), drop[right[chin]].mean(), rtol=1e-3)
+    half = model.vertices(beta, phi, 0.3, 0.5)[0, chin, 1] - model.vertices(beta, phi, 1.0, 0.0)[0, chin, 1]
+    assert 0.4 < float(half.mean() / drop.mean()) < 0.6  # t opens it (rotation: nearly linear)
+    # The lower teeth and the tongue go down with the jaw.
+    below = model.template[:, 1] < MOUTH_Y
+    for region in ("teeth", "tongue"):
+        part = (model.regions[region] > 0.5) & below
+        assert part.sum() > 10 and float((open_s1[0, part, 1] - model.template[part, 1]).mean()) < -0.05, region
+
+
+def test_action_units_are_anatomical_intensities(model):
+    assert model.expression_bounds.shape == (model.n_expression, 2)
+    assert torch.all(model.expression_bounds[:, 0] == 0) and torch.all(model.expression_bounds[:, 1] == 1)
+    low, high = model.expression_box(3.0)
+    assert np.all(low == 0) and np.all(high == 1)
+
+
+def _signed_areas(v: torch.Tensor, tris: torch.Tensor) -> torch.Tensor:
+    a, b, c = (v[..., tris[:, k], :2] for k in range(3))
+    return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+
+
+@pytest.mark.parametrize("s", [1.0, 0.0])
+def test_no_fold_anywhere_in_the_box(model, s):
+    """Random φ in the anatomical box (and its corners): no skin triangle facing the viewer flips in the frontal
+    projection, and neither the lips nor the lids pass through each other."""
+    g = torch.Generator().manual_seed(11)
+    n = 48
+    phi = torch.rand(n, model.n_expression, generator=g)
+    phi[: n // 4] = (phi[: n // 4] > 0.5).float()  # corners of the box: every unit at 0 or 1
+    phi[0] = 1.0
+    beta = torch.randn(n, model.n_shape, generator=g)  # identities as the pipeline draws them
+    rest = model.vertices(beta, torch.zeros(n, model.n_expression), 1.0, 0.0)
+    moved = model.vertices(beta, phi, s, 1.0)
+    skin = model.regions["skin_mesh"][model.triangles].amin(1) > 0
+    tris = model.triangles[skin]
+    a0, a1 = _signed_areas(rest, tris), _signed_areas(moved, tris)
+    # Triangles facing the viewer at rest (normal within 60° of the view axis): a rotation of the jaw turns the
+    # underside of the chin away at the silhouette, which is no fold.
+    normals = torch.linalg.cross(*(rest[:, tris[:, k]] - rest[:, tris[:, 0]] for k in (1, 2)), dim=-1)
+    front = (normals[..., 2] / normals.norm(dim=-1).clamp_min(1e-12) > 0.5) & (a0 > 0)
+    flipped = front & (a1 <= 0)
+    assert int(flipped.sum()) == 0, f"{int(flipped.sum())} triangles flip"
+    for name, (upper, lower) in slit_pairs().items():
+        assert upper.size > 10 and np.array_equal(model.template[upper, 0], model.template[lower, 0])
+        gap = moved[:, upper, 1] - moved[:, lower, 1]
+        assert float(gap.min()) >= -1e-4, f"{name}: upper and lower edge cross by {-float(gap.min()):.4f}"
 
 
 def test_left_side_is_configurable(draws):
@@ -71,16 +158,20 @@ def test_left_side_is_configurable(draws):
     flip = torch.tensor([-1.0, 1.0, 1.0])
     assert torch.equal(minus.template, plus.template * flip)
     beta, phi, t = draws
+    phi = phi.clone()
+    phi[:, minus.expression_names.index("AU26")] = 0.0  # the jaw opens at s = 0 too
     frozen = minus.vertices(beta, phi, 0.0, t)
     neutral = minus.vertices(beta, phi, 0.0, 0.0)
-    left = minus.template[:, 0] < -1e-6
-    assert torch.equal(frozen[:, left], neutral[:, left])
+    left = minus.left_weight == 1
+    assert bool((minus.template[left, 0] < 0).all()) and torch.equal(frozen[:, left], neutral[:, left])
     assert torch.allclose(frozen, plus.vertices(beta, phi, 0.0, t) * flip, atol=1e-6)
 
 
 def test_every_action_unit_moves_both_halves(model):
     x = model.template[:, 0]
     for k, name in enumerate(model.expression_names):
+        if name == "AU26":  # the jaw joint: test_jaw_is_a_joint_driven_by_t_never_by_s
+            continue
         d = model.exprdirs[:, :, k].norm(dim=1)
         left, right = d[x > 0.05].max(), d[x < -0.05].max()
         assert left > 0.02 and torch.isclose(left, right, rtol=1e-3), name

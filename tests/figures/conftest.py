@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
@@ -101,11 +102,15 @@ def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3,
             )  # fmt: skip
             softmax = synthetic_softmax(rng, s, t, strength=1.0 + 0.5 * c)
             run.softmax[classifier, name] = softmax
+            # the intensity-matched control: symmetric, at the mean intensity; its own generator keeps the
+            # stream of the other draws as it was
+            sham = synthetic_softmax(np.random.default_rng(c), np.ones_like(s), t, strength=1.0 + 0.5 * c)
             write_h5(
                 run.stage("surfaces", classifier, name),
                 "surfaces",
                 {
                     "softmax": (softmax, ("emotion", "s", "t", "class"), "probability"),
+                    "softmax_sham": (sham, ("emotion", "s", "t", "class"), "probability"),
                     "target_class": (target, ("emotion",), "index into class"),
                     "phi": (phi, ("emotion", "parameter"), "expression coefficient"),
                 },
@@ -121,15 +126,19 @@ def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3,
                 output=run.stage("permutations", classifier, name),
             )
     results = root / "results"
+    checks = root / "classifier_checks.csv"
+    pd.DataFrame({"classifier": classifiers, "s": 1.0, "accuracy": 0.5}).to_csv(checks, index=False)
     aggregate_scores_job(
         permutation_files=[run.stage("permutations", c, i) for c in classifiers for i in run.identities],
         expression_files=[run.stage("expressions", c, i) for c in classifiers for i in run.identities],
         surface_files=[run.stage("surfaces", c, i) for c in classifiers for i in run.identities],
+        checks_file=checks,
         groups={classifiers[0]: "synthetic A", **{c: "synthetic B" for c in classifiers[1:]}},
         config=config,
         outputs={
             "table2": results / "table2.csv",
             "table2_tex": results / "table2.tex",
+            "table2_specific": results / "table2_specific.csv",
             "table_s1": results / "table_s1.csv",
             "summary": results / "summary.csv",
             "scores": results / "scores.csv",

@@ -127,6 +127,8 @@ def test_fig5_values_are_mean_and_std_over_identities_at_full_onset(synthetic_ru
         predicted = softmax[:, e, :, -1, :].mean(axis=0).argmax(axis=-1)
         assert list(rows["predicted_class"]) == [classes[k] for k in predicted]
         assert list(rows["misclassified"]) == list(predicted != target[e])
+        sham = np.stack([c.data["softmax_sham"][e, :, -1, target[e]] for c in contents]).astype(np.float64)
+        np.testing.assert_allclose(rows["sham_mean"], sham.mean(axis=0), rtol=1e-6)  # the control's curve
     # the synthetic fear is weak: misclassified at least at the lowest symmetry; happy is not at full symmetry
     fear = values[values["emotion"] == "fear"].sort_values("s")
     assert fear["misclassified"].iloc[0]

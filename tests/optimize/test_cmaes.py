@@ -212,3 +212,38 @@ def test_optimise_expressions_dispatches_on_the_method():
     np.testing.assert_array_equal(default.phi, results["de"].phi)
     with pytest.raises(ValueError, match="unknown expressions method 'bfgs'"):
         optimise_expressions(_Classifier(), _Scene(), {**SETTINGS, "method": "bfgs"}, seed=1)
+
+
+class _BoundedModel:
+    """A model that declares anatomical bounds (like the procedural face's FACS intensities)."""
+
+    n_expression = 4
+    expression_bounds = torch.tensor([[0.0, 1.0], [0.0, 1.0], [0.0, 0.5], [-0.2, 1.0]])
+
+    def expression_box(self, bound):
+        return self.expression_bounds[:, 0].double().numpy(), self.expression_bounds[:, 1].double().numpy()
+
+
+@pytest.mark.parametrize("method", ["de", "cmaes"])
+def test_optimisers_search_the_models_own_box(method):
+    """A model with bounds is searched within them, whatever the config's bound; the prototypes of the stub
+    classifier lie partly outside, so the optimum sits on the box's faces."""
+
+    class Scene(_Scene):
+        model = _BoundedModel()
+
+    seen = []
+
+    class Recording(_Classifier):
+        def emotion_probabilities(self, images):
+            seen.append(images.clone())
+            return super().emotion_probabilities(images)
+
+    from facesym.interventions.expressions import optimise_expressions
+
+    result = optimise_expressions(Recording(), Scene(), {**SETTINGS, "method": method, "bound": 3.0}, seed=2)
+    low, high = (b.numpy() for b in _BoundedModel.expression_bounds.T)
+    candidates = torch.cat(seen).numpy()
+    assert np.all(candidates >= low - 1e-6) and np.all(candidates <= high + 1e-6)
+    assert np.all(result.phi >= low - 1e-9) and np.all(result.phi <= high + 1e-9)
+    assert candidates[:, 2].max() > 0.4 and candidates[:, 3].min() < -0.1  # the whole box is explored

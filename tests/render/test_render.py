@@ -97,10 +97,13 @@ def test_no_holes_in_the_face(face, size):
 
 
 def test_no_holes_across_the_expression_search_range():
-    """Differential evolution searches φ in [-3, 3]^d: lips and lids pulled far apart still show no background."""
+    """The optimisers search the model's box (FACS intensities in [0, 1]): lips and lids pulled apart as far as the
+    anatomy allows, the jaw dropped, still show no background."""
     model = build_procedural_model()
     g = torch.Generator().manual_seed(7)
-    phi = torch.rand(32, model.n_expression, generator=g) * 6 - 3
+    low, high = (torch.as_tensor(b, dtype=torch.float32) for b in model.expression_box(3.0))
+    phi = low + (high - low) * torch.rand(32, model.n_expression, generator=g)
+    phi[:8] = high
     verts = model.vertices(torch.randn(32, model.n_shape, generator=g) * 2, phi, torch.rand(32, generator=g), 1.0)
     for mask in torch.isfinite(render_depth(verts, model.triangles, size=96)).numpy():
         assert np.array_equal(binary_fill_holes(mask), mask)
@@ -190,3 +193,26 @@ def test_torch_backend_on_cuda(face):
     a = render(verts, model.triangles, albedo, size=64, lighting=light)
     b = render(verts, model.triangles, albedo, size=64, lighting=light, backend="torch", device="cuda")
     assert b.device.type == "cuda" and (a - b.cpu()).abs().max() < 1e-3
+
+
+def test_crease_occlusion_darkens_the_folds_an_expression_forms():
+    """Forehead and glabellar furrows (AU1+2+4) darken where the expression moves the face and nowhere else; the
+    half frozen at s = 0 keeps its neutral shading, and both backends shade with it."""
+    from facesym.render.shading import CREASE, crease_occlusion
+
+    model = build_procedural_model()
+    phi = torch.zeros(1, model.n_expression)
+    for au in ("AU1", "AU2", "AU4"):
+        phi[0, model.expression_names.index(au)] = 1.0
+    beta = torch.zeros(1, model.n_shape)
+    faces = torch.cat([model.vertices(beta, phi, s, t) for s, t in ((1.0, 0.0), (1.0, 1.0), (0.0, 1.0))])
+    occ = crease_occlusion(faces, model.triangles)[..., 0]
+    assert float(occ.min()) >= np.float32(CREASE[2]) and float(occ.max()) <= 1.0
+    x, y = model.template[:, 0], model.template[:, 1]
+    forehead = (model.regions["skin_mesh"] > 0) & (y > 0.1) & (y < 0.9) & (x.abs() < 0.6)
+    darker = occ[1] < occ[0] - 0.05
+    assert int((darker & forehead).sum()) > 30 and int((darker & ~forehead).sum()) < int((darker & forehead).sum())
+    frozen = model.left_weight == 1
+    assert torch.allclose(occ[2, frozen & forehead & (x > 0.15)], occ[0, frozen & forehead & (x > 0.15)], atol=1e-5)
+    right = (model.left_weight == 0) & forehead
+    assert int((occ[2] < occ[0] - 0.05)[right].sum()) > 10

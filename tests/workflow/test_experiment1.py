@@ -56,7 +56,8 @@ def test_tables_say_synthetic_and_have_the_papers_layout(tiny_run):
     table1 = pd.read_csv(tiny_run.path("results/table1.csv"), index_col=0)
     assert table1.columns.tolist() == ["tiny_ts"]
     # the synthetic cohort's true s is recorded per image but not tested: the paper's two rows
-    assert table1.index.tolist() == ["training set", "cohort", "palsy", "symmetry"]
+    assert table1.index.tolist() == ["training set", "cohort", "face QC excluded", "palsy", "symmetry"]
+    assert table1.loc["face QC excluded", "tiny_ts"] == "0 of 24"  # faces: given (synthetic renders)
     assert table1.loc["training set", "tiny_ts"] == "user models"
     assert table1.loc["cohort", "tiny_ts"] == "synthetic"
     assert set(table1.loc[["palsy", "symmetry"], "tiny_ts"]) <= {"✓", "✗"}

@@ -6,6 +6,7 @@ aggregate_scores_job(
     permutation_files=snakemake.input.permutations,
     expression_files=snakemake.input.expressions,
     surface_files=snakemake.input.surfaces,
+    checks_file=snakemake.input.checks,
     groups=snakemake.params.groups,
     config=snakemake.params.config,
     outputs=dict(snakemake.output.items()),

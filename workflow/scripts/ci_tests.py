@@ -5,6 +5,7 @@ job_logger(snakemake.log[0])
 ci_tests_job(
     predictions=snakemake.input.predictions,
     cohort=snakemake.input.cohort,
+    qc=snakemake.input.qc,
     config=snakemake.params.config,
     output=snakemake.output[0],
 )

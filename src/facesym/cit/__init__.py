@@ -7,6 +7,7 @@ Three tests with a common result type, :class:`CITResult`, and the paper's major
   estimator with an exact within-label permutation null;
 * :func:`fast_cit` — Chalupka et al.'s fast CIT with decision trees (scikit-learn);
 * :func:`conditional_independence` runs all three, :func:`majority_vote` decides;
+* :func:`subject_permutation_test` — for a property of the subject (palsy): the null permutes subjects;
 * :func:`calibrate` measures their false-positive rates with the property shuffled within labels.
 
 Z is always a discrete label here (the instructed emotion).
@@ -17,10 +18,12 @@ from facesym.cit.calibration import MAJORITY, Calibration, calibrate, max_false_
 from facesym.cit.cmiknn import cmiknn
 from facesym.cit.fcit import fast_cit
 from facesym.cit.kci import kci
+from facesym.cit.subject import SUBJECT_PERMUTATION, subject_permutation_test
 from facesym.cit.vote import VoteResult, conditional_independence, majority_vote
 
 __all__ = [
     "MAJORITY",
+    "SUBJECT_PERMUTATION",
     "CITResult",
     "Calibration",
     "VoteResult",
@@ -32,4 +35,5 @@ __all__ = [
     "majority_vote",
     "max_false_positives",
     "shuffle_within_groups",
+    "subject_permutation_test",
 ]

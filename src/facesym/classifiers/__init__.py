@@ -13,7 +13,7 @@ from a ``classifiers`` config entry, for example::
         depth: 1
         input_size: 48
       - name: my_fer_model              # a real classifier exported with torch.jit.save
-        kind: torchscript               # or onnx (needs the onnx extra)
+        kind: torchscript               # or onnx (needs the onnx extra), or keras (an HDF5 model, no TensorFlow)
         path: models/my_fer_model.pt
         classes: [angry, disgust, fear, happy, sad, surprise, neutral]   # output order
         input_size: 48

@@ -1,15 +1,17 @@
 """Real, externally trained classifiers loaded from files named in the config.
 
-Three kinds of entry (see ``classifiers`` in ``workflow/schemas/config.schema.yaml``):
+Four kinds of entry (see ``classifiers`` in ``workflow/schemas/config.schema.yaml``):
 
 - ``torchscript``: ``path`` to a file written by ``torch.jit.save``;
 - ``onnx``: ``path`` to an ONNX graph, run with onnxruntime (the optional ``onnx`` extra);
+- ``keras``: ``path`` to a Keras HDF5 model, rebuilt from torch operations by :mod:`facesym.classifiers.keras`;
 - ``python``: ``entry_point: "module:function"`` returning an ``nn.Module``, plus ``weights``, a state dict read
   with ``torch.load(weights_only=True)``; optional ``kwargs`` are passed to the function.
 
 Each entry carries its preprocessing (``input_size``, ``color``, ``mean``, ``std``) and its class order
 (``classes``, ``emotion_map``). Loading checks the model against the entry — the file exists, the input size and
-channels match, there is one output per class — and stops with a :class:`ClassifierConfigError` naming the entry.
+channels match, there is one output per class, ``output`` says truthfully whether the model returns logits or
+probabilities — and stops with a :class:`ClassifierConfigError` naming the entry.
 """
 
 from __future__ import annotations
@@ -26,9 +28,16 @@ import torch
 from torch import nn
 
 from facesym.classifiers.base import Classifier
-from facesym.classifiers.entries import ClassifierConfigError, entry_error, preprocessing_from_entry, resolve_file
+from facesym.classifiers.entries import (
+    ClassifierConfigError,
+    check_declared_input,
+    entry_error,
+    preprocessing_from_entry,
+    resolve_file,
+)
+from facesym.classifiers.modelfiles import KerasFileError
 
-__all__ = ["load_torchscript", "load_onnx", "load_python"]
+__all__ = ["load_torchscript", "load_onnx", "load_python", "load_keras"]
 
 
 def _module_forward(name: str, module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -59,6 +68,40 @@ def _probe(classifier: Classifier) -> None:
             f"→ a (B, {spec.channels}, {spec.input_size}, {spec.input_size}) tensor); check 'input_size' and "
             f"'color'. The model said: {first_line}",
         ) from exc
+    _check_output_kind(classifier)
+
+
+def _check_output_kind(classifier: Classifier) -> None:
+    """Stop when ``output`` contradicts the model's scores on a few inputs.
+
+    Rows that are non-negative and sum to 1 on every probe input are probabilities: declared as logits they would
+    be softmaxed a second time, flattening every output towards uniform without any error. Scores with a negative
+    entry or a row sum away from 1 cannot be probabilities.
+    """
+    spec = classifier.preprocessing
+    shape = (spec.channels, spec.input_size, spec.input_size)
+    generator = torch.Generator().manual_seed(0)
+    images = torch.cat(
+        [torch.full((2, *shape), v) for v in (0.0, 0.5, 1.0)] + [torch.rand(2, *shape, generator=generator)]
+    )
+    with torch.no_grad():
+        scores = classifier._forward(classifier._preprocess(images.to(classifier.device))).float().cpu()
+    looks_like_probabilities = bool(
+        (scores >= 0).all() and torch.allclose(scores.sum(dim=1), torch.ones(len(scores)), atol=1e-3)
+    )
+    if classifier.output == "logits" and looks_like_probabilities:
+        raise entry_error(
+            classifier.name,
+            "the key 'output' is 'logits' (the default), but the model's outputs are non-negative and sum to 1 on "
+            "every probe input: it returns probabilities, which would be softmaxed twice. Set 'output: probabilities'",
+        )
+    if classifier.output == "probabilities" and not looks_like_probabilities:
+        raise entry_error(
+            classifier.name,
+            f"the key 'output' is 'probabilities', but the model's outputs are not (row sums "
+            f"{scores.sum(dim=1).min():.3g} to {scores.sum(dim=1).max():.3g}, smallest value {scores.min():.3g}). "
+            "Set 'output: logits'",
+        )
 
 
 def _classifier(
@@ -269,5 +312,51 @@ def load_onnx(
         return torch.from_numpy(np.concatenate(outputs))
 
     classifier = _classifier(entry, forward, device, batch_size)
+    _probe(classifier)
+    return classifier
+
+
+def load_keras(
+    entry: Mapping[str, Any],
+    *,
+    base_dir: str | Path = ".",
+    device: str | torch.device = "cpu",
+    batch_size: int = 256,
+) -> Classifier:
+    """A classifier from a Keras HDF5 model file (``kind: keras``), rebuilt in torch without TensorFlow.
+
+    Parameters
+    ----------
+    entry, base_dir, device, batch_size
+        As for :func:`load_torchscript`. ``output`` may be left out: it is read from the model (a final softmax
+        means probabilities); when stated, it must agree with the model.
+
+    Returns
+    -------
+    Classifier
+        Checked against the input shape the model declares and on a few probe inputs. A final softmax is run by
+        the classifier instead of the module, so the module's scores are the model's logits.
+    """
+    from facesym.classifiers.keras import load_keras_model
+
+    name = entry["name"]
+    path = resolve_file(entry, "path", base_dir)
+    try:
+        model = load_keras_model(path, drop_final_softmax=True)
+    except (KerasFileError, KeyError, OSError) as exc:
+        raise entry_error(name, f"'path' file '{entry['path']}' cannot be read as a Keras model: {exc}") from exc
+    in_file = "probabilities" if model.ends_in_softmax else "logits"
+    stated = entry.get("output")
+    if stated is not None and stated != in_file:
+        raise entry_error(
+            name,
+            f"the key 'output' is '{stated}', but the Keras model's last layer "
+            f"{'is' if model.ends_in_softmax else 'is not'} a softmax, so it returns {in_file}: set 'output: "
+            f"{in_file}' or leave the key out",
+        )
+    spec = preprocessing_from_entry(entry)
+    check_declared_input(name, spec.channels, spec.input_size, model.input_shape)
+    model.to(device).eval()
+    classifier = _classifier({**entry, "output": model.returns}, _module_forward(name, model), device, batch_size)
     _probe(classifier)
     return classifier

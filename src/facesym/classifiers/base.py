@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from facesym.classifiers.entries import Color, Preprocessing, emotion_indices, entry_error
+from facesym.classifiers.framing import Box, crop_images
 
 __all__ = ["Classifier", "Preprocess"]
 
@@ -26,12 +27,15 @@ _LUMA = (0.299, 0.587, 0.114)
 
 
 class Preprocess(nn.Module):
-    """Colour conversion, resizing and normalisation as a differentiable module.
+    """Framing crop, colour conversion, resizing and normalisation as a differentiable module.
 
     Parameters
     ----------
     spec : Preprocessing
         The model's input specification.
+    crop : Box, optional
+        The classifier's framing in the canonical render frame (:mod:`facesym.classifiers.framing`); cut out
+        before resizing. ``None`` reads the whole image.
 
     Notes
     -----
@@ -40,9 +44,10 @@ class Preprocess(nn.Module):
     rendered at its input size or larger.
     """
 
-    def __init__(self, spec: Preprocessing) -> None:
+    def __init__(self, spec: Preprocessing, crop: Box | None = None) -> None:
         super().__init__()
         self.spec = spec
+        self.crop = crop
         self.register_buffer("mean", torch.tensor(spec.mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(spec.std, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("luma", torch.tensor(_LUMA, dtype=torch.float32).view(1, 3, 1, 1))
@@ -52,6 +57,8 @@ class Preprocess(nn.Module):
         if images.ndim != 4 or images.shape[1] not in (1, 3):
             raise ValueError(f"expected images of shape (B, 1 or 3, H, W), got {tuple(images.shape)}")
         x = images.float()
+        if self.crop is not None:
+            x = crop_images(x, self.crop)
         if self.spec.color == "gray" and x.shape[1] == 3:
             x = (x * self.luma).sum(dim=1, keepdim=True)
         elif self.spec.color == "rgb" and x.shape[1] == 1:
@@ -83,6 +90,8 @@ class Classifier:
         See :func:`emotion_indices`.
     batch_size : int
         Largest batch sent to ``forward`` at once; bigger inputs are split.
+    crop : Box, optional
+        The framing crop applied before everything else (see :meth:`frame`).
 
     Attributes
     ----------
@@ -101,6 +110,7 @@ class Classifier:
         output: Output = "logits",
         emotion_map: Mapping[str, str] | None = None,
         batch_size: int = 256,
+        crop: Box | None = None,
     ) -> None:
         self.name = name
         self.classes = tuple(classes)
@@ -110,7 +120,19 @@ class Classifier:
         self.batch_size = batch_size
         self.emotion_indices = emotion_indices(name, self.classes, emotion_map)
         self._forward = forward
-        self._preprocess = Preprocess(preprocessing).to(self.device)
+        self.frame(crop)
+
+    def frame(self, crop: Box | None) -> None:
+        """Read only ``crop`` of every image from now on (``None``: the whole image).
+
+        Parameters
+        ----------
+        crop : Box or None
+            Fractions of the image in the canonical render frame, see
+            :func:`facesym.classifiers.framing.framing_box`.
+        """
+        self.crop = crop
+        self._preprocess = Preprocess(self.preprocessing, crop).to(self.device)
 
     @property
     def n_classes(self) -> int:
@@ -166,6 +188,31 @@ class Classifier:
         if not chunks:
             return torch.zeros(0, self.n_classes)
         return torch.cat(chunks)
+
+    @torch.no_grad()
+    def predict_with_logits(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Softmax probabilities and, when the model gives them, its logits, from one forward pass.
+
+        Returns
+        -------
+        probabilities : torch.Tensor, shape (B, K)
+            As :meth:`predict`.
+        logits : torch.Tensor, shape (B, K), or None
+            The model's raw scores (float32, CPU) when ``output == "logits"``; None for a model that returns
+            probabilities (its logits are unknown: log-probabilities differ from them by a per-image constant).
+        """
+        probs, logits = [], []
+        for start in range(0, images.shape[0], self.batch_size):
+            scores = self._forward(self._preprocess(images[start : start + self.batch_size].to(self.device)))
+            scores = scores.float()
+            if self.output == "logits":
+                logits.append(scores.cpu())
+                scores = scores.softmax(dim=1)
+            probs.append(scores.cpu())
+        if not probs:
+            empty = torch.zeros(0, self.n_classes)
+            return empty, (empty if self.output == "logits" else None)
+        return torch.cat(probs), (torch.cat(logits) if logits else None)
 
     def emotion_probabilities(self, images: torch.Tensor) -> torch.Tensor:
         """Probabilities of the six emotions only.

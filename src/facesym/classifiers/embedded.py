@@ -16,6 +16,7 @@ from torch import nn
 from facesym.classifiers.architectures import build_network
 from facesym.classifiers.base import Classifier, Preprocess
 from facesym.classifiers.entries import ARCH_KEYS, embedded_spec, entry_error
+from facesym.classifiers.framing import Box
 from facesym.classifiers.training import TrainingResult, TrainingSettings, seeded, train_network
 from facesym.emotions import EMOTIONS, NEUTRAL
 
@@ -51,6 +52,7 @@ def train_embedded(
     labels: torch.Tensor,
     settings: TrainingSettings,
     seed: int,
+    crop: Box | None = None,
 ) -> tuple[nn.Module, TrainingResult]:
     """Initialise and train an embedded entry's network, deterministically from ``seed``.
 
@@ -66,6 +68,8 @@ def train_embedded(
         Hyper-parameters.
     seed : int
         Seeds the initial weights, mini-batch order and dropout.
+    crop : Box, optional
+        The entry's framing in the training renders' frame; the network learns from the crop it will read.
 
     Returns
     -------
@@ -77,7 +81,7 @@ def train_embedded(
     _, spec = embedded_spec(entry)
     with seeded(seed):
         network = build_embedded_network(entry)
-    return network, train_network(network, Preprocess(spec), images, labels, settings, seed)
+    return network, train_network(network, Preprocess(spec, crop), images, labels, settings, seed)
 
 
 def save_embedded(path: str | Path, entry: Mapping[str, Any], network: nn.Module) -> None:

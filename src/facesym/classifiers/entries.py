@@ -29,13 +29,15 @@ __all__ = [
     "resolve_file",
     "embedded_spec",
     "check_entry",
+    "check_declared_input",
+    "check_model_file",
     "embedded_weights",
     "model_files",
 ]
 
 Color = Literal["gray", "rgb"]
 
-KINDS: tuple[str, ...] = ("embedded", "torchscript", "onnx", "python")
+KINDS: tuple[str, ...] = ("embedded", "torchscript", "onnx", "python", "keras")
 
 ARCHITECTURES: tuple[str, ...] = ("cnn", "resnet", "convnext")
 """Network families of :mod:`facesym.classifiers.architectures`."""
@@ -287,8 +289,65 @@ def check_entry(entry: Mapping[str, Any], base_dir: str | Path | None = None) ->
         raise entry_error(name, f"kind '{kind}' needs the key 'classes' (the model's output order)")
     emotion_indices(name, entry["classes"], entry.get("emotion_map"))
     if base_dir is not None:
-        for key in ("weights",) if kind == "python" else ("path",):
-            resolve_file(entry, key, base_dir)
+        check_model_file(entry, resolve_file(entry, "weights" if kind == "python" else "path", base_dir))
+
+
+def check_declared_input(
+    name: str, channels: int, input_size: int, declared: tuple[int | None, int | None, int | None]
+) -> None:
+    """Compare an entry's ``color`` and ``input_size`` with the input a model file declares.
+
+    Parameters
+    ----------
+    name : str
+        The entry's name, for the message.
+    channels, input_size : int
+        From the entry (``color`` gray = 1, rgb = 3).
+    declared : tuple
+        ``(channels, height, width)`` from the model file, ``None`` where it accepts any value.
+
+    Raises
+    ------
+    ClassifierConfigError
+        Naming the entry, the key and both values.
+    """
+    file_channels, height, width = declared
+    if file_channels is not None and file_channels != channels:
+        raise entry_error(
+            name, f"'color' gives {channels} channel(s) but the model file's input has {file_channels} channel(s)"
+        )
+    if any(side is not None and side != input_size for side in (height, width)):
+        raise entry_error(
+            name,
+            f"'input_size: {input_size}' but the model file's input is {height}×{width} pixels; set 'input_size: "
+            f"{height if height is not None else width}'",
+        )
+
+
+def check_model_file(entry: Mapping[str, Any], path: str | Path) -> None:
+    """Check an entry against the input its model file declares, reading only the file's header.
+
+    Keras HDF5 and ONNX files state their input shape; other kinds are checked when a job loads them.
+
+    Raises
+    ------
+    ClassifierConfigError
+        If the file cannot be read as the entry's kind or its input differs from ``input_size``/``color``.
+    """
+    from facesym.classifiers.modelfiles import KerasFileError, declared_input
+
+    name = entry["name"]
+    try:
+        declared = declared_input(entry["kind"], path)
+    except ImportError:  # onnx is an optional extra; the job that loads the model says how to install it
+        return
+    except (KerasFileError, KeyError, OSError, ValueError) as exc:
+        raise entry_error(
+            name, f"'path' file '{entry.get('path')}' cannot be read as a {entry['kind']} model: {exc}"
+        ) from exc
+    if declared is not None:
+        spec = preprocessing_from_entry(entry)
+        check_declared_input(name, spec.channels, spec.input_size, declared)
 
 
 def embedded_weights(name: str, results_dir: str | Path = "results") -> Path:
@@ -302,7 +361,7 @@ def model_files(entry: Mapping[str, Any], results_dir: str | Path = "results") -
     Returns
     -------
     list of str
-        ``[results/classifiers/{name}.pt]`` for embedded entries, ``[path]`` for TorchScript/ONNX,
+        ``[results/classifiers/{name}.pt]`` for embedded entries, ``[path]`` for TorchScript/ONNX/Keras,
         ``[weights]`` for Python entry points.
     """
     kind = entry["kind"]

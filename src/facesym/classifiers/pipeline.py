@@ -28,8 +28,10 @@ from facesym.classifiers.base import Classifier
 from facesym.classifiers.data import Variation, render_faces, sample_faces
 from facesym.classifiers.embedded import EMBEDDED_CLASSES, save_embedded, train_embedded
 from facesym.classifiers.entries import embedded_spec
+from facesym.classifiers.framing import classifier_crop
 from facesym.classifiers.training import TrainingSettings, evaluate
 from facesym.face import MorphableModel, build_procedural_model
+from facesym.face.model import MIDLINE_BAND_MM
 from facesym.io import atomic_path, write_json
 from facesym.seeds import derive_seed, rng_for
 
@@ -48,7 +50,8 @@ def training_face_model(config: Mapping[str, Any]) -> MorphableModel:
     config the embedded classifiers therefore meet FLAME faces only in the analysis, a domain shift like the
     one the paper's real classifiers face.
     """
-    return build_procedural_model(left_side=config["face_model"]["left_side"])
+    face = config["face_model"]
+    return build_procedural_model(left_side=face["left_side"], midline_band=face.get("midline_band", MIDLINE_BAND_MM))
 
 
 def train_classifier_job(
@@ -127,15 +130,16 @@ def train_classifier_job(
     settings = TrainingSettings(
         epochs=training["epochs"], batch_size=training["batch_size"], learning_rate=training["learning_rate"]
     )
+    crop = classifier_crop(classifier_entry, model)
     network, result = train_embedded(
-        classifier_entry, train_images, torch.as_tensor(train_faces.labels), settings, model_seed
+        classifier_entry, train_images, torch.as_tensor(train_faces.labels), settings, model_seed, crop
     )
     log.info("%s: trained in %.1f s, final loss %.4f", name, result.seconds, result.losses[-1])
     with atomic_path(weights_output) as temporary:
         save_embedded(temporary, classifier_entry, network)
 
     arch, spec = embedded_spec(classifier_entry)
-    classifier = Classifier(name, EMBEDDED_CLASSES, spec, network)
+    classifier = Classifier(name, EMBEDDED_CLASSES, spec, network, crop=crop)
     labels = torch.as_tensor(test_faces.labels)
     symmetric = evaluate(classifier.predict, test_images, labels, EMBEDDED_CLASSES)
     frozen = evaluate(classifier.predict, test_images_s0, labels, EMBEDDED_CLASSES)
@@ -149,6 +153,7 @@ def train_classifier_job(
         "classes": list(EMBEDDED_CLASSES),
         "input_size": spec.input_size,
         "color": spec.color,
+        "crop": None if crop is None else crop.to_json(),
         "test": symmetric,
         "test_s0": frozen,
         "losses": result.losses,

@@ -8,10 +8,11 @@ from typing import Any
 
 import torch
 
-from facesym.classifiers.adapters import load_onnx, load_python, load_torchscript
+from facesym.classifiers.adapters import load_keras, load_onnx, load_python, load_torchscript
 from facesym.classifiers.base import Classifier
 from facesym.classifiers.embedded import load_embedded
-from facesym.classifiers.entries import check_entry, embedded_weights
+from facesym.classifiers.entries import check_entry, embedded_weights, entry_error
+from facesym.classifiers.framing import classifier_crop
 from facesym.device import resolve_device
 
 __all__ = ["load_classifier"]
@@ -24,6 +25,7 @@ def load_classifier(
     base_dir: str | Path = ".",
     device: str | torch.device = "cpu",
     batch_size: int = 256,
+    face_model=None,
 ) -> Classifier:
     """Build the classifier a config entry describes, checked against the entry.
 
@@ -41,18 +43,27 @@ def load_classifier(
         :func:`facesym.device.resolve_device`.
     batch_size : int
         Largest batch the model sees at once.
+    face_model : facesym.face.MorphableModel, optional
+        The model whose renders the classifier reads; places the entry's ``framing`` (required when the entry
+        has one).
 
     Returns
     -------
     Classifier
-        Ready to call on rendered images.
+        Ready to call on rendered images (or photographs aligned to them), framed as the entry says.
     """
     check_entry(entry)
     if isinstance(device, str):
         device = resolve_device(device)
+    if "framing" in entry and face_model is None:
+        raise entry_error(entry["name"], "has a 'framing', which needs the face model its renders come from")
     kind = entry["kind"]
     if kind == "embedded":
         path = Path(weights) if weights is not None else Path(base_dir) / embedded_weights(entry["name"])
-        return load_embedded(entry, path, device=device, batch_size=batch_size)
-    loader = {"torchscript": load_torchscript, "onnx": load_onnx, "python": load_python}[kind]
-    return loader(entry, base_dir=base_dir, device=device, batch_size=batch_size)
+        classifier = load_embedded(entry, path, device=device, batch_size=batch_size)
+    else:
+        loaders = {"torchscript": load_torchscript, "onnx": load_onnx, "python": load_python, "keras": load_keras}
+        classifier = loaders[kind](entry, base_dir=base_dir, device=device, batch_size=batch_size)
+    if face_model is not None:
+        classifier.frame(classifier_crop(entry, face_model))
+    return classifier

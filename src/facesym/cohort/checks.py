@@ -17,6 +17,11 @@ from facesym.config import ConfigError
 from facesym.emotions import EMOTIONS
 
 __all__ = [
+    "ALIGNED_MANIFEST",
+    "FACES_TABLE",
+    "FACE_CROPS",
+    "FACE_QC",
+    "MOUTH_ASYMMETRY",
     "RESERVED_COLUMNS",
     "SYNTHETIC_MANIFEST",
     "COHORT_MANIFEST",
@@ -25,6 +30,7 @@ __all__ = [
     "cohort_source",
     "experiment1_params",
     "experiment1_targets",
+    "face_mode",
     "tested_properties",
 ]
 
@@ -32,7 +38,22 @@ SYNTHETIC_MANIFEST = "results/cohort/synthetic.csv"
 """Where the embedded synthetic cohort's manifest is written (images in ``results/cohort/images/``)."""
 
 COHORT_MANIFEST = "results/cohort/cohort.csv"
-"""The cohort actually analysed: the input manifest with the measured ``symmetry`` property added."""
+"""The cohort actually analysed: the aligned manifest with the measured ``symmetry`` property added."""
+
+ALIGNED_MANIFEST = "results/cohort/aligned.csv"
+"""The images that passed face quality control, as aligned crops (``experiment1.faces: detect``) or as given."""
+
+FACES_TABLE = "results/cohort/faces.csv"
+"""One row per manifest image: its face box, eyes, roll, crop and quality-control verdict."""
+
+FACE_QC = "results/cohort/face_qc.csv"
+"""The images face quality control excluded, each with its manifest line and the reason."""
+
+FACE_CROPS = "results/cohort/faces"
+"""Folder of the aligned crops (empty for ``experiment1.faces: given``)."""
+
+MOUTH_ASYMMETRY = "mouth_asymmetry"
+"""The geometric asymmetry measured on detected faces (:func:`facesym.cohort.faces.mouth_asymmetry`)."""
 
 TRUE_SYMMETRY = "s"
 """The synthetic cohort's true symmetry: recorded in every output beside the measured properties, not tested.
@@ -43,6 +64,7 @@ No real cohort knows it, so Table 1 keeps the paper's rows (palsy and the symmet
 
 RESERVED_COLUMNS: tuple[str, ...] = (
     SYMMETRY,
+    MOUTH_ASYMMETRY,
     "cohort",
     "classifier",
     "training_set",
@@ -59,6 +81,14 @@ _MIN_IMAGES = 10
 def cohort_source(config: Mapping[str, Any]) -> str:
     """The manifest the analysis starts from: the user's (``experiment1.cohort``) or the synthetic one."""
     return config["experiment1"]["cohort"] or SYNTHETIC_MANIFEST
+
+
+def face_mode(config: Mapping[str, Any]) -> str:
+    """``experiment1.faces`` resolved: ``"detect"`` or ``"given"`` (null: detect for a manifest, given if synthetic)."""
+    experiment = config["experiment1"]
+    if experiment["faces"] is not None:
+        return experiment["faces"]
+    return "given" if experiment["cohort"] is None else "detect"
 
 
 def experiment1_params(config: Mapping[str, Any], *keys: str) -> dict[str, Any]:
@@ -94,7 +124,7 @@ def _cohort_problems(manifest: Manifest) -> list[Problem]:
         if name in RESERVED_COLUMNS:
             reason = (
                 "is measured from the images by the pipeline"
-                if name == SYMMETRY
+                if name in (SYMMETRY, MOUTH_ASYMMETRY)
                 else "is a column the pipeline writes into its outputs"
             )
             problems.append(Problem(None, f"property '{name}' {reason}; rename the column and its declaration"))

@@ -3,6 +3,8 @@
 The chain, for the synthetic cohort or a user's manifest alike::
 
     synthetic_cohort_job      results/cohort/synthetic.csv (+ images)      only without experiment1.cohort
+    align_faces_job           results/cohort/aligned.csv, faces.csv,       faces detected, aligned, cropped;
+                              face_qc.csv, faces/                          quality control (experiment1.faces)
     cohort_properties_job     results/cohort/cohort.csv                    + symmetry measured from the images
     classify_cohort_job       results/realdata/{classifier}.csv            softmax per image
     accuracy_job              results/realdata/accuracy.csv                per subject group
@@ -10,6 +12,10 @@ The chain, for the synthetic cohort or a user's manifest alike::
     ci_calibration_job        results/ci/calibration/{classifier}.csv      false positives: shuffles, placebos
     table1_job                results/table1.csv                           ✓/✗ per classifier × property
     calibration_table_job     results/ci_calibration.csv
+
+Images that face quality control excludes (no face, several faces, implausible alignment) are listed in
+``face_qc.csv`` with their manifest line, left out of every test, and counted in every table: ``n_excluded``
+in the accuracy and test tables, a row of Table 1.
 
 Every output says which cohort it comes from (column or row ``cohort``: ``synthetic`` or ``real``). Seeds are
 derived from the global seed, the stage and the job's classifier and property. ``experiment1.unit`` chooses what
@@ -31,12 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from facesym.cohort.checks import tested_properties
-from facesym.cohort.images import SYMMETRY, image_batches, measure_symmetry, symmetry_description
-from facesym.cohort.manifest import Manifest, PropertySpec, load_manifest, write_manifest
+from facesym.cohort.checks import MOUTH_ASYMMETRY, tested_properties
+from facesym.cohort.images import SYMMETRY, image_batches, measure_symmetry, read_image, symmetry_description
+from facesym.cohort.manifest import REQUIRED_COLUMNS, Manifest, PropertySpec, load_manifest, write_manifest
 from facesym.cohort.units import analysis_units
 from facesym.emotions import EMOTIONS
-from facesym.io.atomic import write_text
+from facesym.io.atomic import atomic_path, write_text
 from facesym.seeds import derive_seed
 
 __all__ = [
@@ -45,8 +51,11 @@ __all__ = [
     "MAJORITY",
     "PLACEBO_NULL",
     "SHUFFLE_NULL",
+    "FaceQCError",
     "cohort_label",
+    "excluded_images",
     "synthetic_cohort_job",
+    "align_faces_job",
     "cohort_properties_job",
     "classify_cohort_job",
     "accuracy_job",
@@ -95,6 +104,157 @@ def synthetic_cohort_job(*, config: Mapping[str, Any], manifest: str | Path, sub
         table["subject"].nunique(),
         time.perf_counter() - started,
     )
+
+
+class FaceQCError(RuntimeError):
+    """More of a cohort's images failed face quality control than ``experiment1.face_qc_max_fraction`` allows."""
+
+
+QC_COLUMNS = ("line", "image", "subject", "label", "group", "reason", "n_faces")
+"""Leading columns of ``face_qc.csv``; the manifest's property columns follow."""
+
+
+FACE_COLUMNS = (
+    "line", "image", "status", "reason", "n_faces", "box_x_px", "box_y_px", "box_side_px", "search_angle_deg",
+    "eye_left_x_px", "eye_left_y_px", "eye_right_x_px", "eye_right_y_px", "roll_deg", "crop_px_per_image_px",
+    "outside_fraction", "crop",
+)  # fmt: skip
+"""Columns of ``faces.csv``: pixel positions are in the photograph, pixel centres at integers, y down."""
+
+
+def _face_row(line: int, image: str, alignment, crop: str) -> dict[str, Any]:
+    """One ``faces.csv`` row: photograph-pixel geometry of an alignment (NaN where it has none)."""
+    eyes = alignment.eyes
+    return {
+        "line": line,
+        "image": image,
+        "status": "aligned" if alignment.ok else "excluded",
+        "reason": alignment.reason,
+        "n_faces": alignment.n_faces,
+        "box_x_px": alignment.box[0],
+        "box_y_px": alignment.box[1],
+        "box_side_px": alignment.box[2],
+        "search_angle_deg": alignment.search_angle,
+        "eye_left_x_px": eyes[0, 0],
+        "eye_left_y_px": eyes[0, 1],
+        "eye_right_x_px": eyes[1, 0],
+        "eye_right_y_px": eyes[1, 1],
+        "roll_deg": alignment.roll,
+        "crop_px_per_image_px": float(np.hypot(*alignment.matrix[:2, 0])),
+        "outside_fraction": alignment.outside,
+        "crop": crop,
+    }
+
+
+def _save_crop(path: Path, crop: np.ndarray) -> None:
+    from PIL import Image
+
+    pixels = np.round(crop * 255.0).astype(np.uint8)
+    image = Image.fromarray(pixels[0]) if pixels.shape[0] == 1 else Image.fromarray(pixels.transpose(1, 2, 0))
+    with atomic_path(path) as temporary:
+        image.save(temporary, format="PNG")
+
+
+def align_faces_job(
+    *,
+    manifest: str | Path,
+    config: Mapping[str, Any],
+    aligned: str | Path,
+    faces: str | Path,
+    qc: str | Path,
+    crops: str | Path,
+) -> None:
+    """Faces of the cohort's images, aligned into the face model's render frame, and their quality control.
+
+    ``experiment1.faces: detect`` — every image goes through :func:`facesym.cohort.faces.align_face`; a usable face
+    is cropped (``experiment1.face_size`` pixels, PNG in ``crops``, named by manifest line) and its
+    :func:`~facesym.cohort.faces.mouth_asymmetry` measured; an unusable one is listed in ``qc`` with its manifest
+    line and reason. ``given`` — the images are crops already: the manifest passes unchanged and ``qc`` is empty.
+
+    Outputs: ``aligned`` (a manifest of the usable crops, with ``mouth_asymmetry`` when detecting), ``faces`` (one
+    row per manifest image: box, eyes, roll, scale in photograph pixels, verdict) and ``qc``.
+
+    Raises
+    ------
+    FaceQCError
+        When more than ``experiment1.face_qc_max_fraction`` of the images fail, listing each with its line.
+    """
+    from facesym.cohort.faces import align_face, mouth_asymmetry
+
+    started = time.perf_counter()
+    source = load_manifest(manifest)
+    experiment = config["experiment1"]
+    table = source.table
+    lines = np.arange(len(table)) + 2
+    folder = Path(crops)
+    folder.mkdir(parents=True, exist_ok=True)
+    properties: dict[str, PropertySpec] = dict(source.properties)
+    if experiment["faces"] == "given":
+        kept = table.copy()
+        rows = [{"line": line, "image": _shown_path(path), "status": "given", "reason": "", "crop": _shown_path(path)}
+                for line, path in zip(lines, table["image"], strict=True)]  # fmt: skip
+    else:
+        size = experiment["face_size"]
+        rows, keep, crop_paths, asymmetry = [], [], [], []
+        for line, path in zip(lines, table["image"], strict=True):
+            image = read_image(path)
+            alignment = align_face(image, size)
+            crop_path = ""
+            if alignment.ok:
+                crop = alignment.crop(image)
+                crop_path = (folder / f"{line:05d}_{Path(path).stem}.png").resolve()
+                _save_crop(crop_path, crop)
+                keep.append(line - 2)
+                crop_paths.append(str(crop_path))
+                asymmetry.append(float(mouth_asymmetry(crop[None])[0]))
+            rows.append(
+                _face_row(int(line), _shown_path(path), alignment, _shown_path(str(crop_path)) if crop_path else "")
+            )
+            log.info("line %d %s: %s", line, _shown_path(path), alignment.reason or f"roll {alignment.roll:.1f}°")
+        kept = table.iloc[keep].copy()
+        kept["image"] = crop_paths
+        kept[MOUTH_ASYMMETRY] = asymmetry
+        properties[MOUTH_ASYMMETRY] = PropertySpec(
+            "continuous",
+            "tilt of the mouth against the eye line on the aligned face, |height left - height right| / eye distance "
+            "(0 = level)",
+        )
+    face_table = pd.DataFrame(rows, columns=list(FACE_COLUMNS))
+    failed = face_table[face_table["status"] == "excluded"]
+    qc_table = pd.DataFrame(
+        {
+            "line": failed["line"].to_numpy(int),
+            "image": failed["image"].to_numpy(str),
+            **{column: table[column].to_numpy()[failed["line"].to_numpy(int) - 2] for column in REQUIRED_COLUMNS[1:]},
+            "reason": failed["reason"].to_numpy(str),
+            "n_faces": failed["n_faces"].to_numpy(int),
+            **{name: table[name].to_numpy()[failed["line"].to_numpy(int) - 2] for name in source.properties},
+        }
+    )
+    limit = experiment["face_qc_max_fraction"]
+    if len(qc_table) > limit * len(table):
+        listing = "\n".join(f"  line {r.line}: {r.image}: {r.reason}" for r in qc_table.itertuples())
+        raise FaceQCError(
+            f"{manifest}: face quality control excluded {len(qc_table)} of {len(table)} images, more than "
+            f"experiment1.face_qc_max_fraction = {limit:g} allows:\n{listing}"
+        )
+    _write_csv(faces, face_table)
+    _write_csv(qc, qc_table)
+    write_manifest(aligned, kept, properties, synthetic=source.synthetic)
+    log.info(
+        "%s cohort, faces %s: %d of %d images kept, %d excluded by face quality control, in %.1f s",
+        cohort_label(source),
+        experiment["faces"],
+        len(kept),
+        len(table),
+        len(qc_table),
+        time.perf_counter() - started,
+    )
+
+
+def excluded_images(qc: str | Path) -> pd.DataFrame:
+    """The rows of a ``face_qc.csv``: images face quality control left out of every test."""
+    return pd.read_csv(qc, keep_default_na=False)
 
 
 def cohort_properties_job(*, manifest: str | Path, config: Mapping[str, Any], output: str | Path) -> None:
@@ -146,10 +306,13 @@ def classify_cohort_job(
     import torch
 
     from facesym.classifiers.registry import load_classifier
+    from facesym.jobs import face_model_from_config
 
     started = time.perf_counter()
     manifest = load_manifest(cohort)
-    classifier = load_classifier(classifier_entry, weights=weights, device=config["device"])
+    # Cohort images are renders of the face model, or photographs aligned into its render frame.
+    face_model = face_model_from_config(config) if "framing" in classifier_entry else None
+    classifier = load_classifier(classifier_entry, weights=weights, device=config["device"], face_model=face_model)
     paths = manifest.table["image"].tolist()
     probabilities = np.empty((len(paths), classifier.n_classes), dtype=np.float64)
     for index, images in image_batches(paths):
@@ -174,8 +337,11 @@ def classify_cohort_job(
     )
 
 
-def accuracy_job(*, predictions: Sequence[str | Path], output: str | Path) -> None:
+def accuracy_job(*, predictions: Sequence[str | Path], qc: str | Path, output: str | Path) -> None:
     """Accuracy per subject group for each classifier and pooled per training set -> ``accuracy.csv``.
+
+    ``n_excluded`` counts the group's images face quality control left out (``qc``, ``face_qc.csv``): a group
+    whose faces fail more often (a palsy patient's face may align worse) is visible beside its accuracy.
 
     The paper reports 97.40 % for probands and 58.25 % for patients, averaged over its FER2013 models; the rows
     with ``classifier = "all"`` pool the classifiers of one training set the same way. Intervals are exact
@@ -186,6 +352,7 @@ def accuracy_job(*, predictions: Sequence[str | Path], output: str | Path) -> No
 
     tables = [pd.read_csv(path, keep_default_na=False) for path in predictions]
     combined = pd.concat(tables, ignore_index=True)
+    excluded = excluded_images(qc)["group"].astype(str).value_counts()
     rows = []
     for pooled in (False, True):
         keys = ["cohort", "training_set", "group"] if pooled else ["cohort", "training_set", "classifier", "group"]
@@ -201,6 +368,7 @@ def accuracy_job(*, predictions: Sequence[str | Path], output: str | Path) -> No
                     "n_classifiers": part["classifier"].nunique(),
                     "group": values["group"],
                     "n_images": count,
+                    "n_excluded": int(excluded.get(str(values["group"]), 0)),
                     "n_correct": hits,
                     "accuracy": hits / count,
                     "ci_low": interval.low,
@@ -233,15 +401,21 @@ def _settings(experiment: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def ci_tests_job(*, predictions: str | Path, cohort: str | Path, config: Mapping[str, Any], output: str | Path) -> None:
+def ci_tests_job(
+    *, predictions: str | Path, cohort: str | Path, qc: str | Path, config: Mapping[str, Any], output: str | Path
+) -> None:
     """Is each property independent of the classifier's output given the instructed label? -> ``results/ci/…csv``.
 
     For every property P of the cohort: KCI, CMIknn and the fast CIT of P ⟂ p(output_emotion) | label
-    (:func:`facesym.cit.conditional_independence`), and their majority vote at ``experiment1.alpha``. One row
-    per test (``p_value``, ``statistic``, ``n``, ``rejects``, ``settings`` as JSON) and one ``majority`` row
-    per property (``n_rejecting``, ``dependent``, ``decision`` ✓/✗).
+    (:func:`facesym.cit.conditional_independence`), and their majority vote at ``experiment1.alpha``; for a
+    property with one value per subject (palsy) also the test whose null permutes subjects
+    (:func:`facesym.cit.subject_permutation_test`, not part of the vote). One row per test (``p_value``,
+    ``statistic``, ``n``, ``rejects``, ``settings`` as JSON) and one ``majority`` row per property
+    (``n_rejecting``, ``dependent``, ``decision`` ✓/✗). Every row carries ``n_images`` (the images tested) and
+    ``n_excluded`` (those face quality control left out, from ``qc``).
     """
-    from facesym.cit import conditional_independence
+    from facesym.cit import conditional_independence, subject_permutation_test
+    from facesym.cohort.placebo import subject_level
 
     started = time.perf_counter()
     table, types, experiment = _test_inputs(predictions, cohort, config)
@@ -254,6 +428,8 @@ def ci_tests_job(*, predictions: str | Path, cohort: str | Path, config: Mapping
         "output": output_column,
         "condition": "label",
         "unit": experiment["unit"],
+        "n_images": len(pd.read_csv(predictions, usecols=["image"])),
+        "n_excluded": len(excluded_images(qc)),
     }
     rows = []
     for name, kind in types.items():
@@ -267,7 +443,16 @@ def ci_tests_job(*, predictions: str | Path, cohort: str | Path, config: Mapping
             **_settings(experiment),
         )
         described = {**common, "property": name, "property_type": kind, "alpha": vote.alpha, "seed": seed}
-        for result in vote.results:
+        results = list(vote.results)
+        if subject_level(table[name], table["subject"]):
+            # beside the vote: the null that permutes subjects, for a property of the subject
+            results.append(
+                subject_permutation_test(
+                    table[name].to_numpy(float), table[output_column].to_numpy(float), table["label"].to_numpy(str),
+                    table["subject"].to_numpy(str), seed=seed, n_perm=experiment["permutations"],
+                )
+            )  # fmt: skip
+        for result in results:
             rows.append(
                 {
                     **described,
@@ -323,7 +508,7 @@ def ci_calibration_job(
     * ``subject placebo`` (:func:`facesym.cohort.placebo.placebo_calibration`), for every property with one value
       per subject (palsy): a random property of the same type drawn per subject, which keeps the cohort's
       repeated images per subject — the shuffle breaks them apart and so cannot show how much they inflate the
-      tests.
+      tests. Its rows include the test whose null permutes subjects (``test = "subject permutation"``).
 
     One row per (property, null, test or ``majority``) with the rate, its exact 95 % interval and whether the count
     stays within the binomial limit of a level-``alpha`` test.
@@ -377,7 +562,8 @@ def table1_job(*, ci_files: Sequence[str | Path], output: str | Path) -> None:
     """The paper's Table 1: ✓/✗ majority decisions, classifiers as columns grouped by training set.
 
     Row ``training set`` names each classifier's training data (the config entry's ``group``), row ``cohort``
-    the data tested, then one row per property. Classifiers of one training set stand side by side, training sets
+    the data tested, row ``face QC excluded`` how many of the cohort's images face quality control left out
+    (``k of N``), then one row per property. Classifiers of one training set stand side by side, training sets
     in the order they first appear in ``ci_files`` (the config's order).
     """
     votes = pd.concat([pd.read_csv(path, keep_default_na=False) for path in ci_files], ignore_index=True)
@@ -385,7 +571,10 @@ def table1_job(*, ci_files: Sequence[str | Path], output: str | Path) -> None:
     first = votes.drop_duplicates("classifier").set_index("classifier")
     sets = list(dict.fromkeys(first["training_set"]))
     ordered = [c for s in sets for c in first.index if first.loc[c, "training_set"] == s]
-    header = first.loc[ordered, ["training_set", "cohort"]].T.set_axis(["training set", "cohort"])
+    first["excluded"] = [f"{row.n_excluded} of {row.n_images + row.n_excluded}" for row in first.itertuples()]
+    header = first.loc[ordered, ["training_set", "cohort", "excluded"]].T.set_axis(
+        ["training set", "cohort", "face QC excluded"]
+    )
     decisions = votes.pivot(index="property", columns="classifier", values="decision")
     table = pd.concat([header, decisions.loc[list(dict.fromkeys(votes["property"])), ordered]])
     table.index.name = "classifier"

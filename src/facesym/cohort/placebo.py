@@ -9,8 +9,9 @@ show it.
 
 The placebo check draws, for every subject, a fresh value of a property of the same kind that is independent of
 everything (binary: the subject is 1 with the real property's share of subjects, continuous: standard normal),
-gives it to all of the subject's images and runs the three tests and the vote. Every rejection is a false
-positive with the cohort's real subject structure.
+gives it to all of the subject's images and runs the three tests and the vote, and beside them the test whose
+null permutes subjects (:func:`facesym.cit.subject_permutation_test`, not part of the vote). Every rejection is a
+false positive with the cohort's real subject structure.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from facesym.cit import Calibration, conditional_independence
+from facesym.cit import SUBJECT_PERMUTATION, Calibration, conditional_independence, subject_permutation_test
 
 __all__ = ["subject_level", "placebo_calibration"]
 
@@ -67,7 +68,8 @@ def placebo_calibration(
     Returns
     -------
     Calibration
-        ``p_values`` per test and the votes, over the ``n_draws`` placebos.
+        ``p_values`` per test (the three of the vote and ``"subject permutation"``) and the votes, over the
+        ``n_draws`` placebos.
     """
     if n_draws < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws}")
@@ -75,7 +77,9 @@ def placebo_calibration(
     names, index = np.unique(np.asarray(subjects), return_inverse=True)
     if len(names) < 2:
         raise ValueError("a placebo needs at least two subjects")
-    votes = []
+    # its own stream, so that the placebo draws and the vote's tests see the same numbers with or without it
+    (subject_rng,) = rng.spawn(1)
+    votes, by_subjects = [], []
     for _ in range(n_draws):
         if binary:
             values = rng.random(len(names)) < share
@@ -96,4 +100,8 @@ def placebo_calibration(
                 n_splits=n_splits,
             )
         )
-    return Calibration.from_votes(votes, alpha, len(index))
+        placebo = values.astype(np.float64)[index]
+        by_subjects.append(subject_permutation_test(placebo, y, z, subjects, seed=subject_rng, n_perm=n_perm).p_value)
+    calibration = Calibration.from_votes(votes, alpha, len(index))
+    p_values = {**calibration.p_values, SUBJECT_PERMUTATION: np.array(by_subjects)}
+    return Calibration(calibration.alpha, calibration.n, p_values, calibration.dependent)

@@ -14,7 +14,7 @@ import torch
 __all__ = ["REGIONS", "APPEARANCE_NAMES", "PaletteAppearance"]
 
 REGIONS = ("skin", "blush", "crease", "lips", "lipline", "brows", "hair", "lashes", "nostrils",
-           "sclera", "iris", "limbus", "pupil", "teeth", "mouth")
+           "sclera", "iris", "limbus", "pupil", "teeth", "mouth", "tongue", "neck")
 """Face regions with their own colour; a vertex mixes them with weights summing to one."""
 
 APPEARANCE_NAMES = ("skin_tone", "skin_hue", "hair_color", "iris_color", "lip_color", "brow_darkness",
@@ -55,17 +55,22 @@ class PaletteAppearance:
         Region weights per vertex, shape ``(N, len(REGIONS))``, rows summing to one.
     n_appearance
         Number of α coefficients used (at most ``len(APPEARANCE_NAMES)``); missing ones are 0.
+    occlusion
+        Ambient occlusion per vertex, shape ``(N,)`` in (0, 1], multiplied into the albedo (soft shadowing of
+        creases and cavities, baked from the rest shape); ``None`` = none.
     """
 
     masks: torch.Tensor
     n_appearance: int
+    occlusion: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.n_appearance <= len(APPEARANCE_NAMES):
             raise ValueError(f"n_appearance must be in [0, {len(APPEARANCE_NAMES)}], got {self.n_appearance}")
 
     def to(self, device: torch.device | str) -> PaletteAppearance:
-        return PaletteAppearance(self.masks.to(device), self.n_appearance)
+        occlusion = None if self.occlusion is None else self.occlusion.to(device)
+        return PaletteAppearance(self.masks.to(device), self.n_appearance, occlusion)
 
     def region_colors(self, alpha: torch.Tensor) -> torch.Tensor:
         """Colour of every region, shape ``(B, len(REGIONS), 3)``, for α of shape ``(B, n_appearance)``."""
@@ -91,13 +96,17 @@ class PaletteAppearance:
         colors = {
             "skin": skin, "blush": blush, "crease": skin * 0.78, "lips": lips, "lipline": lips * 0.45,
             "brows": brows, "hair": hair, "lashes": dark, "nostrils": skin * 0.22,
-            "sclera": const((0.92, 0.90, 0.87)), "iris": iris, "limbus": iris * 0.45,
+            "sclera": const((0.86, 0.82, 0.78)), "iris": iris, "limbus": iris * 0.45,
             "pupil": const((0.03, 0.03, 0.03)),
             "teeth": const((0.93, 0.90, 0.80)), "mouth": const((0.22, 0.06, 0.06)),
+            "tongue": const((0.66, 0.30, 0.30)), "neck": skin,
         }
         return torch.stack([colors[name] for name in REGIONS], dim=1).clamp(0.0, 1.0)
 
     def albedo(self, alpha: torch.Tensor) -> torch.Tensor:
         """Per-vertex albedo, shape ``(B, N, 3)`` in [0, 1]."""
         colors = self.region_colors(alpha).to(self.masks.device)
-        return self.masks @ colors  # (N, R) @ (B, R, 3): contiguous (B, N, 3), no copy for the renderer
+        albedo = self.masks @ colors  # (N, R) @ (B, R, 3): contiguous (B, N, 3), no copy for the renderer
+        if self.occlusion is not None:
+            albedo.mul_(self.occlusion[:, None])
+        return albedo

@@ -114,8 +114,8 @@ def write_contact_sheet(path: str | Path, n_identities: int = 3, size: int = 192
                 ax.set_title(columns[c] + (f"\nAU {aus}" if aus else "\n"), fontsize=9)
             if c == 0:
                 ax.set_ylabel(label, fontsize=8)
-    fig.suptitle("facesym procedural face: EMFACS prototypes at t = 1; s = 0 freezes the subject's left "
-                 "(image right)", fontsize=10)
+    fig.suptitle("facesym procedural face: EMFACS prototypes at t = 1 (FACS intensity E); s = 0 freezes the "
+                 "subject's left (image right), the jaw (AU26) opens at any s", fontsize=10)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

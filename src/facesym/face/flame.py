@@ -19,7 +19,7 @@ import scipy.sparse
 import torch
 
 from facesym.face.appearance import REGIONS, PaletteAppearance
-from facesym.face.model import MorphableModel, left_weights
+from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT, MorphableModel, left_weights
 from facesym.render.camera import OrthographicCamera
 
 __all__ = ["FlameFormatError", "load_flame", "read_flame_pickle", "FLAME_KEYS"]
@@ -188,6 +188,7 @@ def load_flame(
     n_identity_total: int = 300,
     normalize: bool = True,
     midline_tol: float = 1e-3,
+    midline_band: float = MIDLINE_BAND_MM,
 ) -> MorphableModel:
     """A :class:`MorphableModel` from a FLAME model file.
 
@@ -210,6 +211,9 @@ def load_flame(
         box is used instead.
     midline_tol
         Vertices with ``|x| <= midline_tol`` (model units after normalisation) are on the midline (weight 0.5).
+    midline_band
+        Width of the smooth left/right transition across the midline, millimetres
+        (:func:`facesym.face.model.left_weights`; assumes the normalised scale, :data:`MM_PER_UNIT`).
 
     Returns
     -------
@@ -268,7 +272,8 @@ def load_flame(
         shapedirs=torch.tensor(shapedirs[:, :, :n_shape], dtype=f32),
         exprdirs=torch.tensor(shapedirs[:, :, n_identity_total:n_identity_total + n_expression], dtype=f32),
         expression_names=[f"psi{k}" for k in range(n_expression)],
-        left_weight=torch.tensor(left_weights(template[:, 0], left_side, midline_tol)),
+        left_weight=torch.tensor(left_weights(template[:, 0], left_side, midline_tol,
+                                                band=midline_band / MM_PER_UNIT if normalize else 0.0)),
         left_side=left_side,
         appearance=PaletteAppearance(torch.from_numpy(masks), n_appearance),
         joint_names=names,

@@ -2,12 +2,16 @@
 
 Geometry follows the paper's Eq. 3 (Büchner et al., ACCV 2024)::
 
-    V(β, φ, s, t) = W( T + B_id·β + t·(E_R·φ) + s·t·(E_L·φ) )
+    V(β, φ, s, t) = W( T + B_id·β + t·(E_R·φ) + s·t·(E_L·φ);  pose + t·J·φ )
 
 where ``E_L = w ⊙ E`` and ``E_R = (1 − w) ⊙ E`` split the expression blendshapes ``E`` by a per-vertex left
 weight ``w`` (Eq. 2) and ``W`` is linear blend skinning about the model's joints. ``w`` is 1 on the subject's
-own left half, 0 on the right half; vertices on the midline get ``w = 0.5`` so that both halves share them and
-``E_L + E_R = E`` holds exactly for every vertex.
+own left half, 0 on the right half and rises smoothly across a narrow band around the midline (see
+:func:`left_weights`), so ``E_L + E_R = E`` holds exactly for every vertex.
+
+``J`` (``joint_dirs``) maps expression components that are joint rotations rather than blendshapes (the
+procedural model's AU26 jaw drop) to the pose: the jaw is one bone moved by muscles that facial palsy does not
+affect (trigeminal, not facial nerve), so its opening follows the onset ``t`` and never the symmetry ``s``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ __all__ = ["Appearance", "MorphableModel", "left_weights", "as_batch"]
 MIDLINE_WEIGHT = 0.5
 """Left weight of vertices on the midline: shared by both halves, so the split of Eq. 2 stays exact."""
 
+MM_PER_UNIT = 75.0
+"""Millimetres per model unit: both models are scaled so that the eyes sit 0.84 units apart (about 63 mm, the
+adult mean interpupillary distance)."""
+
+MIDLINE_BAND_MM = 6.0
+"""Default width of the band across the midline in which the left weight rises from 0 to 1, millimetres."""
+
 
 class Appearance(Protocol):
     """Maps appearance coefficients α to per-vertex albedo."""
@@ -42,8 +53,16 @@ class Appearance(Protocol):
         ...
 
 
-def left_weights(x: np.ndarray, left_side: str = "+x", midline_tol: float = 1e-6) -> np.ndarray:
-    """Per-vertex weight of the subject's left half (Eq. 2).
+def left_weights(x: np.ndarray, left_side: str = "+x", midline_tol: float = 1e-6,
+                 band: float = MIDLINE_BAND_MM / MM_PER_UNIT) -> np.ndarray:
+    """Per-vertex weight ``w`` of the subject's left half (the split of Eq. 2: ``E_L = w ⊙ E``).
+
+    The paper's Eq. 2 splits the blendshapes with a step: ``w = 1`` on the left half, 0 on the right. With a step,
+    ``s < 1`` tears the face along the midline: the frozen half meets the moving half at a seam. Soft tissue is
+    continuous, so here ``w`` rises across a band of width ``band`` centred on the midline with a smoothstep,
+    ``w = S((x + band/2) / band)``, ``S(u) = 3u² − 2u³`` on [0, 1]: a vertex within the band moves with the fraction
+    ``1 − w(1 − s)`` of its expression and the tissue across the midline stretches. Outside the band the weights
+    are Eq. 2's exactly; ``band = 0`` gives Eq. 2's step. ``E_L + E_R = E`` holds for every band.
 
     Parameters
     ----------
@@ -54,17 +73,26 @@ def left_weights(x: np.ndarray, left_side: str = "+x", midline_tol: float = 1e-6
         the viewer's right in a frontal render), ``"-x"`` otherwise.
     midline_tol
         Vertices with ``|x| <= midline_tol`` are on the midline and get weight 0.5.
+    band
+        Width of the transition, model units (:data:`MM_PER_UNIT` mm each); ``0`` = Eq. 2's step.
 
     Returns
     -------
     np.ndarray
-        Weights in {0, 0.5, 1}, shape ``(N,)``, float32.
+        Weights in [0, 1], shape ``(N,)``, float32: 0.5 on the midline, 1 (0) at ``x >= band/2`` on the left
+        (right) half.
     """
     if left_side not in ("+x", "-x"):
         raise ValueError(f"left_side must be '+x' or '-x', got {left_side!r}")
-    signed = x if left_side == "+x" else -x
-    w = np.where(signed > 0, 1.0, 0.0)
-    w[np.abs(x) <= midline_tol] = MIDLINE_WEIGHT
+    if band < 0:
+        raise ValueError(f"the midline band must be >= 0, got {band}")
+    signed = np.asarray(x, dtype=np.float64) if left_side == "+x" else -np.asarray(x, dtype=np.float64)
+    if band > 0:
+        u = np.clip(signed / band + 0.5, 0.0, 1.0)
+        w = u * u * (3.0 - 2.0 * u)
+    else:
+        w = np.where(signed > 0, 1.0, 0.0)
+    w[np.abs(signed) <= midline_tol] = MIDLINE_WEIGHT
     return w.astype(np.float32)
 
 
@@ -126,6 +154,14 @@ class MorphableModel:
         Optional named per-vertex weights, shape ``(N,)`` each. The procedural model has one per albedo region
         (``facesym.face.appearance.REGIONS``: ``"skin"``, ``"lips"``, ``"brows"``…) and one per mesh part
         (``"skin_mesh"``, ``"eyeball"``, ``"mouth_cavity"``, ``"ears"``).
+    expression_bounds
+        Range of every expression component the anatomy allows, shape ``(n_expression, 2)`` (low, high), or
+        ``None`` for a signed basis without natural bounds (FLAME's PCA components; the optimisers then search
+        the config's ``[-bound, bound]``). FACS action units are intensities: ``[0, 1]``, 1 = FACS E (maximum).
+    joint_dirs
+        Pose per unit of every expression component, shape ``(n_expression, pose_dim)`` radians, or ``None``.
+        A component with a non-zero row is a joint rotation (the jaw drop AU26) with a zero blendshape column:
+        it moves its joint by ``t·φ``, whatever ``s`` is.
     """
 
     name: str
@@ -145,6 +181,8 @@ class MorphableModel:
     posedirs: torch.Tensor | None = None
     camera: OrthographicCamera = field(default_factory=OrthographicCamera)
     regions: dict[str, torch.Tensor] = field(default_factory=dict)
+    expression_bounds: torch.Tensor | None = None
+    joint_dirs: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         n = self.template.shape[0]
@@ -156,6 +194,12 @@ class MorphableModel:
             raise ValueError("left_weight must be (N,) and skin_weights (N, K)")
         if self.joint_regressor is None and self.joint_rest is None:
             raise ValueError("a model needs a joint regressor or fixed joint positions")
+        if self.expression_bounds is not None and (
+                self.expression_bounds.shape != (self.n_expression, 2)
+                or not bool((self.expression_bounds[:, 0] < self.expression_bounds[:, 1]).all())):
+            raise ValueError("expression_bounds must have shape (n_expression, 2) with low < high")
+        if self.joint_dirs is not None and self.joint_dirs.shape != (self.n_expression, self.pose_dim):
+            raise ValueError("joint_dirs must have shape (n_expression, pose_dim)")
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -195,7 +239,19 @@ class MorphableModel:
             parents=move(self.parents), skin_weights=move(self.skin_weights),
             joint_regressor=move(self.joint_regressor), joint_rest=move(self.joint_rest),
             posedirs=move(self.posedirs), regions={k: v.to(device) for k, v in self.regions.items()},
+            expression_bounds=move(self.expression_bounds), joint_dirs=move(self.joint_dirs),
         )
+
+    def expression_box(self, bound: float) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper limit of every expression component, shape ``(n_expression,)`` each, float64.
+
+        ``bound`` gives ``[-bound, bound]`` for a model without ``expression_bounds`` (a signed basis).
+        """
+        if self.expression_bounds is None:
+            full = np.full(self.n_expression, float(bound))
+            return -full, full
+        box = self.expression_bounds.detach().cpu().double().numpy()
+        return box[:, 0].copy(), box[:, 1].copy()
 
     # ------------------------------------------------------------------ geometry
     def _coefficients(self, value: torch.Tensor | np.ndarray, width: int, name: str) -> torch.Tensor:
@@ -235,6 +291,8 @@ class MorphableModel:
         s: torch.Tensor | np.ndarray | float,
         t: torch.Tensor | np.ndarray | float,
         pose: torch.Tensor | np.ndarray | None = None,
+        *,
+        intensity_matched: bool = False,
     ) -> torch.Tensor:
         """Vertices of Eq. 3 for a batch of faces.
 
@@ -243,7 +301,9 @@ class MorphableModel:
         beta
             Identity coefficients, shape ``(B, n_shape)`` (or ``(1, n_shape)`` / ``(n_shape,)``, broadcast).
         phi
-            Expression coefficients, shape ``(B, n_expression)`` (or broadcast like ``beta``).
+            Expression coefficients, shape ``(B, n_expression)`` (or broadcast like ``beta``). Components that are
+            joint rotations (``joint_dirs``: the jaw) add ``t·(φ @ joint_dirs)`` to ``pose``, whatever ``s`` is;
+            skinning then runs unless that sum is the rest pose for every face.
         s
             Symmetry, shape ``(B,)`` or scalar, in [0, 1]: 1 = both halves move fully, 0 = the left half keeps
             its neutral shape.
@@ -251,6 +311,10 @@ class MorphableModel:
             Expression onset, shape ``(B,)`` or scalar, in [0, 1]: 0 = neutral, 1 = full expression.
         pose
             Axis-angle per joint, shape ``(B, pose_dim)``, radians; ``None`` = rest pose (skinning skipped).
+        intensity_matched
+            The intensity-matched control (the sham intervention): both halves' blendshapes at ``t·(1 + s)/2``,
+            the mean of the two halves' intensities under Eq. 3, so the face loses as much movement as at
+            symmetry ``s`` but stays symmetric. Only the expression blendshapes are scaled; joints are not.
 
         Returns
         -------
@@ -269,11 +333,26 @@ class MorphableModel:
         # t·(1 − w(1 − s)) equals t·(1 − w) + s·t·w (Eq. 3) and is exactly t when s = 1, so the
         # symmetric face is bit-identical to the unsplit model.
         scale = t[:, None] * (1.0 - self.left_weight[None, :] * (1.0 - s[:, None]))
+        if intensity_matched:
+            scale = (t * (1.0 + s) / 2.0)[:, None].expand_as(scale)
         # In place to spare batch-sized temporaries; the sum is (T + B_id·β) + scale·(E·φ) either way.
         unposed = ex_off.expand(batch, -1, -1).mul(scale[..., None]).add_(self.template + id_off)
+        pose = self._joint_pose(phi, t, pose, batch)
         if pose is None:
             return unposed
         return self.pose_vertices(unposed, pose)
+
+    def _joint_pose(self, phi: torch.Tensor | np.ndarray, t: torch.Tensor, pose: torch.Tensor | np.ndarray | None,
+                    batch: int) -> torch.Tensor | None:
+        """``pose + t·(φ @ joint_dirs)``, shape ``(B, pose_dim)``; ``None`` if there is nothing to pose."""
+        if self.joint_dirs is None:
+            return pose
+        phi = self._coefficients(phi, self.n_expression, "phi")
+        joint = t[:, None] * (phi @ self.joint_dirs).expand(batch, -1)
+        if pose is None:
+            return joint if bool(joint.any()) else None
+        pose = self._coefficients(pose, self.pose_dim, "pose")
+        return pose + joint
 
     # ------------------------------------------------------------------ appearance
     def albedo(self, alpha: torch.Tensor | np.ndarray) -> torch.Tensor:

@@ -16,8 +16,11 @@ Construction (model units: half the head's width = 1, about 7.5 cm; x = subject'
 
 Identity components and action units are smooth displacement fields, mirror symmetric about x = 0 (x odd,
 y and z even). Action-unit fields slide the skin along the height field (tangential motion) plus the bulges
-and furrows that make them readable; AU26 is a (linearised) rotation of the jaw. Every field is evaluated on
-both halves, so the left/right split of Eq. 2 applies to every action unit.
+and furrows that make them readable. Every field is evaluated on both halves, so the left/right split of Eq. 2
+applies to every action unit. Action units are FACS intensities in [0, 1] (1 = FACS E, the maximum; A–D at about
+0.1, 0.3, 0.55, 0.8), the model's ``expression_bounds``. AU26 (jaw drop) is not a blendshape: it rotates the jaw
+joint by ``JAW_DROP`` radians per unit (linear blend skinning), and the chin, lower lip, lower teeth, tongue and
+the floor of the mouth follow the jaw; it is never split by the symmetry ``s``.
 """
 
 from __future__ import annotations
@@ -30,22 +33,23 @@ import torch
 from scipy.interpolate import PchipInterpolator
 
 from facesym.face.appearance import REGIONS, PaletteAppearance
-from facesym.face.model import MorphableModel, left_weights
+from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT, MorphableModel, left_weights
 from facesym.render.camera import OrthographicCamera
 
-__all__ = ["build_procedural_model", "ACTION_UNITS", "IDENTITY_COMPONENTS", "MAX_SHAPE"]
+__all__ = ["build_procedural_model", "slit_pairs", "ACTION_UNITS", "IDENTITY_COMPONENTS", "MAX_SHAPE"]
 
 # Landmarks, model units.
 EYE_Y = 0.0
 EYE_X = 0.42
 EYE_INNER = 0.19
 EYE_OUTER = 0.67
-UPPER_LID_OPEN = 0.085
+UPPER_LID_OPEN = 0.072  # the upper lid covers the top of the iris at rest (about 1.5 mm)
 LOWER_LID_OPEN = 0.06
 IRIS_Y = 0.008
 MOUTH_Y = -0.88
 MOUTH_HALF = 0.31
 JAW_PIVOT = (0.0, -0.30, -0.15)
+JAW_DROP = 0.22  # jaw rotation of AU26 at full intensity, radians (about 13°: the mouth opens about 2 cm)
 HEAD_ROOT = (0.0, -1.0, -0.35)
 EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
@@ -165,10 +169,11 @@ class _Parts:
     eye_side: np.ndarray  # +1 above / on the upper lid, -1 below / on the lower lid, 0 elsewhere
     mouth_side: np.ndarray  # +1 above / on the upper lip, -1 below / on the lower lip, 0 elsewhere
     rest: np.ndarray  # (N, 3) rest position
-    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity, 3 ear
+    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity, 3 ear, 4 neck
     triangles: np.ndarray
     masks: np.ndarray  # (N, R) region weights
     cavity_jaw: np.ndarray  # jaw attachment of cavity vertices
+    follows_skin: np.ndarray  # 1 where action units move a vertex (skin, cavity sheet), 0 elsewhere
 
 
 def _quad_triangles(idx_bottom: np.ndarray, idx_top: np.ndarray, mirror_from: int) -> np.ndarray:
@@ -236,6 +241,23 @@ def _skin_grid(row_step: float, col_step: float) -> tuple[dict[str, np.ndarray],
     return attrs, tris
 
 
+def slit_pairs(row_step: float = 0.025, col_step: float = 0.028) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Vertex indices of the two copies of every slit vertex: ``{"eyes" | "mouth": (upper, lower)}``.
+
+    The upper copy edges the upper lid (lip), the lower copy the lower lid (lip); a face whose upper copy lies
+    below its lower copy has lids (lips) that pass through each other. Indices of the model built with the same
+    ``row_step`` and ``col_step``.
+    """
+    attrs, _ = _skin_grid(row_step, col_step)
+    out = {}
+    for name, sides, row_y in (("eyes", attrs["eye_side"], EYE_Y), ("mouth", attrs["mouth_side"], MOUTH_Y)):
+        on_row = attrs["y0"] == row_y
+        upper = np.nonzero(on_row & (sides > 0))[0]
+        lower = np.nonzero(on_row & (sides < 0))[0]
+        out[name] = (upper[np.argsort(attrs["x0"][upper])], lower[np.argsort(attrs["x0"][lower])])
+    return out
+
+
 def _eye_open_warp(x0: np.ndarray, y0: np.ndarray, eye_side: np.ndarray) -> np.ndarray:
     """Vertical displacement that opens the eye slits into almond-shaped openings at rest."""
     ax = np.abs(x0)
@@ -260,7 +282,7 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     # Brows: an arch from the nose to the temple, thick at the inner end.
     t = (ax0 - 0.13) / 0.62
     brow_center = 0.215 + 0.085 * (1.0 - ((t - 0.62) / 0.62) ** 2)
-    brow_half = 0.04 * (1.0 - 0.5 * np.clip(t, 0.0, 1.0))
+    brow_half = 0.052 * (1.0 - 0.45 * np.clip(t, 0.0, 1.0))  # about 8 mm high at the head, tapering
     brow = _sig((brow_half - np.abs(y0 - brow_center)) / 0.006) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
     layers.append(("brows", brow))
     # Hair: above the hairline and down the sides of the head.
@@ -268,7 +290,7 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     hair_top = _sig((y - (0.93 + 0.12 * ax**2)) / 0.02)
     hair_side = _sig((u - 0.90) / 0.015) * _sig((y - 0.05) / 0.04)
     layers.append(("hair", np.maximum(hair_top, hair_side)))
-    lash_upper = almond(ax0, True) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.012) * above_eye
+    lash_upper = almond(ax0, True) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.02) * above_eye
     lash_lower = 0.45 * almond(ax0, False) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.012) * below_eye
     inside_eye = (ax0 > EYE_INNER) & (ax0 < EYE_OUTER)
     layers.append(("lashes", np.maximum(lash_upper, lash_lower) * inside_eye))
@@ -307,14 +329,15 @@ def _polar_patch(radii: np.ndarray, n_seg: int) -> tuple[np.ndarray, np.ndarray,
 
 def _eyeball(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A polar patch of one eyeball: positions (x, y), triangles, region masks."""
-    radii = np.array([0.0, 0.028, 0.036, 0.052, 0.066, 0.076, 0.088, 0.11, 0.16, 0.22, 0.28, 0.33])
+    radii = np.array([0.0, 0.028, 0.036, 0.052, 0.066, 0.078, 0.09, 0.11, 0.16, 0.22, 0.28, 0.33])
     u, v, tris = _polar_patch(radii, 24)
     cx = side * EYE_X
     x, y = cx + u, IRIS_Y + v
     tris = tris + start
     r = np.hypot(u, v)
     masks = np.zeros((x.size, len(REGIONS)))
-    region = np.where(r < 0.032, "pupil", np.where(r < 0.07, "iris", np.where(r < 0.08, "limbus", "sclera")))
+    # Iris 11.7 mm across (0.156 units), the adult mean; a dark limbal ring around it.
+    region = np.where(r < 0.03, "pupil", np.where(r < 0.07, "iris", np.where(r < 0.084, "limbus", "sclera")))
     for name in ("pupil", "iris", "limbus", "sclera"):
         masks[region == name, REGIONS.index(name)] = 1.0
     return np.stack([x, y], 1), tris, masks
@@ -341,8 +364,69 @@ def _ear(side: float, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return np.stack([x, y], 1), z, tris, masks
 
 
-def _cavity(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The mouth cavity behind the lips: positions (x, y), depth below the skin, triangles, masks, jaw weight."""
+def _grid_patch(xs: np.ndarray, ys: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A rectangular grid: x, y of its vertices (row-major) and counter-clockwise triangles."""
+    x = np.tile(xs, ys.size)
+    y = np.repeat(ys, xs.size)
+    idx = start + np.arange(x.size).reshape(ys.size, xs.size)
+    tris = np.concatenate([_quad_triangles(idx[r], idx[r + 1], xs.size // 2) for r in range(ys.size - 1)])
+    return x, y, tris
+
+
+def _neck(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The neck below the jaw, seen from the front: a half cylinder behind the chin, down to the image's edge.
+
+    Returns positions (x, y), depth z, triangles and region masks.
+    """
+    u = np.linspace(-1.0, 1.0, 17)
+    x, y, tris = _grid_patch(0.60 * u, np.linspace(-2.6, -1.15, 8), start)
+    z = 0.28 * np.sqrt(np.clip(1.0 - (x / 0.6) ** 2, 0.0, None)) - 0.2
+    masks = np.zeros((x.size, len(REGIONS)))
+    masks[:, REGIONS.index("neck")] = 1.0
+    return np.stack([x, y], 1), z, tris, masks
+
+
+def _occlusion(p: _Parts) -> np.ndarray:
+    """Ambient occlusion per vertex in (0, 1], baked from the rest shape (soft shadowing of a diffuse light).
+
+    Skin: how far the surface lies below the mean of its surroundings (rings of 0.05 and 0.1 units, about 4 and
+    8 mm) — eye sockets, the sides of the nose, the nostrils, the corners of the mouth and the fold under the
+    lower lip darken. Eyeballs: shadowed by the upper lid and lashes and towards the corners. Mouth: darker the
+    deeper inside. Neck: in the shadow of the jaw.
+    """
+    x, y = p.rest[:, 0], p.rest[:, 1]
+    occ = np.ones(x.size)
+    skin = p.kind == 0
+    xs, ys = x[skin], y[skin]
+    h = height(xs, ys)
+    angles = np.linspace(0.0, 2 * np.pi, 8, endpoint=False)
+    cavity = np.zeros_like(xs)
+    for r in (0.05, 0.10):
+        ring = np.mean([height(xs + r * np.cos(a), ys + r * np.sin(a)) for a in angles], axis=0)
+        cavity += 0.5 * np.clip(ring - h, 0.0, None)
+    occ[skin] = np.exp(-14.0 * cavity)
+    eye = p.kind == 1
+    dy = y[eye] - IRIS_Y
+    dx = np.abs(np.abs(x[eye]) - EYE_X)
+    occ[eye] = 0.92 * (1.0 - 0.35 * _smoothstep((dy - 0.01) / 0.07)) * (1.0 - 0.25 * _smoothstep((dx - 0.09) / 0.12))
+    cavity_part = p.kind == 2
+    occ[cavity_part] = np.exp(-4.0 * np.clip(height(x[cavity_part], y[cavity_part]) - p.rest[cavity_part, 2]
+                                             - 0.045, 0.0, None))
+    neck = p.kind == 4
+    occ[neck] = 0.55 + 0.4 * _smoothstep((-1.45 - y[neck]) / 0.5)
+    occ[p.kind == 3] = 0.85
+    return occ
+
+
+def _cavity(start: int) -> tuple[np.ndarray, ...]:
+    """The mouth behind the lips: positions (x, y), depth below the skin, triangles, masks, jaw weight and how
+    much each vertex follows the action units of the skin in front of it.
+
+    Three parts: the cavity sheet (dark mouth, upper incisors and canines fixed to the skull, its lower part
+    moving with the lower lip and chin so that the mouth never opens onto the background), and the lower teeth
+    and the tongue, rigidly on the jaw (mandible): they move with the jaw joint only, and show when AU25 parts
+    the lips or AU26 drops the jaw. Tooth rows curve back with the dental arch.
+    """
     teeth_edge = MOUTH_Y - 0.045
     rows = np.concatenate([
         np.linspace(MOUTH_Y - 0.62, MOUTH_Y - 0.15, 6)[:-1],
@@ -356,12 +440,30 @@ def _cavity(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     idx = start + np.arange(x.size).reshape(rows.size, cols.size)
     tris = np.concatenate([_quad_triangles(idx[r], idx[r + 1], cols.size // 2) for r in range(rows.size - 1)])
     teeth = (y >= teeth_edge - 1e-9) & (y <= MOUTH_Y + 0.13) & (np.abs(x) < 0.33)
-    depth = np.where(teeth, 0.045, 0.22)
-    masks = np.zeros((x.size, len(REGIONS)))
-    masks[teeth, REGIONS.index("teeth")] = 1.0
-    masks[~teeth, REGIONS.index("mouth")] = 1.0
+    depth = np.where(teeth, 0.045 + 0.35 * x**2, 0.22)
+    region = np.where(teeth, "teeth", "mouth")
     jaw = _smoothstep((MOUTH_Y - 0.04 - y) / 0.08)
-    return np.stack([x, y], 1), depth, tris, masks, jaw
+    follow = np.ones(x.size)
+
+    # Lower incisors: behind the upper ones (overbite), their edges a little below the lip line: the lower lip
+    # covers them unless it is drawn down.
+    lx, ly, ltris = _grid_patch(np.linspace(-0.27, 0.27, 13), np.linspace(MOUTH_Y - 0.17, MOUTH_Y - 0.04, 5),
+                                start + x.size)
+    ldepth = 0.065 + 0.4 * lx**2
+    # The tongue: a dome on the floor of the mouth, behind the lower teeth.
+    tx, ty, ttris = _grid_patch(np.linspace(-0.22, 0.22, 11), np.linspace(MOUTH_Y - 0.20, MOUTH_Y - 0.035, 6),
+                                start + x.size + lx.size)
+    tdepth = 0.10 + 0.8 * tx**2 + 0.6 * (ty - (MOUTH_Y - 0.10)) ** 2
+    x = np.concatenate([x, lx, tx])
+    y = np.concatenate([y, ly, ty])
+    depth = np.concatenate([depth, ldepth, tdepth])
+    region = np.concatenate([region, np.full(lx.size, "teeth"), np.full(tx.size, "tongue")])
+    jaw = np.concatenate([jaw, np.ones(lx.size + tx.size)])
+    follow = np.concatenate([follow, np.zeros(lx.size + tx.size)])
+    masks = np.zeros((x.size, len(REGIONS)))
+    for name in ("teeth", "mouth", "tongue"):
+        masks[region == name, REGIONS.index(name)] = 1.0
+    return (np.stack([x, y], 1), depth, np.concatenate([tris, ltris, ttris]), masks, jaw, follow)
 
 
 def _build_parts(row_step: float, col_step: float) -> _Parts:
@@ -375,23 +477,25 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
     right_xy, right_tris, right_masks = _eyeball(-1.0, n_skin)
     left_xy, left_tris, left_masks = _eyeball(1.0, n_skin + right_xy.shape[0])
     n_eyes = right_xy.shape[0] + left_xy.shape[0]
-    cav_xy, cav_depth, cav_tris, cav_masks, cav_jaw = _cavity(n_skin + n_eyes)
+    cav_xy, cav_depth, cav_tris, cav_masks, cav_jaw, cav_follow = _cavity(n_skin + n_eyes)
     n_inner = n_skin + n_eyes + cav_xy.shape[0]
     rear_xy, rear_z, rear_tris, rear_masks = _ear(-1.0, n_inner)
     lear_xy, lear_z, lear_tris, lear_masks = _ear(1.0, n_inner + rear_xy.shape[0])
     n_ears = rear_xy.shape[0] + lear_xy.shape[0]
+    neck_xy, neck_z, neck_tris, neck_masks = _neck(n_inner + n_ears)
+    n_neck = neck_xy.shape[0]
 
-    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0], rear_xy[:, 0], lear_xy[:, 0]])
-    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1], rear_xy[:, 1], lear_xy[:, 1]])
+    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0], rear_xy[:, 0], lear_xy[:, 0], neck_xy[:, 0]])
+    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1], rear_xy[:, 1], lear_xy[:, 1], neck_xy[:, 1]])
     # The eyeball curves back away from its middle (most above and below), so that lids and brows pulled far
     # from their rest shape still cover it.
     eye_dx = np.abs(np.concatenate([right_xy[:, 0], left_xy[:, 0]])) - EYE_X
     eye_dy = np.concatenate([right_xy[:, 1], left_xy[:, 1]]) - IRIS_Y
     eye_depth = EYEBALL_DEPTH + 0.9 * (eye_dy**2 + 0.35 * eye_dx**2)
     offset = np.concatenate([np.zeros(n_skin), eye_depth, cav_depth])
-    zs = np.concatenate([height(xs[:n_inner], ys[:n_inner]) - offset, rear_z, lear_z])
+    zs = np.concatenate([height(xs[:n_inner], ys[:n_inner]) - offset, rear_z, lear_z, neck_z])
     kind = np.concatenate([np.zeros(n_skin, int), np.ones(n_eyes, int), np.full(cav_xy.shape[0], 2),
-                           np.full(n_ears, 3)])
+                           np.full(n_ears, 3), np.full(n_neck, 4)])
     n_other = kind.size - n_skin
     return _Parts(
         x0=np.concatenate([x0, xs[n_skin:]]),
@@ -402,9 +506,10 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
                                    np.where(kind[n_skin:] == 2, np.sign(ys[n_skin:] - MOUTH_Y), 0.0)]),
         rest=np.stack([xs, ys, zs], 1),
         kind=kind,
-        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris]),
-        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks]),
-        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears)]),
+        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris, neck_tris]),
+        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks, neck_masks]),
+        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears + n_neck)]),
+        follows_skin=np.concatenate([np.ones(n_skin), np.zeros(n_eyes), cav_follow, np.zeros(n_ears + n_neck)]),
     )
 
 
@@ -418,16 +523,25 @@ def _jaw_weight(p: _Parts) -> np.ndarray:
     # Slit copies sit half a row off the lip line so that they fall on their own side of it.
     y = p.y0 + 0.01 * p.mouth_side
     skin = _sig((line - y) / width)
+    upper_edge = _sig((line - MOUTH_Y - 0.01) / width)  # the weight of the upper lip's edge at this x
+    # The lower lip is soft tissue tied to the upper lip at the corners (modiolus): its middle follows the jaw,
+    # its corners only half, so the open mouth is an oval, not a slot.
+    # The profile vanishes in the middle and at the corners themselves, where the lip row meets unsplit skin.
+    e = lip_envelope(ax, MOUTH_HALF) ** 0.5
+    corners = 2.0 * e * (1.0 - e) * _g(p.y0 - MOUTH_Y, 0.0, 0.10) * (p.mouth_side < 0)
+    # Blending towards the upper edge's weight (not towards 0) keeps the lips from passing through each other.
+    skin = skin - corners * np.clip(skin - upper_edge, 0.0, None)
     return np.where(p.kind == 0, skin, p.cavity_jaw)
 
 
-def _jaw_rotation_field(p: _Parts, angle: float) -> np.ndarray:
-    """Displacement of a small jaw rotation (about +x through the jaw pivot, chin moving down)."""
-    rel = p.rest - np.array(JAW_PIVOT)
-    d = np.zeros_like(p.rest)
-    d[:, 1] = -angle * rel[:, 2]
-    d[:, 2] = angle * rel[:, 1]
-    return d * _jaw_weight(p)[:, None]
+def _nasolabial(ax: np.ndarray, y: np.ndarray, width: float = 0.03) -> np.ndarray:
+    """Weight of the nasolabial fold: 1 on the line from beside the nose's wing to outside the mouth corner."""
+    a = np.array([0.16, -0.50])
+    b = np.array([0.40, -1.00])
+    d = b - a
+    u = np.clip(((ax - a[0]) * d[0] + (y - a[1]) * d[1]) / (d @ d), 0.0, 1.0)
+    dist = np.hypot(ax - (a[0] + u * d[0]), y - (a[1] + u * d[1]))
+    return np.exp(-((dist / width) ** 2)) * np.sin(np.pi * np.clip(u * 1.1, 0.0, 1.0)) ** 0.5
 
 
 def _action_units(p: _Parts) -> dict[str, np.ndarray]:
@@ -447,79 +561,92 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
         return np.exp(-(((ax - MOUTH_HALF) / sxw) ** 2) - ((y0 - cy) / syw) ** 2)
 
     zero = np.zeros_like(x0)
+    nasolabial = _nasolabial(ax, y0)
     # AU1 inner brow raiser: the inner brows and the middle of the forehead go up; forehead furrows.
     w = _g(ax, 0.18, 0.22) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.09) / 0.04)
     furrows = 0.010 * np.cos(2 * np.pi * (y0 - 0.50) / 0.11) * _sig((y0 - 0.42) / 0.03)
-    fields["AU1"] = (zero, 0.12 * w, w * furrows)
+    fields["AU1"] = (zero, 0.13 * w, w * furrows)
     # AU2 outer brow raiser.
     w = _g(ax, 0.62, 0.20) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.11) / 0.04)
     fields["AU2"] = (zero, 0.11 * w, w * furrows)
-    # AU4 brow lowerer: brows down and together, bunched between them with vertical furrows.
-    w = _g(ax, 0.25, 0.30) * _g(y0, 0.27, 0.15) * _sig((y0 - 0.06) / 0.04)
+    # AU4 brow lowerer: brows down and together, bunched between them with vertical furrows. With AU1 the inner
+    # brows still rise (frontalis outweighs the depressors vertically; corrugator draws them together): the
+    # oblique brow of sadness and fear.
+    w = _g(ax, 0.25, 0.30) * _g(y0, 0.27, 0.15) * _sig((y0 - 0.06) / 0.06)
     glabella = _g(y0, 0.20, 0.12) * (0.030 * _g(ax, 0.09, 0.05) - 0.02 * _g(x0, 0.0, 0.03))
-    fields["AU4"] = (-0.06 * w * sx * _sig((ax - 0.02) / 0.02), -0.085 * w, 0.025 * w + glabella)
-    # AU5 upper lid raiser.
-    w = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.09) * above_eye
+    fields["AU4"] = (-0.07 * w * sx * _sig((ax - 0.02) / 0.02), -0.075 * w, 0.03 * w + glabella)
+    # AU5 upper lid raiser: the lid margin retracts; the skin above it moves almost as far (flat near the margin),
+    # so the crease already compressed at rest does not fold over itself.
+    w = almond(ax, True) * np.exp(-(((y0 - EYE_Y) / 0.20) ** 2)) * above_eye
     fields["AU5"] = (zero, 0.055 * w, zero)
     # AU6 cheek raiser: cheeks up and forward, lower lid pushed up, crow's feet.
     w = _g(ax, 0.50, 0.22) * _g(y0, -0.36, 0.24) * _sig(-y0 / 0.03)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.07) * below_eye
     crow = _g(ax, 0.76, 0.07) * _g(y0, 0.0, 0.10)
-    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.045 * lid,
+    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.03 * lid,
                      0.045 * w + 0.015 * lid + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
     # AU7 lid tightener: lower lid up and straightened, upper lid slightly down.
-    lower = almond(ax, False) ** 0.6 * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
+    # Lower-lid raises of AU6, AU7 and AU9 together stay within the opening of the eye: the lids may meet, never
+    # cross (tests/face).
+    lower = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
     upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
-    fields["AU7"] = (zero, 0.045 * lower - 0.02 * upper, 0.012 * lower)
+    fields["AU7"] = (zero, 0.035 * lower - 0.02 * upper, 0.012 * lower)
     # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down.
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
     bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
-    lip_up = _g(x0, 0.0, 0.25) * np.exp(-np.abs(dist_m) / 0.12) * above_m
+    lip_up = _g(x0, 0.0, 0.25) * _g(dist_m, 0.0, 0.20) * above_m
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
-    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.02 * lid,
+    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
                      0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
-    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-np.clip(dist_m, 0.0, None) / 0.12) * above_m
+    # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up
+    # without compressing a row of the lip past its neighbour (no fold; tests/face).
+    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-((dist_m / 0.25) ** 2)) * above_m
     alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
     fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
-    fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold)
-    # AU12 lip corner puller: corners up and out, cheeks bunched above them.
-    w = corner(MOUTH_Y + 0.02, 0.20, 0.20)
+    fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold * (1.0 - nasolabial) - 0.015 * nasolabial)
+    # AU12 lip corner puller: corners up and out (zygomaticus major), the lips stretched into an upward curve and
+    # the upper lip lifted off the teeth beside the middle (the smile's crescent); the cheek bunches up and out
+    # lateral to the nasolabial fold, which deepens.
+    w = corner(MOUTH_Y + 0.02, 0.22, 0.30)
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
-    fields["AU12"] = (0.06 * w * sx, 0.12 * w + 0.04 * cheek, -0.015 * w + 0.05 * cheek)
+    crescent = _g(ax, 0.13, 0.13) * lips * _g(dist_m, 0.0, 0.15)
+    fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent * (0.03 * above_m - 0.02 * below_m),
+                      -0.015 * w + 0.06 * cheek * (1.0 - nasolabial) - 0.02 * nasolabial)
     # AU15 lip corner depressor.
-    w = corner(MOUTH_Y - 0.04, 0.17, 0.17)
+    w = corner(MOUTH_Y - 0.04, 0.17, 0.26)
     fields["AU15"] = (-0.01 * w * sx, -0.10 * w, zero)
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
-    chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * below_m
-    lip = _g(x0, 0.0, 0.22) * np.exp(-np.abs(dist_m) / 0.10)
-    fields["AU17"] = (zero, 0.05 * chin + 0.03 * lip,
+    chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * _sig(-(dist_m + 0.1) / 0.025)  # same on both lip edges
+    # The lower lip pushes the upper one: both edges of the slit rise together (they never cross).
+    lip = _g(x0, 0.0, 0.22) * _g(dist_m, 0.0, 0.15)
+    fields["AU17"] = (zero, 0.05 * chin + 0.02 * lip,
                       0.025 * chin + 0.03 * lip * below_m + 0.008 * chin * np.cos(2 * np.pi * x0 / 0.09))
     # AU20 lip stretcher: corners pulled sideways, lips flattened.
     w = corner(MOUTH_Y, 0.22, 0.18)
     fields["AU20"] = (0.08 * w * sx, -0.015 * w, -0.01 * w)
     # AU23 lip tightener: the red of the lips narrows towards the slit, the mouth narrows.
-    away = 1.0 - np.exp(-((dist_m / 0.02) ** 2))
-    narrow = lips * away * (-0.032 * _g(y0, MOUTH_Y + 0.06, 0.05) * above_m
-                            + 0.036 * _g(y0, MOUTH_Y - 0.07, 0.05) * below_m)
+    # A compression of the red towards the slit by up to 40 % (the gradient of d·exp(−d²/w²) is at most 1).
+    narrow = -0.4 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
     w = corner(MOUTH_Y, 0.15, 0.12)
     fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
     # AU25 lips part.
-    w_up = lips * np.exp(-np.clip(dist_m, 0.0, None) / 0.06) * above_m
-    w_lo = lips * np.exp(-np.clip(-dist_m, 0.0, None) / 0.08) * below_m
+    w_up = lips * np.exp(-((dist_m / 0.14) ** 2)) * above_m
+    w_lo = lips * np.exp(-((dist_m / 0.11) ** 2)) * below_m
     fields["AU25"] = (zero, 0.02 * w_up - 0.045 * w_lo, zero)
 
     # Skin moves fully; the jaw-attached part of the mouth cavity moves like the skin in front of it.
-    moving = np.where(p.kind == 0, 1.0, np.where(p.kind == 2, p.cavity_jaw, 0.0))
+    moving = np.where(p.kind == 0, 1.0, np.where(p.kind == 2, p.cavity_jaw, 0.0)) * p.follows_skin
     hx, hy = height_gradient(p.rest[:, 0], p.rest[:, 1])
     out = {}
     for name, (dx, dy, dz) in fields.items():
         # Skin slides along the face (tangential move) plus the field's own bulge along z.
         d = np.stack([dx, dy, hx * dx + hy * dy + dz], 1)
         out[name] = d * moving[:, None]
-    out["AU26"] = _jaw_rotation_field(p, 0.18)
+    # AU26 is the jaw joint's rotation (skinning, see ``joint_dirs``), not a blendshape.
+    out["AU26"] = np.zeros_like(p.rest)
     return {name: out[name] for name in ACTION_UNITS}
 
 
@@ -544,15 +671,16 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
         "nose_width": (0.03 * sx * _g(ax, 0.12, 0.08) * _g(y, -0.52, 0.09), zero, zero),
         "nose_bridge": (zero, zero, 0.035 * _g(x, 0.0, 0.08) * _g(y, -0.10, 0.15)),
         "eye_spacing": (0.03 * sx * _g(ax, EYE_X, 0.22) * _g(y, EYE_Y, 0.20), zero, zero),
-        "eye_size": (0.12 * (ax - EYE_X) * sx * eye, 0.12 * (y - IRIS_Y) * eye, zero),
-        "brow_height": (zero, 0.03 * _g(ax, 0.40, 0.30) * _g(y, 0.28, 0.10), zero),
+        "eye_size": (0.07 * (ax - EYE_X) * sx * eye, 0.07 * (y - IRIS_Y) * eye, zero),
+        # Brows and forehead shift together above a gentle transition: the lid crease is not squeezed.
+        "brow_height": (zero, 0.03 * _g(ax, 0.40, 0.35) * _sig((y - 0.14) / 0.06) * _sig((0.75 - y) / 0.1), zero),
         "brow_ridge": (zero, zero, 0.035 * _g(ax, 0.40, 0.25) * _g(y, 0.24, 0.10)),
         "cheekbones": (0.02 * sx * _g(ax, 0.60, 0.20) * _g(y, -0.25, 0.15), zero,
                        0.04 * _g(ax, 0.60, 0.20) * _g(y, -0.25, 0.15)),
         "cheek_fullness": (0.03 * sx * _g(ax, 0.50, 0.22) * _g(y, -0.75, 0.20), zero,
                            0.035 * _g(ax, 0.50, 0.22) * _g(y, -0.75, 0.20)),
         "mouth_width": (0.07 * x * _g(x, 0.0, 0.40) * _g(y, MOUTH_Y, 0.12), zero, zero),
-        "lip_fullness": (zero, 0.02 * lips * (_g(y, MOUTH_Y + 0.07, 0.05) - _g(y, MOUTH_Y - 0.08, 0.05)),
+        "lip_fullness": (zero, 0.012 * lips * (_g(y, MOUTH_Y + 0.07, 0.09) - _g(y, MOUTH_Y - 0.08, 0.09)),
                          0.02 * lips * _g(y, MOUTH_Y, 0.10)),
         "philtrum_length": (zero, -0.035 * _g(x, 0.0, 0.45) * _g(y, -0.95, 0.22), zero),
         "forehead_slope": (zero, zero, -0.08 * np.clip(y - 0.45, 0.0, None) * _sig((y - 0.45) / 0.1)),
@@ -567,7 +695,7 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------------- model
 @lru_cache(maxsize=8)
 def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: float,
-                  col_step: float) -> MorphableModel:
+                  col_step: float, midline_band: float) -> MorphableModel:
     p = _build_parts(row_step, col_step)
     aus = _action_units(p)
     ids = _identity_components(p.rest)
@@ -575,12 +703,14 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
     jaw = _jaw_weight(p)
     masks = torch.tensor(p.masks, dtype=f32)
     regions = {name: masks[:, i] for i, name in enumerate(REGIONS)}
-    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity", "ears")):
+    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity", "ears", "neck_mesh")):
         regions[name] = torch.tensor(p.kind == k, dtype=f32)
     # The mesh and the fields are built with the subject's left at +x; mirror x for a "-x" convention.
     flip = np.array([1.0, 1.0, 1.0]) if left_side == "+x" else np.array([-1.0, 1.0, 1.0])
     tris = p.triangles if left_side == "+x" else p.triangles[:, ::-1]
     template = p.rest * flip
+    joint_dirs = np.zeros((len(ACTION_UNITS), 6))
+    joint_dirs[ACTION_UNITS.index("AU26"), 3] = JAW_DROP  # about +x (unchanged by the x mirror): chin down
     return MorphableModel(
         name="procedural",
         template=torch.tensor(template, dtype=f32),
@@ -588,20 +718,24 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
         shapedirs=torch.tensor(np.stack([ids[n] * flip for n in IDENTITY_COMPONENTS[:n_shape]], 2), dtype=f32),
         exprdirs=torch.tensor(np.stack([aus[n] * flip for n in ACTION_UNITS], 2), dtype=f32),
         expression_names=list(ACTION_UNITS),
-        left_weight=torch.tensor(left_weights(template[:, 0], left_side), dtype=f32),
+        left_weight=torch.tensor(left_weights(template[:, 0], left_side, band=midline_band / MM_PER_UNIT),
+                                 dtype=f32),
         left_side=left_side,
-        appearance=PaletteAppearance(masks, n_appearance),
+        appearance=PaletteAppearance(masks, n_appearance, torch.tensor(_occlusion(p), dtype=f32)),
         joint_names=["head", "jaw"],
         parents=torch.tensor([-1, 0]),
         skin_weights=torch.tensor(np.stack([1.0 - jaw, jaw], 1), dtype=f32),
         joint_rest=torch.tensor(np.array([HEAD_ROOT, JAW_PIVOT]) * flip, dtype=f32),
         camera=OrthographicCamera(),
         regions=regions,
+        expression_bounds=torch.tensor([[0.0, 1.0]] * len(ACTION_UNITS), dtype=f32),
+        joint_dirs=torch.tensor(joint_dirs, dtype=f32),
     )
 
 
 def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: str = "+x", *,
-                           row_step: float = 0.025, col_step: float = 0.028) -> MorphableModel:
+                           midline_band: float = MIDLINE_BAND_MM, row_step: float = 0.025,
+                           col_step: float = 0.028) -> MorphableModel:
     """The embedded face model (deterministic; built once per argument set and cached).
 
     Parameters
@@ -613,6 +747,9 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
         ``identities.appearance_dim``.
     left_side
         Model-frame direction of the subject's own left, ``"+x"`` (default) or ``"-x"``.
+    midline_band
+        Width of the band across the midline in which the left weight rises from 0 to 1, millimetres
+        (:func:`facesym.face.model.left_weights`); the config's ``face_model.midline_band``. 0 = Eq. 2's step.
     row_step, col_step
         Grid spacing in the detailed parts of the face, model units (coarser on forehead, chin and sides).
 
@@ -627,4 +764,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
         raise ValueError(f"the procedural model has 1…{MAX_SHAPE} identity components, got n_shape={n_shape}")
     if left_side not in ("+x", "-x"):
         raise ValueError(f"left_side must be '+x' or '-x', got {left_side!r}")
-    return _cached_model(int(n_shape), int(n_appearance), left_side, float(row_step), float(col_step))
+    if midline_band < 0:
+        raise ValueError(f"midline_band must be >= 0 mm, got {midline_band}")
+    return _cached_model(int(n_shape), int(n_appearance), left_side, float(row_step), float(col_step),
+                         float(midline_band))

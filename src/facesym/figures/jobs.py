@@ -171,9 +171,10 @@ def symmetry_figure_job(*, surfaces_files: Sequence[str | Path], outputs: Mappin
     if not np.isclose(t[-1], 1.0):
         raise ValueError(f"{surfaces_files[0]}: the onset grid ends at t = {t[-1]}, not 1")
     softmax = np.stack([contents.data["softmax"][:, :, -1, :] for contents in files])
+    sham = np.stack([contents.data["softmax_sham"][:, :, -1, :] for contents in files])
     curves = symmetry_curves(
         softmax, first.data["target_class"], first.coords["s"], first.coords["emotion"], first.coords["class"],
-        classifier,
+        classifier, softmax_sham=sham,
     )  # fmt: skip
     figure = symmetry_figure(curves, classifier=classifier, onset=float(t[-1]))
     _write(figure, outputs, curves.assign(t=float(t[-1])))

@@ -24,7 +24,8 @@ def table2_values(summary: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per cell: ``classifier, group, emotion, mean_score, ci_low, ci_high, n_significant,
         n_identities, ratio_significant, majority_significant`` (more than half of the identities significant
-        after Holm–Bonferroni).
+        after Holm–Bonferroni), ``significant_population`` (the mean differs from zero across identities),
+        ``mean_specific`` and ``significant_population_specific`` (the symmetry-specific impact).
     """
     order = list(dict.fromkeys(summary["classifier"]))
     cells = summary.copy()
@@ -36,7 +37,8 @@ def table2_values(summary: pd.DataFrame) -> pd.DataFrame:
     cells["group"] = cells["group"].fillna("").astype(str)
     cells["majority_significant"] = cells["n_significant"] * 2 > cells["n_identities"]
     columns = ["classifier", "group", "emotion", "mean_score", "ci_low", "ci_high", "n_significant", "n_identities",
-               "ratio_significant", "majority_significant"]  # fmt: skip
+               "ratio_significant", "majority_significant", "significant_population", "mean_specific",
+               "significant_population_specific"]  # fmt: skip
     return cells[columns]
 
 
@@ -83,7 +85,8 @@ def table2_figure(cells: pd.DataFrame, *, unit: str, delta: float, statistic: st
         weak = not cell["majority_significant"]
         # Hatched cells get a box behind the text so the hatching does not cross the digits.
         box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5} if weak else None
-        ax.text(c, r, f"{cell['mean_score']:.3g}\n{cell['n_significant']}/{cell['n_identities']}", ha="center",
+        mark = "*" if cell["significant_population"] else ""
+        ax.text(c, r, f"{cell['mean_score']:.3g}{mark}\n{cell['n_significant']}/{cell['n_identities']}", ha="center",
                 va="center", color="black" if weak else colour, fontsize="small", linespacing=1.1, bbox=box,
                 zorder=3)  # fmt: skip
         if weak:
@@ -101,7 +104,8 @@ def table2_figure(cells: pd.DataFrame, *, unit: str, delta: float, statistic: st
     fig.colorbar(image, ax=ax, label=f"mean impact score Ŝ\n(Δ probability {unit})", shrink=0.9)
     ax.set_xlabel(
         f"cell: Ŝ ({statistic}, mean over {n} identities) and k/N identities significant after Holm–Bonferroni "
-        f"(δ = {delta:g});\nhatched: significant for at most half of the identities",
+        f"(δ = {delta:g});\nhatched: significant for at most half of the identities; *: mean ≠ 0 across identities "
+        f"(sign-flip test, Holm across emotions)",
         fontsize="small",
     )
     return fig
@@ -131,16 +135,21 @@ def table2_html(cells: pd.DataFrame, *, unit: str, delta: float, statistic: str 
         for emotion in emotions:
             cell = by_emotion.loc[emotion]
             style = "" if cell["majority_significant"] else ' class="weak"'
+            mark = "*" if cell["significant_population"] else ""
+            specific_mark = "*" if cell["significant_population_specific"] else ""
             tds.append(
-                f"<td{style}><b>{cell['mean_score']:.3g}</b><br><small>[{cell['ci_low']:.3g}, {cell['ci_high']:.3g}]"
-                f"<br>{cell['n_significant']}/{cell['n_identities']} significant</small></td>"
+                f"<td{style}><b>{cell['mean_score']:.3g}{mark}</b><br><small>[{cell['ci_low']:.3g}, "
+                f"{cell['ci_high']:.3g}]<br>{cell['n_significant']}/{cell['n_identities']} significant<br>"
+                f"specific {cell['mean_specific']:.3g}{specific_mark}</small></td>"
             )
         body.append(f"<tr><th>{html.escape(group)}</th><th>{html.escape(classifier)}</th>{''.join(tds)}</tr>")
     n = int(cells["n_identities"].max())
     caption = (
         f"Mean facial-symmetry impact score Ŝ ({html.escape(statistic)}, Δ softmax probability {html.escape(unit)}) "
-        f"over {n} identities, its 95% bootstrap confidence interval, and the identities whose score stays "
-        f"significant after Holm–Bonferroni at δ = {delta:g}. Grey cells: significant for at most half of them."
+        f"over {n} identities, its Student-t 95% confidence interval, and the identities whose score stays "
+        f"significant after Holm–Bonferroni at δ = {delta:g}. Grey cells: significant for at most half of them. "
+        f"Specific: the symmetry-specific impact (score minus the intensity-matched control's). *: the mean differs "
+        f"from zero across identities (sign-flip test, Holm across the classifier's emotions)."
     )
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>facesym Table 2</title><style>"

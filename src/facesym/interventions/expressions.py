@@ -1,6 +1,8 @@
 """Optimised expressions φ^(e) (paper Eq. 4): the expression a classifier finds most like emotion e.
 
-For each emotion, an optimiser searches ``φ ∈ [-bound, bound]^d`` at full symmetry and full onset (s = 1, t = 1)
+For each emotion, an optimiser searches the model's box of φ (its ``expression_bounds``: ``[0, 1]`` per FACS action
+unit of the procedural face; ``[-bound, bound]^d`` from the config for a signed basis like FLAME's) at full
+symmetry and full onset (s = 1, t = 1)
 for the face that maximises the classifier's softmax probability of that emotion: differential evolution
 (``method: de``, the default), CMA-ES (``method: cmaes``) or multi-start gradient descent on ``1 − p``
 (``method: gradient``; gradients by back-propagation through the classifier and the torch renderer). The six
@@ -148,13 +150,24 @@ def optimise_expressions(
     OptimisedExpressions
     """
     emotions = np.arange(len(EMOTIONS))
+    # The optimisers search [-bound, bound]^d; a model with its own bounds is searched in the unit box
+    # [-1, 1]^d mapped affinely onto them, so that every candidate is a face the anatomy allows.
+    dim, bound = scene.model.n_expression, float(settings["bound"])
+    box = getattr(scene.model, "expression_bounds", None)
+    if box is not None:
+        low, high = scene.model.expression_box(bound)
+        centre, half, bound = 0.5 * (high + low), 0.5 * (high - low), 1.0
+    else:
+        centre, half = np.zeros(dim), np.ones(dim)
 
-    def objective(phi: np.ndarray, problems: np.ndarray) -> np.ndarray:
-        return 1.0 - target_probability(classifier, scene, emotions[problems], phi)
+    def objective(x: np.ndarray, problems: np.ndarray) -> np.ndarray:
+        return 1.0 - target_probability(classifier, scene, emotions[problems], centre + half * x)
 
-    def value_and_grad(phi: np.ndarray, problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probability, gradient = target_probability_and_gradient(classifier, scene, emotions[problems], phi)
-        return 1.0 - probability, -gradient
+    def value_and_grad(x: np.ndarray, problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probability, gradient = target_probability_and_gradient(
+            classifier, scene, emotions[problems], centre + half * x
+        )
+        return 1.0 - probability, -gradient * half
 
     method = str(settings.get("method", "de"))
     common = {
@@ -163,7 +176,6 @@ def optimise_expressions(
         "target": float(settings["tolerance"]) if settings["tolerance"] > 0 else None,
         "labels": [f"{classifier.name} {emotion}" for emotion in EMOTIONS],
     }
-    dim, bound = scene.model.n_expression, float(settings["bound"])
     result: OptimisationResult
     evolution = {"population": int(settings["population"]), "generations": int(settings["generations"])}
     if method == "de":
@@ -197,5 +209,5 @@ def optimise_expressions(
     for emotion, probability, count in zip(EMOTIONS, reached, result.n_evaluations, strict=True):
         log.info("%s: reached p(%s) = %.3f after %d evaluations", classifier.name, emotion, probability, count)
     return OptimisedExpressions(
-        phi=result.x, reached=reached, history=1.0 - result.history, n_evaluations=result.n_evaluations
+        phi=centre + half * result.x, reached=reached, history=1.0 - result.history, n_evaluations=result.n_evaluations
     )

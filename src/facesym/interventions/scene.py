@@ -53,7 +53,14 @@ class Scene:
     backend: str
     device: torch.device
 
-    def images(self, phi: torch.Tensor | np.ndarray, s: torch.Tensor | np.ndarray, t: torch.Tensor | np.ndarray):
+    def images(
+        self,
+        phi: torch.Tensor | np.ndarray,
+        s: torch.Tensor | np.ndarray,
+        t: torch.Tensor | np.ndarray,
+        *,
+        intensity_matched: bool = False,
+    ):
         """Render the identity with expression ``phi`` at symmetry ``s`` and onset ``t``.
 
         Parameters
@@ -62,6 +69,9 @@ class Scene:
             Expression parameters, shape ``(B, n_expression)``.
         s, t
             Symmetry and onset in ``[0, 1]``, shape ``(B,)`` each.
+        intensity_matched
+            Render the intensity-matched control instead: a symmetric face whose halves both move at
+            ``t·(1 + s)/2`` (see :meth:`facesym.face.MorphableModel.vertices`).
 
         Returns
         -------
@@ -73,7 +83,7 @@ class Scene:
         s = torch.as_tensor(s, dtype=torch.float32, device=self.device).expand(batch)
         t = torch.as_tensor(t, dtype=torch.float32, device=self.device).expand(batch)
         # β, albedo and light are shared by the batch: pass them once and let broadcasting do the rest.
-        vertices = self.model.vertices(self.beta[None], phi, s, t)
+        vertices = self.model.vertices(self.beta[None], phi, s, t, intensity_matched=intensity_matched)
         return render(
             vertices,
             self.model.triangles,

@@ -13,6 +13,7 @@ from facesym.render.camera import OrthographicCamera, image_shape
 from facesym.render.shading import (
     LIGHT_DIM,
     LUMA,
+    crease_occlusion,
     default_lighting,
     lighting_from_coefficients,
     shade_vertices,
@@ -23,6 +24,8 @@ __all__ = ["render", "render_depth", "lighting_from_coefficients", "Orthographic
 
 BACKENDS = ("numba", "torch")
 DEFAULT_CAMERA = OrthographicCamera()
+BACKGROUND = 0.45
+"""Default backdrop grey level, in [0, 1]."""
 
 
 def _check_backend(backend: str, device: torch.device) -> None:
@@ -77,7 +80,7 @@ def render(
     backend: str = "numba",
     device: str | torch.device = "cpu",
     camera: OrthographicCamera | None = None,
-    background: float = 0.0,
+    background: float = BACKGROUND,
 ) -> torch.Tensor:
     """Render a batch of meshes.
 
@@ -104,7 +107,8 @@ def render(
         Orthographic camera; ``None`` = the frame of the procedural face (use ``model.camera`` for other
         models).
     background
-        Value of pixels not covered by the mesh, in every channel.
+        Value of pixels not covered by the mesh, in every channel; default a mid grey like the plain backdrop of
+        posed face datasets (black makes every silhouette an edge no photograph has).
 
     Returns
     -------
@@ -137,7 +141,7 @@ def render(
     from facesym.render.raster_torch import rasterize
 
     screen = camera.project(verts, (height, width))
-    shaded = shade_vertices(albedo.expand(batch, -1, -1), vertex_normals(verts, tris), light)
+    shaded = shade_vertices(albedo * crease_occlusion(verts, tris), vertex_normals(verts, tris), light)
     if color == "gray":
         luma = torch.tensor(LUMA, dtype=torch.float32, device=dev)
         shaded = (shaded * luma).sum(-1, keepdim=True)

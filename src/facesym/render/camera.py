@@ -24,7 +24,8 @@ class OrthographicCamera:
 
     The window ``[cx − e, cx + e] × [cy − e, cy + e]`` of the model's x–y plane fills the shorter image side;
     x runs to the image's right, y up, and z (towards the viewer) is the depth, larger = nearer. The defaults
-    frame the procedural face (model units: half the head's width = 1) from the chin to above the hairline.
+    frame the procedural face (model units: half the head's width = 1) from the chin to above the hairline;
+    classifiers trained on face-detector crops read their own crop of it (``facesym.classifiers.framing``).
 
     Attributes
     ----------

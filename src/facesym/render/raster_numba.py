@@ -9,7 +9,8 @@ Both backends follow the same rules so that they draw the same pixels:
 - the nearest fragment (largest z) wins; among equal depths the lower triangle index wins;
 - depth and colour are interpolated linearly (orthographic projection needs no perspective correction).
 
-Shading is per vertex (Gouraud): Lambertian + ambient from area-weighted vertex normals.
+Shading is per vertex (Gouraud): Lambertian + ambient from area-weighted vertex normals, times the crease
+occlusion of :mod:`facesym.render.shading` (from the uniform Laplacian of the same one-ring sums).
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from facesym.render.shading import CREASE
+
 __all__ = ["render_shaded", "render_depth"]
 
 _HALF = np.float32(0.5)
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
+_TWO = np.float32(2.0)
+_THREE_HALVES = np.float32(1.5)
+_EDGE_FROM_AREA = np.float32(2.0 / np.sqrt(3.0))  # ℓ² = 4/√3 · area = 2/√3 · |area-weighted normal sum|
+CREASE_GAIN = np.float32(CREASE[0])
+CREASE_FREE = np.float32(CREASE[1])
+CREASE_FLOOR = np.float32(CREASE[2])
 _LUMA = (np.float32(0.299), np.float32(0.587), np.float32(0.114))
 
 
@@ -96,8 +105,25 @@ def _rasterize(xs, ys, zs, colors, tris, zbuf, img, channels):
 def _shade(world, tris, albedo, light, gray, out_colors):
     n_vertices = world.shape[0]
     normals = np.zeros((n_vertices, 3), dtype=np.float32)
+    # One-ring sums for the crease term: the corner sum of every incident triangle, and their count.
+    ring = np.zeros((n_vertices, 4), dtype=np.float32)
     for f in range(tris.shape[0]):
         a, b, c = tris[f, 0], tris[f, 1], tris[f, 2]
+        sx = world[a, 0] + world[b, 0] + world[c, 0]
+        sy = world[a, 1] + world[b, 1] + world[c, 1]
+        sz = world[a, 2] + world[b, 2] + world[c, 2]
+        ring[a, 0] += sx
+        ring[a, 1] += sy
+        ring[a, 2] += sz
+        ring[a, 3] += _ONE
+        ring[b, 0] += sx
+        ring[b, 1] += sy
+        ring[b, 2] += sz
+        ring[b, 3] += _ONE
+        ring[c, 0] += sx
+        ring[c, 1] += sy
+        ring[c, 2] += sz
+        ring[c, 3] += _ONE
         e1x, e1y, e1z = world[b, 0] - world[a, 0], world[b, 1] - world[a, 1], world[b, 2] - world[a, 2]
         e2x, e2y, e2z = world[c, 0] - world[a, 0], world[c, 1] - world[a, 1], world[c, 2] - world[a, 2]
         nx = e1y * e2z - e1z * e2y
@@ -117,9 +143,20 @@ def _shade(world, tris, albedo, light, gray, out_colors):
         norm = max(norm, np.float32(1e-12))
         lambert = (normals[v, 0] * light[6] + normals[v, 1] * light[7] + normals[v, 2] * light[8]) / norm
         lambert = max(lambert, _ZERO)
-        r = min(max(albedo[v, 0] * (light[0] + light[3] * lambert), _ZERO), _ONE)
-        g = min(max(albedo[v, 1] * (light[1] + light[4] * lambert), _ZERO), _ONE)
-        bl = min(max(albedo[v, 2] * (light[2] + light[5] * lambert), _ZERO), _ONE)
+        occ = _ONE
+        count = ring[v, 3]
+        if count > _ZERO:
+            # L = Σ(corner sums)/(2 count) − 1.5 v; ℓ² from the one-ring's area (|Σ area-weighted normals| = twice
+            # the area; an equilateral triangle of side ℓ has area √3/4 ℓ²).
+            half = _HALF / count
+            lap = ((ring[v, 0] * half - _THREE_HALVES * world[v, 0]) * normals[v, 0]
+                   + (ring[v, 1] * half - _THREE_HALVES * world[v, 1]) * normals[v, 1]
+                   + (ring[v, 2] * half - _THREE_HALVES * world[v, 2]) * normals[v, 2]) / norm
+            edge_sq = max(_EDGE_FROM_AREA * norm / count, np.float32(1e-12))
+            occ = min(max(_ONE - CREASE_GAIN * (_TWO * lap / edge_sq - CREASE_FREE), CREASE_FLOOR), _ONE)
+        r = min(max(albedo[v, 0] * occ * (light[0] + light[3] * lambert), _ZERO), _ONE)
+        g = min(max(albedo[v, 1] * occ * (light[1] + light[4] * lambert), _ZERO), _ONE)
+        bl = min(max(albedo[v, 2] * occ * (light[2] + light[5] * lambert), _ZERO), _ONE)
         if gray:
             out_colors[v, 0] = _LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * bl
         else:

@@ -1,0 +1,14 @@
+from facesym.cohort.jobs import align_faces_job
+from facesym.device import limit_cpu_threads
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
+align_faces_job(
+    manifest=snakemake.input.manifest,
+    config=snakemake.params.config,
+    aligned=snakemake.output.aligned,
+    faces=snakemake.output.faces,
+    qc=snakemake.output.qc,
+    crops=snakemake.output.crops,
+)

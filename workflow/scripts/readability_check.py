@@ -1,0 +1,12 @@
+from facesym.classifiers.readability import readability_job
+from facesym.device import limit_cpu_threads
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
+readability_job(
+    classifier_entry=snakemake.params.classifier,
+    weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
+    config=snakemake.params.config,
+    output=snakemake.output[0],
+)

@@ -1,0 +1,10 @@
+from facesym.classifiers.readability import prototype_pngs_job
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+prototype_pngs_job(
+    config=snakemake.params.config,
+    images=snakemake.output.images,
+    labels_csv=snakemake.output.labels,
+    info=snakemake.output.info,
+)

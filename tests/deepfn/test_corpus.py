@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from deepfn.conftest import tiny_deepfn, validated
+from deepfn.conftest import small_render, tiny_deepfn, validated
 from facesym.deepfn.corpus import GROUPS, au_labels, choose_template, draw_subjects, draw_trials, render_corpus
 from facesym.face import build_procedural_model
 from facesym.face.procedural import IDENTITY_COMPONENTS
@@ -69,13 +69,13 @@ def test_most_expressive_template_has_the_highest_median_activation_count(tiny_c
 
 
 def test_rendered_corpus_pairs_and_datasets():
-    config = validated(tiny_deepfn(images_per_subject=12, template="average"))
+    config = validated(small_render(template="average"))
     model = build_procedural_model(20, 6)
     corpus = render_corpus(model, config)
     template = next(s for s in corpus.subjects if s.name == corpus.template)
     assert np.all(template.identity.alpha == 0) and np.all(template.identity.beta == 0)
     subject = next(s for s in corpus.subjects if s.role == "healthy")
-    assert corpus.images[subject.name].shape == (12, 64, 64) and corpus.images[subject.name].dtype == np.uint8
+    assert corpus.images[subject.name].shape == (10, 32, 32) and corpus.images[subject.name].dtype == np.uint8
     # a pair shows the template with the subject's exact trial; the template's own images are its trials
     assert not np.array_equal(corpus.pairs[subject.name], corpus.images[subject.name])
     assert np.array_equal(corpus.pairs[corpus.template], corpus.images[corpus.template])

@@ -4,13 +4,20 @@ import pandas as pd
 import pytest
 from workflow.conftest import Workflow
 
-from deepfn.conftest import tiny_deepfn
+from deepfn.conftest import small_render, tiny_deepfn
 
 pytestmark = pytest.mark.workflow
 
 
 def test_tiny_deepfn_run_writes_the_table_figures_and_symmetry(tmp_path):
-    flow = Workflow(tmp_path, tiny_deepfn())
+    # minimal on purpose: the test checks the wiring of the jobs, not what the models learn (tests of their own)
+    config = small_render(
+        protocol={"train_subjects": 2, "validation_subjects": 1, "repetitions": 2},
+        recogniser={"epochs": 1},
+        autoencoder={"iterations": 2, "width": 1, "latent": 4, "batch_size": 4},
+        symmetry={"steps": 2, "onset_steps": 1},
+    )
+    flow = Workflow(tmp_path, config)
     flow.run("results/deepfn/table.csv")
     table = pd.read_csv(flow.path("results/deepfn/table.csv"))
     assert list(table["condition"].unique()) == ["person", "skin", "face_shape", "dataset", "palsy"]

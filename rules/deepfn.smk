@@ -13,14 +13,6 @@ DEEPFN_NORMALISATIONS = config["deepfn"]["normalisations"]
 DEEPFN_LEARNED = [n for n in DEEPFN_NORMALISATIONS if n in ("deepfn", "supervised")]
 
 
-def deepfn_config(*keep):
-    """The config a deepfn job depends on: the corpus settings plus the named sub-sections, so that e.g. a new
-    recogniser setting reruns neither the rendering nor the autoencoders."""
-    later = ("normalisations", "protocol", "recogniser", "autoencoder")
-    section = {k: v for k, v in config["deepfn"].items() if k not in later or k in keep}
-    return {**job_config("face_model", "identities", "statistics"), "deepfn": section}
-
-
 wildcard_constraints:
     normalisation="none|histeq|deepfn|supervised|oracle",
     method="deepfn|supervised",

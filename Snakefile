@@ -19,6 +19,7 @@ include: "rules/stats.smk"
 include: "rules/figures.smk"
 include: "rules/realdata.smk"
 include: "rules/properties.smk"
+include: "rules/deepfn.smk"
 
 
 # Every per-job file is listed, not only the tables: Snakemake does not rebuild a deleted intermediate file

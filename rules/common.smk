@@ -97,3 +97,11 @@ torch_job_resources = {
     "gpu": 0 if config["device"] == "cpu" else 1,
     "cpus_per_gpu": lambda wildcards, threads: threads,
 }
+
+
+def deepfn_config(*keep):
+    """The config a deepfn job depends on: the corpus settings plus the named sub-sections, so that e.g. a new
+    recogniser setting reruns neither the rendering nor the autoencoders."""
+    later = ("normalisations", "protocol", "recogniser", "autoencoder")
+    section = {k: v for k, v in config["deepfn"].items() if k not in later or k in keep}
+    return {**job_config("face_model", "identities", "statistics"), "deepfn": section}

@@ -1,0 +1,7 @@
+from facesym.deepfn.jobs import corpus_job
+from facesym.device import limit_cpu_threads
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
+corpus_job(config=snakemake.params.config, output=snakemake.output[0])

@@ -1,0 +1,12 @@
+from facesym.deepfn.jobs import normalise_job
+from facesym.device import limit_cpu_threads
+from facesym.logging import job_logger
+
+job_logger(snakemake.log[0])
+limit_cpu_threads(snakemake.threads)
+normalise_job(
+    config=snakemake.params.config,
+    corpus=snakemake.input[0],
+    method=snakemake.wildcards.method,
+    output=snakemake.output[0],
+)

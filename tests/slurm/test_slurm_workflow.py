@@ -222,6 +222,8 @@ def test_dry_run_of_the_paper_config_under_the_profile(tmp_path):
     assert by_rule == {
         "sample_identity": config["identities"]["count"],
         "train_classifier": len(config["classifiers"]),
+        "check_classifier": len(config["classifiers"]),
+        "classifier_checks": 1,
         "optimise_expressions": chains,
         "compute_surfaces": chains,
         "permutation_test": chains,
@@ -231,8 +233,9 @@ def test_dry_run_of_the_paper_config_under_the_profile(tmp_path):
     per_submission = profile_settings()["group-components"]["classifier_identity"]
     groups = len(GROUP_HEADER.findall(log))
     assert groups == -(-chains // per_submission)
-    # Rendering jobs ask for one GPU each; inside a group they run one after another on the submission's GPU.
+    # Rendering jobs (the chains' and the readability checks) ask for one GPU each; inside a group they run one
+    # after another on the submission's GPU.
     gpu_requests = re.findall(r"resources: .*\bgpu=(\d+)", log)
-    assert len(gpu_requests) == 2 * chains and set(gpu_requests) == {"1"}
-    submissions = groups + by_rule["train_classifier"]
+    assert len(gpu_requests) == 2 * chains + by_rule["check_classifier"] and set(gpu_requests) == {"1"}
+    submissions = groups + by_rule["train_classifier"] + by_rule["check_classifier"]
     print(f"\npaper config under the profile: {len(jobs)} jobs, {submissions} SLURM submissions ({groups} group jobs)")

@@ -73,10 +73,15 @@ def test_outputs_per_image_and_per_test(tiny_run):
     assert (predictions[[f"p_{e}" for e in EMOTIONS]].sum(axis=1) <= 1 + 1e-5).all()
     assert predictions["s"].between(0, 1).all()
     tests = pd.read_csv(tiny_run.path("results/ci/tiny_ts.csv"))
-    assert len(tests) == 2 * 4
+    # two properties × (three tests + the vote), and for palsy (one value per subject) the subject permutation
+    assert len(tests) == 2 * 4 + 1
+    assert tests.loc[tests["test"] == "subject permutation", "property"].tolist() == ["palsy"]
     assert tests["p_value"].dropna().between(0, 1).all() and (tests["n"] == 24).all()
     calibration = pd.read_csv(tiny_run.path("results/ci_calibration.csv"))
-    assert (calibration["n_shuffles"] == 3).all() and len(calibration) == 3 * 4  # palsy: shuffle and placebo
+    # (tests + vote) for the symmetry shuffle and for palsy's shuffle and placebo; the placebo also rates the
+    # subject permutation
+    assert (calibration["n_shuffles"] == 3).all() and len(calibration) == 3 * 4 + 1
+    assert calibration.loc[calibration["test"] == "subject permutation", "null"].tolist() == ["subject placebo"]
     accuracy = pd.read_csv(tiny_run.path("results/realdata/accuracy.csv"))
     assert set(accuracy["group"]) == {"proband", "patient"} and (accuracy["n_images"] == 12).all()
     subjects = pd.read_csv(tiny_run.path("results/cohort/subjects.csv"))

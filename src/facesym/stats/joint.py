@@ -37,7 +37,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from facesym.stats.permutation import PVALUE_METHODS, PermutationResult, _tuples
+from facesym.stats.permutation import PVALUE_METHODS, PermutationResult, _tuples, monte_carlo_pvalues
 from facesym.stats.score import as_surface, impact_score, score_weights
 
 __all__ = ["EXACT_LIMIT", "NULLS", "joint_permutation_test", "smallest_pvalue"]
@@ -149,10 +149,8 @@ def joint_permutation_test(
     if method == "exact":
         extreme = abs_null >= abs_score - tol if pvalue == "plus-one" else abs_null > abs_score + tol
         p = np.count_nonzero(extreme, axis=-1) / n
-    elif pvalue == "plus-one":
-        p = (1.0 + np.count_nonzero(abs_null >= abs_score - tol, axis=-1)) / (n + 1.0)
     else:
-        p = np.count_nonzero(abs_null > abs_score + tol, axis=-1) / float(n)
+        p = monte_carlo_pvalues(null, score, tol, pvalue)
     return PermutationResult(
         score=score.reshape(lead),
         null=null.reshape(*lead, n),

@@ -231,6 +231,21 @@ def _choose_method(method: str, n_levels: int, m: int, n_time: int, k: int, max_
     return "table" if table_fits and entries <= k * n_levels else "shuffle"
 
 
+def monte_carlo_pvalues(
+    null: NDArray[np.float64], score: NDArray[np.float64], tol: NDArray[np.float64], pvalue: str
+) -> NDArray[np.float64]:
+    """Two-sided p-values ``(L,)`` of scores ``(L,)`` against ``K`` random null draws ``(L, K)``.
+
+    ``plus-one``: ``(1 + #{|null| >= |score|}) / (K + 1)``; ``paper``: ``#{|null| > |score|} / K``. ``tol``
+    ``(L, 1)`` absorbs floating-point ties between a permutation that reproduces the observed order and the score.
+    """
+    abs_null, abs_score = np.abs(null), np.abs(score)[:, None]
+    k = null.shape[-1]
+    if pvalue == "plus-one":
+        return (1.0 + np.count_nonzero(abs_null >= abs_score - tol, axis=-1)) / (k + 1.0)
+    return np.count_nonzero(abs_null > abs_score + tol, axis=-1) / float(k)
+
+
 def permutation_test(
     surface: ArrayLike,
     n_permutations: int,
@@ -321,12 +336,7 @@ def permutation_test(
 
     scale = np.abs(w).sum() * np.abs(arr.reshape(n_surf, n_levels * n_time)).max(axis=-1, initial=0.0)
     tol = (_TIE_RTOL * scale)[:, None]
-    abs_null = np.abs(null)
-    abs_score = np.abs(score)[:, None]
-    if pvalue == "plus-one":
-        p = (1.0 + np.count_nonzero(abs_null >= abs_score - tol, axis=-1)) / (k + 1.0)
-    else:
-        p = np.count_nonzero(abs_null > abs_score + tol, axis=-1) / float(k)
+    p = monte_carlo_pvalues(null, score, tol, pvalue)
 
     return PermutationResult(
         score=score.reshape(lead),

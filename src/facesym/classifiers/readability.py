@@ -318,7 +318,7 @@ def readability_job(
         "render": dict(config["render"]),
         "face_model": dict(config["face_model"]),
         "entry": dict(classifier_entry),
-        "seconds": time.perf_counter() - started,
+        "check_seconds": time.perf_counter() - started,
         "facesym_version": __version__,
     }
     write_json(output, check)

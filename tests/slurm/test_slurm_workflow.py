@@ -84,7 +84,9 @@ def jobs_in_log(text: str) -> list[dict]:
 
 
 # Measurements of the run itself (how long training or a readability check took, how busy the machine was).
-TIMINGS: frozenset[str] = frozenset({"training_seconds", "check_seconds", "training_cpu_seconds", "data_seconds", "load_average"})
+TIMINGS: frozenset[str] = frozenset(
+    {"training_seconds", "training_cpu_seconds", "data_seconds", "check_seconds", "load_average"}
+)
 
 
 def without_timings(record: dict) -> dict:

@@ -31,7 +31,7 @@ from facesym.classifiers.embedded import EMBEDDED_CLASSES, build_embedded_networ
 from facesym.classifiers.entries import embedded_spec
 from facesym.config import load_schema, validate_config
 from facesym.identities import sample_identity
-from facesym.interventions.expressions import optimise_expressions, target_probability
+from facesym.interventions.optimisation import optimise_expressions, target_probability
 from facesym.interventions.scene import build_scene
 from facesym.interventions.surfaces import grid, logit_surfaces
 from facesym.jobs import face_model_from_config, target_surfaces
@@ -124,7 +124,7 @@ def bench_job(config: dict, classifier, scene, repeats: int) -> None:
         print(f"  {name:13s} {median:7.2f} s  ({100 * median / total:4.1f} %)")
     code = (
         "import time; t = time.perf_counter(); import facesym.jobs, facesym.classifiers.registry, "
-        "facesym.interventions.expressions; from facesym.face import build_procedural_model; "
+        "facesym.interventions.optimisation; from facesym.face import build_procedural_model; "
         "build_procedural_model(); from facesym.render import render; print(time.perf_counter() - t)"
     )
     overhead = [

@@ -1,5 +1,5 @@
 """DE, CMA-ES and multi-start gradient descent on the real objective of Eq. 4 (issue 6): reached probability and
-evaluations to get there. Both optimisers run :func:`facesym.interventions.expressions.optimise_expressions` (six
+evaluations to get there. Both optimisers run :func:`facesym.interventions.optimisation.optimise_expressions` (six
 emotions side by side, one render + classify batch per generation) with the default config's ``expressions``
 section (population 24, 20 generations after the first population, bound 3, no early stop), DE with its default
 settings and CMA-ES with ``method: cmaes`` (λ = 24, sigma0 = 0.3), on the same identities and seeds, the two
@@ -46,7 +46,7 @@ from facesym.classifiers.entries import ARCH_KEYS
 from facesym.config import load_schema, validate_config
 from facesym.emotions import EMOTIONS
 from facesym.identities import sample_identity
-from facesym.interventions.expressions import optimise_expressions
+from facesym.interventions.optimisation import optimise_expressions
 from facesym.interventions.scene import build_scene
 from facesym.jobs import face_model_from_config
 from facesym.optimize import STARTS

@@ -70,7 +70,7 @@ def optimise_expressions_job(
     output: str | Path,
 ) -> None:
     """Eq. 4 for one (classifier, identity): φ^(e) of the six emotions -> ``results/expressions/…h5``."""
-    from facesym.interventions.expressions import optimise_expressions
+    from facesym.interventions.optimisation import optimise_expressions
 
     started = time.perf_counter()
     classifier = _classifier(classifier_entry, weights, config)

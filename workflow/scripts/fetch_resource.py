@@ -1,4 +1,4 @@
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
 from facesym.resources import RESOURCES, ResourceError, fetch
 
 log = job_logger(snakemake.log[0])

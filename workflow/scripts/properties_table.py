@@ -1,5 +1,5 @@
 from facesym.interventions.properties import properties_table_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
 
 job_logger(snakemake.log[0])
 properties_table_job(

@@ -1,6 +1,6 @@
 from facesym.identities import sample_identity
 from facesym.io import write_json
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
 
 log = job_logger(snakemake.log[0])
 dims = snakemake.params.dims

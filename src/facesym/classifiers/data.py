@@ -4,7 +4,7 @@ Every image is a new random person (identity β, appearance α and lighting draw
 analysed identities but from a separate random stream, so training and analysed identities are disjoint) showing
 one of the seven classes of :data:`~facesym.classifiers.embedded.EMBEDDED_CLASSES`:
 
-- an emotion's EMFACS prototype (:data:`facesym.face.expressions.PROTOTYPES`) at a random intensity, with each
+- an emotion's EMFACS prototype (:data:`facesym.face.prototypes.PROTOTYPES`) at a random intensity, with each
   action unit jittered, a few small unrelated action units added, an expression onset ``t`` and a small
   head-pose jitter (a rotation of the whole head about the model's root joint);
 - or a neutral face (only the small unrelated action units).
@@ -28,7 +28,7 @@ import torch
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
 from facesym.emotions import NEUTRAL
 from facesym.face import MorphableModel
-from facesym.face.expressions import prototype_phi
+from facesym.face.prototypes import prototype_phi
 from facesym.face.lbs import axis_angle_to_matrix
 from facesym.render import lighting_from_coefficients, render
 

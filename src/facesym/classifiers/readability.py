@@ -1,6 +1,6 @@
 """Readability check: can a classifier read the face model's expressions at all?
 
-The EMFACS prototype of each of the six emotions (:data:`facesym.face.expressions.PROTOTYPES`) and the neutral
+The EMFACS prototype of each of the six emotions (:data:`facesym.face.prototypes.PROTOTYPES`) and the neutral
 face are rendered at full onset (t = 1) for held-out identities, at s = 1 (both halves move) and s = 0 (the
 subject's left half stays neutral), and classified. Accuracy is over the seven labels, so chance is 1/7; a
 classifier without a neutral class can reach at most 6/7 (``accuracy_emotions`` leaves neutral out). Low
@@ -31,7 +31,7 @@ from facesym.classifiers.base import Classifier
 from facesym.classifiers.framing import reference_box
 from facesym.emotions import EMOTIONS, NEUTRAL
 from facesym.face import MorphableModel
-from facesym.face.expressions import prototype_phi
+from facesym.face.prototypes import prototype_phi
 from facesym.identities import Identity, sample_identity
 from facesym.interventions.scene import build_scene
 from facesym.io.atomic import atomic_path, write_json, write_text

@@ -15,7 +15,7 @@ subject's name, so adding subjects never changes existing ones):
   variation, patients a frozen or weakened half with the severity drawn per subject (:class:`CohortDesign`); the
   weaker half is the subject's own left or right at random;
 * **trials** — each of the six emotions ``repetitions`` times, in a random order; each trial is the emotion's
-  EMFACS prototype (:func:`facesym.face.expressions.prototype_phi`) at a random intensity with per-action-unit
+  EMFACS prototype (:func:`facesym.face.prototypes.prototype_phi`) at a random intensity with per-action-unit
   jitter, an onset ``t`` near full, and the subject's ``s`` with a little trial-to-trial variation.
 
 Which half ``s`` scales is decided by the face model's ``left_side``: ``s`` weakens the subject's own left half.
@@ -298,7 +298,7 @@ def write_synthetic_cohort(
     pandas.DataFrame
         The manifest rows (image paths relative to the manifest's folder).
     """
-    from facesym.face.expressions import prototype_phi
+    from facesym.face.prototypes import prototype_phi
     from facesym.identities import sample_identity
     from facesym.interventions.scene import build_scene
 

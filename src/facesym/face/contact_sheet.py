@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from facesym.emotions import EMOTIONS, NEUTRAL
-from facesym.face.expressions import PROTOTYPES, prototype_phi
+from facesym.face.prototypes import PROTOTYPES, prototype_phi
 from facesym.face.model import MorphableModel
 from facesym.face.procedural import build_procedural_model
 from facesym.render import lighting_from_coefficients, render

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from facesym.figures.expressions import expression_panels, expressions_figure, render_panels
+from facesym.figures.expression_panels import expression_panels, expressions_figure, render_panels
 from facesym.figures.surface import derivative_along_s, surface_figure, surface_values
 from facesym.figures.symmetry import symmetry_curves, symmetry_figure
 from facesym.figures.table2 import table2_figure, table2_html, table2_values

@@ -1,5 +1,5 @@
 """A small synthetic run written with the pipeline's own writers: identities, expressions, surfaces,
-permutation tests and the aggregated summary, in the formats of ``facesym.jobs``."""
+permutation tests and the aggregated summary, in the formats of ``facesym.pipeline``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pytest
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
 from facesym.config import load_schema, validate_config
 from facesym.emotions import EMOTIONS
+from facesym.face.configured import face_model_from_config
 from facesym.identities import identity_names, sample_identity
 from facesym.io import write_h5, write_json
-from facesym.jobs import aggregate_scores_job, face_model_from_config, permutations_job
+from facesym.pipeline.statistics import aggregate_scores_job, permutations_job
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,13 +17,13 @@ from facesym.figures import (
     symmetry_curves,
     write_figure,
 )
-from facesym.figures.jobs import (
+from facesym.io import read_h5
+from facesym.pipeline.figures import (
     expressions_figure_job,
     surface_figure_job,
     symmetry_figure_job,
     table2_figure_job,
 )
-from facesym.io import read_h5
 from facesym.stats import impact_score
 
 

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from facesym.emotions import EMOTIONS
-from facesym.interventions.properties import properties_table, properties_table_job, property_scores
+from facesym.interventions.properties import properties_table, property_scores
 from facesym.io.hdf5 import write_h5
+from facesym.pipeline.properties import properties_table_job
 
 S, T, K = 5, 4, 7
 STATS = {"spacing": "step", "statistic": "gradient", "population_resamples": 99}

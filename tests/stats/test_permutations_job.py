@@ -8,7 +8,7 @@ import pytest
 from facesym.config import load_schema, validate_config
 from facesym.emotions import EMOTIONS
 from facesym.io import read_h5, write_h5
-from facesym.jobs import permutations_job
+from facesym.pipeline.statistics import permutations_job
 from facesym.stats import impact_score
 
 REPO = Path(__file__).resolve().parents[2]

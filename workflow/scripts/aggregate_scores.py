@@ -1,5 +1,5 @@
-from facesym.jobs import aggregate_scores_job
 from facesym.joblog import job_logger
+from facesym.pipeline.statistics import aggregate_scores_job
 
 job_logger(snakemake.log[0])
 aggregate_scores_job(

@@ -1,5 +1,5 @@
-from facesym.figures.jobs import expressions_figure_job
 from facesym.joblog import job_logger
+from facesym.pipeline.figures import expressions_figure_job
 
 job_logger(snakemake.log[0])
 expressions_figure_job(

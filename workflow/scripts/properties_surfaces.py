@@ -1,6 +1,6 @@
 from facesym.device import limit_cpu_threads
-from facesym.interventions.properties import property_surfaces_job
 from facesym.joblog import job_logger
+from facesym.pipeline.properties import property_surfaces_job
 
 job_logger(snakemake.log[0])
 limit_cpu_threads(snakemake.threads)

@@ -1,5 +1,5 @@
-from facesym.interventions.properties import properties_table_job
 from facesym.joblog import job_logger
+from facesym.pipeline.properties import properties_table_job
 
 job_logger(snakemake.log[0])
 properties_table_job(

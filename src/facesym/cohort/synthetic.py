@@ -26,7 +26,7 @@ the light.)
 
 The manifest's properties: ``palsy`` (binary, 1 for patients) and ``s`` (continuous, the true per-trial
 symmetry, which only a synthetic cohort knows: recorded in every output, not tested). The symmetry measured from
-the images is added by the pipeline for every cohort (:func:`facesym.cohort.jobs.cohort_properties_job`).
+the images is added by the pipeline for every cohort (:func:`facesym.pipeline.experiment1.cohort_properties_job`).
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def side_models(config: Mapping[str, Any], device: torch.device | str = "cpu") -
     dict
         ``{"left": model, "right": model}``, keyed by the subject's half that ``s`` weakens.
     """
-    from facesym.jobs import face_model_from_config
+    from facesym.face.configured import face_model_from_config
 
     face = config["face_model"]
     opposite = "-x" if face["left_side"] == "+x" else "+x"

@@ -6,7 +6,7 @@
 - :func:`table2_figure` — Table 2 as a heat map with the significant identities per cell;
 - :func:`write_figure` — PDF, PNG and the plotted values as CSV, each written atomically.
 
-No Snakemake here; :mod:`facesym.figures.jobs` reads the pipeline's files for the workflow's scripts.
+No Snakemake here; :mod:`facesym.pipeline.figures` reads the pipeline's files for the workflow's scripts.
 """
 
 from facesym.figures.expression_panels import expression_panels, expressions_figure, onset_indices, render_panels

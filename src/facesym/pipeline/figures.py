@@ -68,9 +68,9 @@ def expressions_figure_job(
     """
     import torch
 
+    from facesym.face.configured import face_model_from_config
     from facesym.identities import load_identity
     from facesym.interventions.scene import build_scene
-    from facesym.jobs import face_model_from_config
 
     expressions = read_h5(expressions_file, kind="expressions")
     surfaces = read_h5(surfaces_file, kind="surfaces")

@@ -17,9 +17,10 @@ from PIL import Image
 from facesym.cohort import ManifestError, load_manifest, spec_path
 from facesym.cohort.checks import check_cohort_config, experiment1_targets
 from facesym.cohort.images import read_image
-from facesym.cohort.jobs import (
-    DEPENDENT,
-    INDEPENDENT,
+from facesym.cohort.tables import DEPENDENT, INDEPENDENT
+from facesym.config import ConfigError, load_schema, validate_config
+from facesym.emotions import EMOTIONS
+from facesym.pipeline.experiment1 import (
     accuracy_job,
     align_faces_job,
     calibration_table_job,
@@ -29,8 +30,6 @@ from facesym.cohort.jobs import (
     cohort_properties_job,
     table1_job,
 )
-from facesym.config import ConfigError, load_schema, validate_config
-from facesym.emotions import EMOTIONS
 
 FER = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
 SIZE = 16

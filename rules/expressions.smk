@@ -1,10 +1,10 @@
 # Paper Eq. 4: per (classifier, identity), the expression φ^(e) maximising each emotion's probability.
 rule optimise_expressions:
     input:
-        identity="results/identities/{identity}.json",
+        identity=IDENTITY,
         weights=classifier_files,
     output:
-        "results/expressions/{classifier}/{identity}.h5",
+        EXPRESSIONS,
     log:
         "logs/expressions/{classifier}/{identity}.log",
     conda:

@@ -1,11 +1,11 @@
 # Paper Sec. 3.3 / Fig. 3: the classifier's softmax over the symmetry × onset grid for each φ^(e).
 rule compute_surfaces:
     input:
-        identity="results/identities/{identity}.json",
-        expressions="results/expressions/{classifier}/{identity}.h5",
+        identity=IDENTITY,
+        expressions=EXPRESSIONS,
         weights=classifier_files,
     output:
-        "results/surfaces/{classifier}/{identity}.h5",
+        SURFACES,
     log:
         "logs/surfaces/{classifier}/{identity}.log",
     conda:

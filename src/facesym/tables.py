@@ -254,7 +254,7 @@ def with_readability(table: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     table : pandas.DataFrame
         From :func:`table2`.
     checks : pandas.DataFrame
-        ``results/classifier_checks.csv`` (:func:`facesym.classifiers.readability.checks_table`).
+        The readability checks table (:func:`facesym.classifiers.readability.checks_table`).
     """
     at_one = checks[checks["s"] == 1.0].set_index("classifier")["accuracy"]
     framed = table.copy()

@@ -1,17 +1,17 @@
-"""Experiment 1's jobs (paper Sec. 4.1, Table 1): one function per rule of ``rules/realdata.smk``.
+"""Experiment 1's jobs (paper Sec. 4.1, Table 1): one function per rule of ``rules/experiment1.smk``.
 
 The chain, for the synthetic cohort or a user's manifest alike::
 
-    synthetic_cohort_job      results/cohort/synthetic.csv (+ images)      only without experiment1.cohort
-    align_faces_job           results/cohort/aligned.csv, faces.csv,       faces detected, aligned, cropped;
-                              face_qc.csv, faces/                          quality control (experiment1.faces)
-    cohort_properties_job     results/cohort/cohort.csv                    + symmetry measured from the images
-    classify_cohort_job       results/realdata/{classifier}.csv            softmax per image
-    accuracy_job              results/realdata/accuracy.csv                per subject group
-    ci_tests_job              results/ci/{classifier}.csv                  KCI, CMIknn, fast CIT, majority vote
-    ci_calibration_job        results/ci/calibration/{classifier}.csv      false positives: shuffles, placebos
-    table1_job                results/table1.csv                           ✓/✗ per classifier × property
-    calibration_table_job     results/ci_calibration.csv
+    synthetic_cohort_job      the synthetic cohort's manifest (+ images)   only without experiment1.cohort
+    align_faces_job           aligned manifest, faces, face QC, crops      faces detected, aligned, cropped;
+                                                                           quality control (experiment1.faces)
+    cohort_properties_job     the analysed cohort                          + symmetry measured from the images
+    classify_cohort_job       per classifier: predictions                  softmax per image
+    accuracy_job              accuracy                                     per subject group
+    ci_tests_job              per classifier: tests                        KCI, CMIknn, fast CIT, majority vote
+    ci_calibration_job        per classifier: calibration                  false positives: shuffles, placebos
+    table1_job                Table 1                                      ✓/✗ per classifier × property
+    calibration_table_job     the calibration of all classifiers
 
 Images that face quality control excludes (no face, several faces, implausible alignment) are listed in
 ``face_qc.csv`` with their manifest line, left out of every test, and counted in every table: ``n_excluded``
@@ -286,7 +286,7 @@ def classify_cohort_job(
     config: Mapping[str, Any],
     output: str | Path,
 ) -> None:
-    """One classifier's softmax for every cohort image -> ``results/realdata/{classifier}.csv``.
+    """One classifier's softmax for every cohort image -> ``output`` (CSV).
 
     Columns: ``cohort``, ``classifier``, ``training_set`` (the entry's ``group``), the manifest's ``image``
     (relative to the working directory when inside it), ``subject``, ``label``, ``group`` and properties,
@@ -361,7 +361,7 @@ def _settings(experiment: Mapping[str, Any]) -> dict[str, Any]:
 def ci_tests_job(
     *, predictions: str | Path, cohort: str | Path, qc: str | Path, config: Mapping[str, Any], output: str | Path
 ) -> None:
-    """Is each property independent of the classifier's output given the instructed label? -> ``results/ci/…csv``.
+    """Is each property independent of the classifier's output given the instructed label? -> ``output``.
 
     For every property P of the cohort: KCI, CMIknn and the fast CIT of P ⟂ p(output_emotion) | label
     (:func:`facesym.cit.conditional_independence`), and their majority vote at ``experiment1.alpha``; for a
@@ -456,7 +456,7 @@ PLACEBO_NULL = "subject placebo"
 def ci_calibration_job(
     *, predictions: str | Path, cohort: str | Path, config: Mapping[str, Any], output: str | Path
 ) -> None:
-    """False-positive rates of each test and the vote on this classifier's outputs -> ``calibration/…csv``.
+    """False-positive rates of each test and the vote on this classifier's outputs -> ``output``.
 
     Two nulls, ``experiment1.calibration_shuffles`` draws each, every rejection a false positive:
 
@@ -523,7 +523,7 @@ def table1_job(*, ci_files: Sequence[str | Path], output: str | Path) -> None:
 
 
 def calibration_table_job(*, files: Sequence[str | Path], output: str | Path) -> None:
-    """All classifiers' calibration rows in one table -> ``results/ci_calibration.csv``."""
+    """All classifiers' calibration rows in one table -> ``output``."""
     table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in files], ignore_index=True)
     _write_csv(output, table)
     for null, vote in table[table["test"] == MAJORITY].groupby("null"):

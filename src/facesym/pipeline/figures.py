@@ -151,7 +151,7 @@ def symmetry_figure_job(*, surfaces_files: Sequence[str | Path], outputs: Mappin
     Parameters
     ----------
     surfaces_files
-        ``results/surfaces/{classifier}/{identity}.h5`` of one classifier; all on the same grid.
+        The surfaces files of every identity of one classifier; all on the same grid.
     outputs
         ``pdf``, ``png``, ``csv``.
     """
@@ -184,7 +184,7 @@ def symmetry_figure_job(*, surfaces_files: Sequence[str | Path], outputs: Mappin
 def table2_figure_job(
     *, summary_file: str | Path, statistics: Mapping[str, Any], outputs: Mapping[str, str | Path]
 ) -> None:
-    """Table 2 heat map and its HTML table from ``results/summary.csv``.
+    """Table 2 heat map and its HTML table from the summary table of :func:`aggregate_scores_job`.
 
     Parameters
     ----------

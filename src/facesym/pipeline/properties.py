@@ -34,7 +34,7 @@ def property_surfaces_job(
     config: Mapping[str, Any],
     outputs: Mapping[str, str | Path],
 ) -> None:
-    """The classifier's softmax over the (a, t) grid of each axis -> ``results/surfaces/{property}/…h5``.
+    """The classifier's softmax over the (a, t) grid of each axis -> ``outputs[axis]``.
 
     One job per (classifier, identity), like the paper's surfaces: the classifier and the scene are loaded once for
     every axis. The grid is the paper's: ``a = linspace(0, 1, grid.symmetry_steps)``,

@@ -37,7 +37,7 @@ def readability_job(
     config: Mapping[str, Any],
     output: str | Path,
 ) -> dict[str, Any]:
-    """The check of one classifier -> ``results/classifiers/{classifier}_check.json``.
+    """The check of one classifier -> ``output`` (JSON).
 
     Renders with the config's ``render`` settings, i.e. the images the classifier reads in the analysis,
     framed as its entry says.
@@ -81,7 +81,7 @@ def readability_job(
 def prototype_pngs_job(
     *, config: Mapping[str, Any], images: str | Path, labels_csv: str | Path, info: str | Path
 ) -> None:
-    """The check's faces as files -> ``results/prototypes/``: RGB PNGs, ``labels.csv`` and ``prototypes.json``.
+    """The check's faces as files -> ``images``: RGB PNGs, ``labels.csv`` and ``prototypes.json``.
 
     The same identities, expressions, lighting and symmetry levels as the check, rendered in RGB at
     ``readability.png_size`` and unframed (each classifier's framing is its own; ``prototypes.json`` gives the
@@ -118,6 +118,6 @@ def prototype_pngs_job(
 
 
 def checks_table_job(*, checks: Sequence[str | Path], output: str | Path) -> None:
-    """Every classifier's check in one table -> ``results/classifier_checks.csv`` (see :func:`checks_table`)."""
+    """Every classifier's check in one table -> ``output`` (see :func:`checks_table`)."""
     table = checks_table([json.loads(Path(path).read_text()) for path in checks])
     write_text(output, table.to_csv(index=False, float_format="%.4f"))

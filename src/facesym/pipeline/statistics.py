@@ -30,7 +30,7 @@ OUTPUT_DATASETS = {"probability": ("softmax", "softmax_sham"), "logit": ("logits
 def permutations_job(*, surfaces_file: str | Path, config: Mapping[str, Any], output: str | Path) -> None:
     """Impact scores, their control and their permutation tests for one (classifier, identity).
 
-    -> ``results/permutations/…h5``: per emotion the score of the intervention (``score``), of the
+    -> ``output``: per emotion the score of the intervention (``score``), of the
     intensity-matched control (``score_sham``) and their difference (``specific``, the symmetry-specific impact),
     each score with the p-values of both nulls (``pvalue_columns``, ``pvalue_joint``, ``…_sham``); ``pvalue`` is
     the one ``statistics.permutation_null`` names.

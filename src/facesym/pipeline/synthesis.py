@@ -29,7 +29,7 @@ def optimise_expressions_job(
     config: Mapping[str, Any],
     output: str | Path,
 ) -> None:
-    """Eq. 4 for one (classifier, identity): φ^(e) of the six emotions -> ``results/expressions/…h5``."""
+    """Eq. 4 for one (classifier, identity): φ^(e) of the six emotions -> ``output``."""
     from facesym.interventions.optimisation import optimise_expressions
 
     started = time.perf_counter()
@@ -77,7 +77,7 @@ def surfaces_job(
     config: Mapping[str, Any],
     output: str | Path,
 ) -> None:
-    """The outputs over the S × T grid for each φ^(e), asymmetric and intensity-matched -> ``results/surfaces/…h5``.
+    """The outputs over the S × T grid for each φ^(e), asymmetric and intensity-matched -> ``output``.
 
     Datasets (axes emotion, s, t, class): ``softmax`` (the paper's intervention), ``softmax_sham`` (both halves at
     ``t·(1+s)/2``), and ``logits`` / ``logits_sham`` when the model gives logits.

@@ -58,9 +58,9 @@ def train_classifier_job(
     config : mapping
         The validated config; reads ``seed``, ``training``, ``identities``, ``render`` and ``face_model``.
     weights_output : str or Path
-        ``results/classifiers/{name}.pt``, see :func:`~facesym.classifiers.embedded.save_embedded`.
+        The weights file, see :func:`~facesym.classifiers.embedded.save_embedded`.
     metrics_output : str or Path
-        ``results/classifiers/{name}.json``.
+        The metrics file (JSON).
     variation : Variation, optional
         Variation of the training faces; default :class:`~facesym.classifiers.data.Variation`.
 

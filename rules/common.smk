@@ -13,6 +13,7 @@ from facesym.config import (
     validate_config,
 )
 from facesym.identities import identity_names
+from facesym.io.records import config_digest, provenance_config
 from facesym.resources import RESOURCES, ResourceError, check_placed
 
 # Every path the workflow writes, stated here and nowhere else: the library takes explicit paths.
@@ -134,6 +135,39 @@ def figure(name, ext="pdf"):
 def per_job(pattern):
     """Every (classifier, identity) file of a per-job stage."""
     return expand(pattern, classifier=CLASSIFIERS, identity=IDENTITIES)
+
+
+# The config sections each per-job record depends on; its producing rule gets exactly these (job_config), and a
+# job reading the record expects the digest of the same values (facesym.io.records).
+RECORD_SECTIONS = {
+    "expressions": ("expressions", "render", "face_model", "identities"),
+    "surfaces": ("grid", "render", "face_model", "identities"),
+    "permutations": ("statistics", "grid"),
+    "property_surfaces": ("grid", "render", "face_model", "identities"),
+}
+
+
+def record_config(kind):
+    return job_config(*RECORD_SECTIONS[kind])
+
+
+def slot(kind, classifier, identity, prop=None):
+    """Where a record of `kind` belongs (its wildcards) and the digest of the config that should have made it."""
+    sections = RECORD_SECTIONS[kind]
+    entry = None if kind == "permutations" else classifier_entry(config, classifier)
+    extra = {"axis": {"name": prop, **INTERVENTIONS[prop]}} if prop else {}
+    values = provenance_config(record_config(kind), sections, entry, **extra)
+    expected = {
+        "classifier": classifier,
+        "identity": identity,
+        "config_digest": config_digest(values),
+    }
+    return {**expected, "property": prop} if prop else expected
+
+
+def slots(kind):
+    """The slot of every file of `per_job(pattern)`, in the same order."""
+    return [slot(kind, c, i) for c in CLASSIFIERS for i in IDENTITIES]
 
 
 def job_config(*sections):

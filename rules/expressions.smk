@@ -13,8 +13,6 @@ rule optimise_expressions:
         **torch_job_resources,
     params:
         classifier=classifier_params,
-        config=lambda wildcards: job_config(
-            "expressions", "render", "face_model", "identities"
-        ),
+        config=lambda wildcards: record_config("expressions"),
     script:
         "../workflow/scripts/optimise_expressions.py"

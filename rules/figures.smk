@@ -56,6 +56,10 @@ rule figure_expressions:
         emotion=FIGURES["emotion"],
         onset_steps=FIGURES["onset_steps"],
         render_size=FIGURES["render_size"],
+        expected=lambda wildcards: {
+            kind: slot(kind, wildcards.classifier, wildcards.identity)
+            for kind in ("expressions", "surfaces")
+        },
     script:
         "../workflow/scripts/plot_expressions.py"
 
@@ -88,6 +92,10 @@ rule figure_surface:
         "../envs/facesym.yaml"
     params:
         spacing=config["statistics"]["spacing"],
+        expected=lambda wildcards: {
+            kind: slot(kind, wildcards.classifier, wildcards.identity)
+            for kind in ("surfaces", "permutations")
+        },
     script:
         "../workflow/scripts/plot_surface.py"
 
@@ -115,6 +123,10 @@ rule figure_symmetry:
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        expected=lambda wildcards: [
+            slot("surfaces", wildcards.classifier, identity) for identity in IDENTITIES
+        ],
     script:
         "../workflow/scripts/plot_symmetry.py"
 

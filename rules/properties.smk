@@ -44,8 +44,9 @@ rule property_surfaces:
     params:
         classifier=classifier_params,
         axes={name: INTERVENTIONS[name] for name in RENDERED_PROPERTIES},
-        config=lambda wildcards: job_config(
-            "grid", "render", "face_model", "identities"
+        config=lambda wildcards: record_config("property_surfaces"),
+        expected=lambda wildcards: slot(
+            "expressions", wildcards.classifier, wildcards.identity
         ),
     script:
         "../workflow/scripts/properties_surfaces.py"
@@ -65,6 +66,16 @@ rule properties_table:
     params:
         properties=list(INTERVENTIONS),
         config=lambda wildcards: job_config("statistics"),
+        # in the order of the inputs: per_job for the paper's, PROPERTY_FILES for the others
+        expected=lambda wildcards: {
+            "paper": slots("surfaces"),
+            "properties": [
+                slot("property_surfaces", c, i, p)
+                for p in RENDERED_PROPERTIES
+                for c in CLASSIFIERS
+                for i in IDENTITIES
+            ],
+        },
     script:
         "../workflow/scripts/properties_table.py"
 

@@ -13,7 +13,10 @@ rule permutation_test:
         runtime=10,
         mem_mb=1000,
     params:
-        config=lambda wildcards: job_config("statistics", "grid"),
+        config=lambda wildcards: record_config("permutations"),
+        expected=lambda wildcards: slot(
+            "surfaces", wildcards.classifier, wildcards.identity
+        ),
     script:
         "../workflow/scripts/permutation_test.py"
 
@@ -35,5 +38,9 @@ rule aggregate_scores:
     params:
         config=lambda wildcards: job_config("statistics"),
         groups={entry["name"]: entry["group"] for entry in config["classifiers"]},
+        # a file copied over another's slot stops the job, naming it (facesym.io.records)
+        expected=lambda wildcards: {
+            kind: slots(kind) for kind in ("permutations", "expressions", "surfaces")
+        },
     script:
         "../workflow/scripts/aggregate_scores.py"

@@ -14,8 +14,9 @@ rule compute_surfaces:
         **torch_job_resources,
     params:
         classifier=classifier_params,
-        config=lambda wildcards: job_config(
-            "grid", "render", "face_model", "identities"
+        config=lambda wildcards: record_config("surfaces"),
+        expected=lambda wildcards: slot(
+            "expressions", wildcards.classifier, wildcards.identity
         ),
     script:
         "../workflow/scripts/compute_surfaces.py"

@@ -169,6 +169,23 @@ def test_adding_an_identity_adds_only_its_jobs(tiny_run):
         tiny_run.write_config(TINY)
 
 
+def test_a_surfaces_file_copied_over_another_identitys_stops_the_run_naming_it(tiny_run):
+    import shutil
+
+    wrong = tiny_run.path("results/surfaces/tiny_cnn/id0001.h5")
+    shutil.copyfile(tiny_run.path("results/surfaces/tiny_cnn/id0000.h5"), wrong)
+    result = tiny_run.run(*chain(2), check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "results/surfaces/tiny_cnn/id0001.h5: its identity is 'id0000'" in output
+    assert "expects 'id0001'" in output
+    # the remedy the message names: delete the file and run the same command again
+    wrong.unlink()
+    tiny_run.run(*chain(2))
+    assert read_h5(wrong, kind="surfaces").attrs["identity"] == "id0001"
+    assert tiny_run.planned_jobs(*chain(2)) == {}
+
+
 def test_killed_job_leaves_no_file_that_looks_complete(tmp_path):
     from .conftest import Workflow
 

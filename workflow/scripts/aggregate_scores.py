@@ -10,4 +10,5 @@ aggregate_scores_job(
     groups=snakemake.params.groups,
     config=snakemake.params.config,
     outputs=dict(snakemake.output.items()),
+    expected=snakemake.params.expected,
 )

@@ -7,6 +7,7 @@ limit_cpu_threads(snakemake.threads)
 surfaces_job(
     identity_file=snakemake.input.identity,
     expressions_file=snakemake.input.expressions,
+    expected=snakemake.params.expected,
     classifier_entry=snakemake.params.classifier,
     weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
     config=snakemake.params.config,

@@ -6,6 +6,7 @@ job_logger(snakemake.log[0])
 limit_cpu_threads(snakemake.threads)
 optimise_expressions_job(
     identity_file=snakemake.input.identity,
+    identity=snakemake.wildcards.identity,
     classifier_entry=snakemake.params.classifier,
     weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
     config=snakemake.params.config,

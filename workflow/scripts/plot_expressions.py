@@ -11,4 +11,5 @@ expressions_figure_job(
     n_onset=snakemake.params.onset_steps,
     render_size=snakemake.params.render_size,
     outputs=dict(snakemake.output.items()),
+    expected=snakemake.params.expected,
 )

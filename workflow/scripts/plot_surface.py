@@ -8,4 +8,5 @@ surface_figure_job(
     emotion=snakemake.wildcards.emotion,
     spacing=snakemake.params.spacing,
     outputs=dict(snakemake.output.items()),
+    expected=snakemake.params.expected,
 )

@@ -8,6 +8,7 @@ property_surfaces_job(
     axes=snakemake.params.axes,
     identity_file=snakemake.input.identity,
     expressions_file=snakemake.input.expressions,
+    expected=snakemake.params.expected,
     classifier_entry=snakemake.params.classifier,
     weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
     config=snakemake.params.config,

@@ -8,4 +8,5 @@ properties_table_job(
     properties=snakemake.params.properties,
     config=snakemake.params.config,
     outputs=dict(snakemake.output.items()),
+    expected=snakemake.params.expected,
 )

@@ -16,15 +16,13 @@ for them and they get no adjusted score. A positive score: the output rises towa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from facesym.emotions import EMOTIONS
-from facesym.io.hdf5 import read_h5
-from facesym.io.records import target_surfaces
+from facesym.io.records import PropertySurfaces, Surfaces
 from facesym.stats import impact_score
 from facesym.stats.population import sign_flip_test, t_interval
 
@@ -43,8 +41,8 @@ ADJUSTED_AXES = ("symmetry_left", "symmetry_right")
 
 
 def property_scores(
-    paper_files: Sequence[str | Path],
-    property_files: Sequence[str | Path],
+    paper: Sequence[Surfaces],
+    rendered: Sequence[PropertySurfaces],
     *,
     spacing: str = "step",
     statistic: str = "gradient",
@@ -53,10 +51,10 @@ def property_scores(
 
     Parameters
     ----------
-    paper_files
-        The paper's surfaces files (``symmetry_left`` and ``intensity``), one per (classifier, identity).
-    property_files
-        Files of :func:`facesym.pipeline.properties.property_surfaces_job`.
+    paper
+        The paper's surfaces (``symmetry_left`` and ``intensity``), one per (classifier, identity).
+    rendered
+        The surfaces of the other axes (:func:`facesym.pipeline.properties.property_surfaces_job`).
     spacing, statistic
         As in :func:`facesym.stats.impact_score`.
 
@@ -73,15 +71,11 @@ def property_scores(
             rows.append({"classifier": classifier, "identity": identity, "property": prop, "emotion": emotion,
                          "score": float(score)})
 
-    for path in paper_files:
-        contents = read_h5(path, kind="surfaces")
+    for surfaces in paper:
         for prop, dataset in PAPER_AXES.items():
-            add(contents.attrs["classifier"], contents.attrs["identity"], prop,
-                target_surfaces(contents.data[dataset], contents.data["target_class"]))
-    for path in property_files:
-        contents = read_h5(path, kind="property_surfaces")
-        add(contents.attrs["classifier"], contents.attrs["identity"], contents.attrs["property"],
-            target_surfaces(contents.data["softmax"], contents.data["target_class"]))
+            add(surfaces.classifier, surfaces.identity, prop, surfaces.target(dataset))
+    for axis in rendered:
+        add(axis.classifier, axis.identity, axis.property, axis.target())
     return pd.DataFrame(rows)
 
 

@@ -12,11 +12,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from facesym.emotions import EMOTIONS
 from facesym.interventions.properties import ADJUSTED_AXES, PAPER_AXES, properties_table, property_scores
 from facesym.io.atomic import write_text
-from facesym.io.hdf5 import read_h5, write_h5
-from facesym.pipeline.loading import job_classifier, job_scene, provenance
+from facesym.io.records import (
+    PropertySurfaces,
+    Slot,
+    provenance_config,
+    read_expressions,
+    read_property_surfaces,
+    read_surfaces,
+    write_property_surfaces,
+)
+from facesym.pipeline.loading import job_classifier, job_scene
+from facesym.pipeline.synthesis import SURFACES_SECTIONS
 from facesym.seeds import derive_seed
 
 __all__ = ["properties_figure_job", "properties_table_job", "property_surfaces_job"]
@@ -29,6 +37,7 @@ def property_surfaces_job(
     axes: Mapping[str, Mapping[str, float]],
     identity_file: str | Path,
     expressions_file: str | Path,
+    expected: Slot | Mapping[str, Any],
     classifier_entry: Mapping[str, Any],
     weights: str | Path | None,
     config: Mapping[str, Any],
@@ -45,6 +54,8 @@ def property_surfaces_job(
     ----------
     axes
         Axis name -> its settings (:func:`facesym.interventions.axes.axis_settings`).
+    expected
+        The slot the expressions file must belong to (:class:`facesym.io.records.Slot`).
     outputs
         Axis name -> output file.
     """
@@ -53,32 +64,21 @@ def property_surfaces_job(
 
     classifier = job_classifier(classifier_entry, weights, config)
     scene = job_scene(identity_file, config, classifier.device)
-    expressions = read_h5(expressions_file, kind="expressions")
+    expressions = read_expressions(expressions_file, expected)
     a, t = grid(config["grid"]["symmetry_steps"], config["grid"]["time_steps"])
-    phi = expressions.data["phi"]
-    identity = Path(identity_file).stem
     for axis, settings in axes.items():
         if axis in PAPER_AXES:
             raise ValueError(f"axis {axis!r} is read from the paper's surfaces files, not rendered again")
         started = time.perf_counter()
-        surfaces = logit_surfaces(classifier, AxisScene.of(scene, axis, settings), phi, a, t)
-        write_h5(
-            outputs[axis],
-            "property_surfaces",
-            {
-                "softmax": (surfaces.softmax, ("emotion", "a", "t", "class"), "probability"),
-                "target_class": (np.asarray(classifier.emotion_indices), ("emotion",), "index into class"),
-            },
-            seed=int(expressions.attrs["seed"]),
-            config={
-                **provenance(config, "grid", "render", "face_model", "identities"),
-                "classifier": dict(classifier_entry),
-                "axis": {"name": axis, **settings},
-            },
-            coords={"emotion": list(EMOTIONS), "a": a, "t": t, "class": list(classifier.classes)},
-            attrs={"classifier": classifier.name, "identity": identity, "property": axis},
-        )
-        log.info("%s surfaces of %s for %s done in %.1f s", axis, classifier.name, identity,
+        surfaces = logit_surfaces(classifier, AxisScene.of(scene, axis, settings), expressions.phi, a, t)
+        record = PropertySurfaces(
+            softmax=surfaces.softmax, target_class=np.asarray(classifier.emotion_indices), a=a, t=t,
+            classes=tuple(classifier.classes), property=axis, seed=expressions.seed,
+            config=provenance_config(config, SURFACES_SECTIONS, classifier_entry, axis={"name": axis, **settings}),
+            classifier=classifier.name, identity=expressions.identity,
+        )  # fmt: skip
+        write_property_surfaces(outputs[axis], record)
+        log.info("%s surfaces of %s for %s done in %.1f s", axis, classifier.name, expressions.identity,
                  time.perf_counter() - started)
 
 
@@ -89,15 +89,21 @@ def properties_table_job(
     properties: Sequence[str],
     config: Mapping[str, Any],
     outputs: Mapping[str, str | Path],
+    expected: Mapping[str, Sequence[Slot | Mapping[str, Any]]],
 ) -> pd.DataFrame:
     """Scores of every property -> ``outputs["scores"]`` (per identity) and ``outputs["table"]`` (population).
 
     ``properties`` are the config's axes; ``symmetry_left`` and ``intensity`` are read from the paper's files
     only when listed (``intensity`` also when an adjusted score needs it, then it appears as its own rows).
-    The sign flips draw from ``derive_seed(seed, "properties")``.
+    The sign flips draw from ``derive_seed(seed, "properties")``. ``expected`` maps ``"paper"`` and
+    ``"properties"`` to the slot of each file, in their order.
     """
     stats = config["statistics"]
-    scores = property_scores(paper_files, property_files, spacing=stats["spacing"], statistic=stats["statistic"])
+    paper = [read_surfaces(path, slot) for path, slot in zip(paper_files, expected["paper"], strict=True)]
+    rendered = [
+        read_property_surfaces(path, slot) for path, slot in zip(property_files, expected["properties"], strict=True)
+    ]
+    scores = property_scores(paper, rendered, spacing=stats["spacing"], statistic=stats["statistic"])
     needed = set(properties) | ({"intensity"} if set(properties) & set(ADJUSTED_AXES) else set())
     scores = scores[scores["property"].isin(needed)]
     order = {name: i for i, name in enumerate([*properties, "intensity"])}

@@ -11,38 +11,47 @@ from typing import Any
 
 import numpy as np
 
-from facesym.emotions import EMOTIONS
-from facesym.io import read_h5, write_h5
-from facesym.io.records import target_surfaces
-from facesym.pipeline.loading import provenance
+from facesym.io.records import (
+    SURFACE_OUTPUTS,
+    Permutations,
+    Slot,
+    provenance_config,
+    read_expressions,
+    read_permutations,
+    read_surfaces,
+    write_permutations,
+)
 from facesym.seeds import derive_seed
 from facesym.stats.score import units
 
-__all__ = ["OUTPUT_DATASETS", "permutations_job", "aggregate_scores_job"]
+__all__ = ["PERMUTATIONS_SECTIONS", "aggregate_scores_job", "permutations_job"]
 
 log = logging.getLogger(__name__)
 
 
-OUTPUT_DATASETS = {"probability": ("softmax", "softmax_sham"), "logit": ("logits", "logits_sham")}
-"""``statistics.output`` -> the surfaces' datasets the scores use (intervention, intensity-matched control)."""
+PERMUTATIONS_SECTIONS = ("statistics", "grid")
+"""Config sections a permutations record depends on (with the seed)."""
 
 
-def permutations_job(*, surfaces_file: str | Path, config: Mapping[str, Any], output: str | Path) -> None:
+def permutations_job(
+    *, surfaces_file: str | Path, expected: Slot | Mapping[str, Any], config: Mapping[str, Any], output: str | Path
+) -> None:
     """Impact scores, their control and their permutation tests for one (classifier, identity).
 
     -> ``output``: per emotion the score of the intervention (``score``), of the
     intensity-matched control (``score_sham``) and their difference (``specific``, the symmetry-specific impact),
     each score with the p-values of both nulls (``pvalue_columns``, ``pvalue_joint``, ``…_sham``); ``pvalue`` is
-    the one ``statistics.permutation_null`` names.
+    the one ``statistics.permutation_null`` names. ``expected`` is the slot the surfaces file must belong to
+    (:class:`facesym.io.records.Slot`); the output belongs to the same (classifier, identity).
     """
     from facesym.stats import joint_permutation_test, permutation_test
 
     started = time.perf_counter()
-    surfaces = read_h5(surfaces_file, kind="surfaces")
-    classifier, identity = surfaces.attrs["classifier"], surfaces.attrs["identity"]
+    surfaces = read_surfaces(surfaces_file, expected)
+    classifier, identity = surfaces.classifier, surfaces.identity
     stats = config["statistics"]
-    names = OUTPUT_DATASETS[stats["output"]]
-    missing = [name for name in names if name not in surfaces.data]
+    names = SURFACE_OUTPUTS[stats["output"]]
+    missing = [name for name in names if getattr(surfaces, name) is None]
     if missing:
         raise ValueError(
             f"config key 'statistics.output' is '{stats['output']}' but {surfaces_file} (classifier '{classifier}') "
@@ -51,42 +60,45 @@ def permutations_job(*, surfaces_file: str | Path, config: Mapping[str, Any], ou
     seed = derive_seed(config["seed"], "permutations", classifier, identity)
     rng = np.random.default_rng(seed)
     options = {"spacing": stats["spacing"], "statistic": stats["statistic"], "pvalue": stats["pvalue"]}
-    target = surfaces.data["target_class"]
     unit = f"{'probability' if stats['output'] == 'probability' else 'logit'} {units(stats['spacing'])}"
-    datasets: dict[str, tuple[Any, tuple[str, ...], str]] = {}
+    values: dict[str, np.ndarray] = {}
+    nulls: dict[str, np.ndarray] = {}
     for name, suffix in zip(names, ("", "_sham"), strict=True):
-        values = target_surfaces(surfaces.data[name], target)
-        columns = permutation_test(values, stats["permutations"], rng, **options)
-        joint = joint_permutation_test(values, stats["permutations"], rng, **options)
+        target = surfaces.target(name)
+        columns = permutation_test(target, stats["permutations"], rng, **options)
+        joint = joint_permutation_test(target, stats["permutations"], rng, **options)
         chosen = columns if stats["permutation_null"] == "columns" else joint
-        datasets |= {
-            f"score{suffix}": (columns.score, ("emotion",), unit),
-            f"pvalue{suffix}": (chosen.pvalue, ("emotion",), ""),
-            f"pvalue_columns{suffix}": (columns.pvalue, ("emotion",), ""),
-            f"pvalue_joint{suffix}": (joint.pvalue, ("emotion",), ""),
+        values |= {
+            f"score{suffix}": columns.score,
+            f"pvalue{suffix}": chosen.pvalue,
+            f"pvalue_columns{suffix}": columns.pvalue,
+            f"pvalue_joint{suffix}": joint.pvalue,
         }
         if not suffix:
-            datasets["null"] = (columns.null, ("emotion", "permutation"), unit)
-            datasets["null_joint"] = (joint.null, ("emotion", "relabelling"), unit)
-    datasets["specific"] = (datasets["score"][0] - datasets["score_sham"][0], ("emotion",), unit)
-    write_h5(
+            nulls = {"null": columns.null, "null_joint": joint.null}
+    values["specific"] = values["score"] - values["score_sham"]
+    write_permutations(
         output,
-        "permutations",
-        datasets,
-        seed=seed,
-        config=provenance(config, "statistics", "grid"),
-        coords={"emotion": list(EMOTIONS)},
-        attrs={"classifier": classifier, "identity": identity, "statistic": stats["statistic"]},
-    )
+        Permutations(
+            values=values, **nulls, unit=unit, statistic=stats["statistic"], seed=seed,
+            config=provenance_config(config, PERMUTATIONS_SECTIONS), classifier=classifier, identity=identity,
+        ),
+    )  # fmt: skip
     log.info(
         "permutation tests of %s for %s (K = %d) done in %.2f s; p (columns) = %s, p (joint) = %s",
         classifier,
         identity,
         stats["permutations"],
         time.perf_counter() - started,
-        np.round(datasets["pvalue_columns"][0], 4).tolist(),
-        np.round(datasets["pvalue_joint"][0], 4).tolist(),
+        np.round(values["pvalue_columns"], 4).tolist(),
+        np.round(values["pvalue_joint"], 4).tolist(),
     )
+
+
+def _read_all(reader, files: Sequence[str | Path], expected: Sequence[Slot | Mapping[str, Any]], kind: str) -> list:
+    if len(files) != len(expected):
+        raise ValueError(f"{len(files)} {kind} files but {len(expected)} expected slots")
+    return [reader(path, slot) for path, slot in zip(files, expected, strict=True)]
 
 
 def aggregate_scores_job(
@@ -98,9 +110,15 @@ def aggregate_scores_job(
     groups: Mapping[str, str],
     config: Mapping[str, Any],
     outputs: Mapping[str, str | Path],
+    expected: Mapping[str, Sequence[Slot | Mapping[str, Any]]],
 ) -> None:
     """Table 2 (with each classifier's readability from ``checks_file``) and its symmetry-specific version,
-    supplementary Table 1, the per-(classifier, emotion) summary and the long score table."""
+    supplementary Table 1, the per-(classifier, emotion) summary and the long score table.
+
+    ``expected`` maps ``"permutations"``, ``"expressions"`` and ``"surfaces"`` to the slot each of those files must
+    belong to (:class:`facesym.io.records.Slot`, in the order of the files): a file copied over another's stops the
+    job, naming it, before it can count one identity twice or drop a classifier.
+    """
     import pandas as pd
 
     from facesym.io.atomic import write_text
@@ -116,7 +134,11 @@ def aggregate_scores_job(
 
     stats = config["statistics"]
     scores = collect_scores(
-        permutation_files, expression_files, surface_files, groups, stats["min_reached_probability"]
+        _read_all(read_permutations, permutation_files, expected["permutations"], "permutations"),
+        _read_all(read_expressions, expression_files, expected["expressions"], "expressions"),
+        _read_all(read_surfaces, surface_files, expected["surfaces"], "surfaces"),
+        groups,
+        stats["min_reached_probability"],
     )
     rng = np.random.default_rng(derive_seed(config["seed"], "bootstrap"))
     summary, decided = summary_table(scores, stats, rng)

@@ -11,60 +11,92 @@ from typing import Any
 
 import numpy as np
 
-from facesym.emotions import EMOTIONS
-from facesym.io import read_h5, write_h5
-from facesym.pipeline.loading import job_classifier, job_scene, provenance
+from facesym.io.records import (
+    Expressions,
+    Slot,
+    Surfaces,
+    provenance_config,
+    read_expressions,
+    write_expressions,
+    write_surfaces,
+)
+from facesym.pipeline.loading import job_classifier, job_scene
 from facesym.seeds import derive_seed
 
-__all__ = ["optimise_expressions_job", "surfaces_job"]
+__all__ = ["EXPRESSIONS_SECTIONS", "SURFACES_SECTIONS", "optimise_expressions_job", "surfaces_job"]
 
 log = logging.getLogger(__name__)
+
+EXPRESSIONS_SECTIONS = ("expressions", "render", "face_model", "identities")
+"""Config sections an expressions record depends on (with the seed and the classifier's entry)."""
+
+SURFACES_SECTIONS = ("grid", "render", "face_model", "identities")
+"""Config sections a surfaces record depends on (with the seed and the classifier's entry)."""
+
+
+def _expressions(classifier, scene, entry: Mapping[str, Any], config: Mapping[str, Any], identity: str) -> Expressions:
+    from facesym.interventions.optimisation import optimise_expressions
+
+    seed = derive_seed(config["seed"], "expressions", classifier.name, identity)
+    result = optimise_expressions(classifier, scene, config["expressions"], seed)
+    return Expressions(
+        phi=result.phi, reached=result.reached, history=result.history, n_evaluations=result.n_evaluations,
+        parameters=tuple(scene.model.expression_names), seed=seed,
+        config=provenance_config(config, EXPRESSIONS_SECTIONS, entry), classifier=classifier.name, identity=identity,
+    )  # fmt: skip
+
+
+def _surfaces(classifier, scene, entry: Mapping[str, Any], config: Mapping[str, Any], phi: Expressions) -> Surfaces:
+    from facesym.interventions.surfaces import grid, logit_surfaces
+
+    s, t = grid(config["grid"]["symmetry_steps"], config["grid"]["time_steps"])
+    asymmetric = logit_surfaces(classifier, scene, phi.phi, s, t)
+    # at s = 1 the control is the intervention, vertex for vertex: its last level is copied, not rendered again
+    sham = logit_surfaces(classifier, scene, phi.phi, s[:-1], t, intensity_matched=True)
+
+    def with_symmetric(part: np.ndarray | None, full: np.ndarray | None) -> np.ndarray | None:
+        return None if part is None or full is None else np.concatenate([part, full[:, -1:]], axis=1)
+
+    return Surfaces(
+        softmax=asymmetric.softmax, softmax_sham=with_symmetric(sham.softmax, asymmetric.softmax),
+        logits=asymmetric.logits, logits_sham=with_symmetric(sham.logits, asymmetric.logits),
+        target_class=np.asarray(classifier.emotion_indices), phi=phi.phi, s=s, t=t, classes=tuple(classifier.classes),
+        parameters=phi.parameters, seed=phi.seed, config=provenance_config(config, SURFACES_SECTIONS, entry),
+        classifier=classifier.name, identity=phi.identity,
+    )  # fmt: skip
 
 
 def optimise_expressions_job(
     *,
     identity_file: str | Path,
+    identity: str,
     classifier_entry: Mapping[str, Any],
     weights: str | Path | None,
     config: Mapping[str, Any],
     output: str | Path,
 ) -> None:
-    """Eq. 4 for one (classifier, identity): φ^(e) of the six emotions -> ``output``."""
-    from facesym.interventions.optimisation import optimise_expressions
+    """Eq. 4 for one (classifier, identity): φ^(e) of the six emotions -> ``output``.
 
+    Parameters
+    ----------
+    identity_file, identity
+        The identity's JSON and its name (the ``{identity}`` wildcard, recorded as the file's slot).
+    classifier_entry, weights
+        The classifier's config entry and, for an embedded one, its trained weights.
+    config
+        ``seed``, ``device`` and the sections of :data:`EXPRESSIONS_SECTIONS`.
+    """
     started = time.perf_counter()
     classifier = job_classifier(classifier_entry, weights, config)
     scene = job_scene(identity_file, config, classifier.device)
-    identity = Path(identity_file).stem
-    seed = derive_seed(config["seed"], "expressions", classifier.name, identity)
-    result = optimise_expressions(classifier, scene, config["expressions"], seed)
-    write_h5(
-        output,
-        "expressions",
-        {
-            "phi": (result.phi, ("emotion", "parameter"), "expression coefficient"),
-            "reached": (result.reached, ("emotion",), "probability"),
-            "history": (result.history, ("emotion", "generation"), "probability"),
-            "n_evaluations": (result.n_evaluations, ("emotion",), "classifier evaluations"),
-        },
-        seed=seed,
-        config={
-            **provenance(config, "expressions", "render", "face_model", "identities"),
-            "classifier": dict(classifier_entry),
-        },
-        coords={
-            "emotion": list(EMOTIONS),
-            "parameter": list(scene.model.expression_names),
-            "generation": np.arange(result.history.shape[1]),
-        },
-        attrs={"classifier": classifier.name, "identity": identity},
-    )
+    record = _expressions(classifier, scene, classifier_entry, config, identity)
+    write_expressions(output, record)
     log.info(
         "expressions of %s for %s done in %.1f s; reached %s",
         classifier.name,
         identity,
         time.perf_counter() - started,
-        np.round(result.reached, 3).tolist(),
+        np.round(record.reached, 3).tolist(),
     )
 
 
@@ -72,6 +104,7 @@ def surfaces_job(
     *,
     identity_file: str | Path,
     expressions_file: str | Path,
+    expected: Slot | Mapping[str, Any],
     classifier_entry: Mapping[str, Any],
     weights: str | Path | None,
     config: Mapping[str, Any],
@@ -80,53 +113,14 @@ def surfaces_job(
     """The outputs over the S × T grid for each φ^(e), asymmetric and intensity-matched -> ``output``.
 
     Datasets (axes emotion, s, t, class): ``softmax`` (the paper's intervention), ``softmax_sham`` (both halves at
-    ``t·(1+s)/2``), and ``logits`` / ``logits_sham`` when the model gives logits.
+    ``t·(1+s)/2``), and ``logits`` / ``logits_sham`` when the model gives logits. ``expected`` is the slot the
+    expressions file must belong to (:class:`facesym.io.records.Slot`).
     """
-    from facesym.interventions.surfaces import grid, logit_surfaces
-
     started = time.perf_counter()
     classifier = job_classifier(classifier_entry, weights, config)
     scene = job_scene(identity_file, config, classifier.device)
-    expressions = read_h5(expressions_file, kind="expressions")
-    s, t = grid(config["grid"]["symmetry_steps"], config["grid"]["time_steps"])
-    phi = expressions.data["phi"]
-    asymmetric = logit_surfaces(classifier, scene, phi, s, t)
-    # at s = 1 the control is the intervention, vertex for vertex: its last level is copied, not rendered again
-    sham = logit_surfaces(classifier, scene, phi, s[:-1], t, intensity_matched=True)
-    axes = ("emotion", "s", "t", "class")
-
-    def with_symmetric(part: np.ndarray, full: np.ndarray) -> np.ndarray:
-        return np.concatenate([part, full[:, -1:]], axis=1)
-
-    datasets: dict[str, tuple[Any, tuple[str, ...], str]] = {
-        "softmax": (asymmetric.softmax, axes, "probability"),
-        "softmax_sham": (with_symmetric(sham.softmax, asymmetric.softmax), axes, "probability"),
-    }
-    if asymmetric.logits is not None and sham.logits is not None:
-        datasets["logits"] = (asymmetric.logits, axes, "logit")
-        datasets["logits_sham"] = (with_symmetric(sham.logits, asymmetric.logits), axes, "logit")
-    identity = Path(identity_file).stem
-    write_h5(
-        output,
-        "surfaces",
-        {
-            **datasets,
-            "target_class": (np.asarray(classifier.emotion_indices), ("emotion",), "index into class"),
-            "phi": (phi, ("emotion", "parameter"), "expression coefficient"),
-        },
-        seed=int(expressions.attrs["seed"]),
-        config={
-            **provenance(config, "grid", "render", "face_model", "identities"),
-            "classifier": dict(classifier_entry),
-        },
-        coords={
-            "emotion": list(EMOTIONS),
-            "s": s,
-            "t": t,
-            "class": list(classifier.classes),
-            "parameter": list(expressions.coords["parameter"]),
-        },
-        attrs={"classifier": classifier.name, "identity": identity},
+    expressions = read_expressions(expressions_file, expected)
+    write_surfaces(output, _surfaces(classifier, scene, classifier_entry, config, expressions))
+    log.info(
+        "surfaces of %s for %s done in %.1f s", classifier.name, expressions.identity, time.perf_counter() - started
     )
-    log.info("surfaces of %s for %s done in %.1f s", classifier.name, identity, time.perf_counter() - started)
-

@@ -11,19 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from facesym.io.records import (
-    Expressions,
-    Slot,
-    Surfaces,
-    provenance_config,
-    read_expressions,
-    write_expressions,
-    write_surfaces,
-)
+from facesym.io.records import Expressions, Surfaces, provenance_config, write_expressions, write_surfaces
 from facesym.pipeline.loading import job_classifier, job_scene
 from facesym.seeds import derive_seed
 
-__all__ = ["EXPRESSIONS_SECTIONS", "SURFACES_SECTIONS", "optimise_expressions_job", "surfaces_job"]
+__all__ = ["EXPRESSIONS_SECTIONS", "SURFACES_SECTIONS", "synthesis_job"]
 
 log = logging.getLogger(__name__)
 
@@ -66,61 +58,51 @@ def _surfaces(classifier, scene, entry: Mapping[str, Any], config: Mapping[str, 
     )  # fmt: skip
 
 
-def optimise_expressions_job(
+def synthesis_job(
     *,
     identity_file: str | Path,
     identity: str,
     classifier_entry: Mapping[str, Any],
     weights: str | Path | None,
     config: Mapping[str, Any],
-    output: str | Path,
+    outputs: Mapping[str, str | Path],
 ) -> None:
-    """Eq. 4 for one (classifier, identity): φ^(e) of the six emotions -> ``output``.
+    """One (classifier, identity) in one process: Eq. 4's φ^(e) of the six emotions, then the outputs over the
+    S × T grid for each of them, asymmetric and intensity-matched.
+
+    The classifier and the scene are built once for both (a job used to pay its imports, model build and
+    renderer warm-up twice). Both records are written at the end, one after the other, so a job killed while it
+    computes leaves neither file.
 
     Parameters
     ----------
     identity_file, identity
-        The identity's JSON and its name (the ``{identity}`` wildcard, recorded as the file's slot).
+        The identity's JSON and its name (the ``{identity}`` wildcard, recorded as the files' slot).
     classifier_entry, weights
         The classifier's config entry and, for an embedded one, its trained weights.
     config
-        ``seed``, ``device`` and the sections of :data:`EXPRESSIONS_SECTIONS`.
+        ``seed``, ``device`` and the sections of :data:`EXPRESSIONS_SECTIONS` and :data:`SURFACES_SECTIONS`.
+    outputs
+        ``"expressions"``: φ^(e), reached probability, the optimiser's trace (:class:`~facesym.io.records.Expressions`);
+        ``"surfaces"``: ``softmax`` (the paper's intervention) and ``softmax_sham`` (both halves at ``t·(1+s)/2``),
+        ``logits`` / ``logits_sham`` when the model gives logits, axes emotion, s, t, class
+        (:class:`~facesym.io.records.Surfaces`).
     """
     started = time.perf_counter()
     classifier = job_classifier(classifier_entry, weights, config)
     scene = job_scene(identity_file, config, classifier.device)
-    record = _expressions(classifier, scene, classifier_entry, config, identity)
-    write_expressions(output, record)
+    loaded = time.perf_counter()
+    expressions = _expressions(classifier, scene, classifier_entry, config, identity)
+    optimised = time.perf_counter()
+    surfaces = _surfaces(classifier, scene, classifier_entry, config, expressions)
+    write_expressions(outputs["expressions"], expressions)
+    write_surfaces(outputs["surfaces"], surfaces)
     log.info(
-        "expressions of %s for %s done in %.1f s; reached %s",
+        "%s for %s: loaded in %.1f s, expressions in %.1f s (reached %s), surfaces in %.1f s",
         classifier.name,
         identity,
-        time.perf_counter() - started,
-        np.round(record.reached, 3).tolist(),
-    )
-
-
-def surfaces_job(
-    *,
-    identity_file: str | Path,
-    expressions_file: str | Path,
-    expected: Slot | Mapping[str, Any],
-    classifier_entry: Mapping[str, Any],
-    weights: str | Path | None,
-    config: Mapping[str, Any],
-    output: str | Path,
-) -> None:
-    """The outputs over the S × T grid for each φ^(e), asymmetric and intensity-matched -> ``output``.
-
-    Datasets (axes emotion, s, t, class): ``softmax`` (the paper's intervention), ``softmax_sham`` (both halves at
-    ``t·(1+s)/2``), and ``logits`` / ``logits_sham`` when the model gives logits. ``expected`` is the slot the
-    expressions file must belong to (:class:`facesym.io.records.Slot`).
-    """
-    started = time.perf_counter()
-    classifier = job_classifier(classifier_entry, weights, config)
-    scene = job_scene(identity_file, config, classifier.device)
-    expressions = read_expressions(expressions_file, expected)
-    write_surfaces(output, _surfaces(classifier, scene, classifier_entry, config, expressions))
-    log.info(
-        "surfaces of %s for %s done in %.1f s", classifier.name, expressions.identity, time.perf_counter() - started
+        loaded - started,
+        optimised - loaded,
+        np.round(expressions.reached, 3).tolist(),
+        time.perf_counter() - optimised,
     )

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from facesym.config import load_schema, validate_config
-from facesym.emotions import EMOTIONS
-from facesym.io import read_h5, write_h5
-from facesym.io.records import Slot
+from facesym.io import read_h5
+from facesym.io.records import Slot, Surfaces
+from facesym.io.records import write_surfaces as write_records_surfaces
 from facesym.pipeline.statistics import permutations_job
 from facesym.stats import impact_score
 
@@ -26,17 +26,16 @@ def write_surfaces(path: Path, with_logits: bool) -> dict[str, np.ndarray]:
         e = np.exp(z - z.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
 
-    axes = ("emotion", "s", "t", "class")
     data = {"softmax": softmax(logits), "softmax_sham": softmax(sham)}
     if with_logits:
         data |= {"logits": logits, "logits_sham": sham}
-    write_h5(
-        path, "surfaces",
-        {**{k: (v, axes, "") for k, v in data.items()},
-         "target_class": (np.arange(6), ("emotion",), "index into class")},
-        seed=1, config={}, coords={"emotion": list(EMOTIONS), "s": s, "t": t, "class": [str(i) for i in range(7)]},
-        attrs={"classifier": "c", "identity": "id0000"},
+    record = Surfaces(
+        softmax=data["softmax"], softmax_sham=data["softmax_sham"], logits=data.get("logits"),
+        logits_sham=data.get("logits_sham"), target_class=np.arange(6), phi=np.zeros((6, 2)), s=s, t=t,
+        classes=tuple(str(i) for i in range(7)), parameters=("a", "b"), seed=1, config={}, classifier="c",
+        identity="id0000",
     )  # fmt: skip
+    write_records_surfaces(path, record)
     return data
 
 

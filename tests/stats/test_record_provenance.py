@@ -32,7 +32,7 @@ KINDS = ("permutations", "expressions", "surfaces")
 def _config():
     schema = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
     raw = {"seed": 2, "identities": {"count": 3}, "grid": {"symmetry_steps": 4, "time_steps": 3},
-           "statistics": {"permutations": 99, "bootstrap": 20, "population_resamples": 99}}  # fmt: skip
+           "statistics": {"permutations": 299, "bootstrap": 20, "population_resamples": 99}}  # fmt: skip
     return validate_config(raw, schema)
 
 

@@ -13,11 +13,10 @@ include: "rules/resources.smk"
 include: "rules/identities.smk"
 include: "rules/classifiers.smk"
 include: "rules/readability.smk"
-include: "rules/expressions.smk"
-include: "rules/surfaces.smk"
+include: "rules/synthesis.smk"
 include: "rules/stats.smk"
 include: "rules/figures.smk"
-include: "rules/realdata.smk"
+include: "rules/experiment1.smk"
 include: "rules/properties.smk"
 include: "rules/deepfn.smk"
 
@@ -30,13 +29,13 @@ rule all:
         identity_files(),
         (
             [
-                "results/table2.csv",
-                "results/table_s1.csv",
-                "results/classifier_checks.csv",
-                "results/prototypes/labels.csv",
-                per_job("results/surfaces/{classifier}/{identity}.h5"),
-                per_job("results/permutations/{classifier}/{identity}.h5"),
-                figure_targets(FIGURES, CLASSIFIERS, IDENTITIES),
+                TABLE2["table2"],
+                TABLE2["table_s1"],
+                CLASSIFIER_CHECKS,
+                PROTOTYPES["labels"],
+                per_job(SURFACES),
+                per_job(PERMUTATIONS),
+                figure_targets(),
                 EXPERIMENT1_TARGETS,
                 PROPERTY_TARGETS,
             ]

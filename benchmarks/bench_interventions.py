@@ -30,11 +30,12 @@ from facesym.classifiers.base import Classifier
 from facesym.classifiers.embedded import EMBEDDED_CLASSES, build_embedded_network
 from facesym.classifiers.entries import embedded_spec
 from facesym.config import load_schema, validate_config
+from facesym.face.configured import face_model_from_config
 from facesym.identities import sample_identity
-from facesym.interventions.expressions import optimise_expressions, target_probability
+from facesym.interventions.optimisation import optimise_expressions, target_probability
 from facesym.interventions.scene import build_scene
 from facesym.interventions.surfaces import grid, logit_surfaces
-from facesym.jobs import face_model_from_config, target_surfaces
+from facesym.io.records import target_surfaces
 from facesym.optimize import differential_evolution_batched
 from facesym.stats import permutation_test
 
@@ -123,8 +124,8 @@ def bench_job(config: dict, classifier, scene, repeats: int) -> None:
         median = statistics.median(values)
         print(f"  {name:13s} {median:7.2f} s  ({100 * median / total:4.1f} %)")
     code = (
-        "import time; t = time.perf_counter(); import facesym.jobs, facesym.classifiers.registry, "
-        "facesym.interventions.expressions; from facesym.face import build_procedural_model; "
+        "import time; t = time.perf_counter(); import facesym.pipeline.synthesis, facesym.classifiers.registry, "
+        "facesym.interventions.optimisation; from facesym.face import build_procedural_model; "
         "build_procedural_model(); from facesym.render import render; print(time.perf_counter() - t)"
     )
     overhead = [

@@ -1,5 +1,5 @@
 """DE, CMA-ES and multi-start gradient descent on the real objective of Eq. 4 (issue 6): reached probability and
-evaluations to get there. Both optimisers run :func:`facesym.interventions.expressions.optimise_expressions` (six
+evaluations to get there. Both optimisers run :func:`facesym.interventions.optimisation.optimise_expressions` (six
 emotions side by side, one render + classify batch per generation) with the default config's ``expressions``
 section (population 24, 20 generations after the first population, bound 3, no early stop), DE with its default
 settings and CMA-ES with ``method: cmaes`` (λ = 24, sigma0 = 0.3), on the same identities and seeds, the two
@@ -20,7 +20,7 @@ where it needed fewer / equal / more evaluations to a threshold (among those tha
 its final probability is higher / lower.
 
 The classifier is a TRAINED embedded network: by default the default config's ``cnn`` entry (width 8, 48 px input),
-trained here through :func:`facesym.classifiers.pipeline.train_classifier_job` on a reduced training set
+trained here through :func:`facesym.pipeline.training.train_classifier_job` on a reduced training set
 (``--train-per-class`` renders per class, the config's 10 epochs; deterministic from the config seed) into a
 temporary folder; its held-out accuracy is printed. ``--weights results/classifiers/NAME.pt`` loads a facesym
 checkpoint instead (the entry is rebuilt from the checkpoint). Run from the repository root::
@@ -45,10 +45,10 @@ from facesym.classifiers.embedded import load_embedded
 from facesym.classifiers.entries import ARCH_KEYS
 from facesym.config import load_schema, validate_config
 from facesym.emotions import EMOTIONS
+from facesym.face.configured import face_model_from_config
 from facesym.identities import sample_identity
-from facesym.interventions.expressions import optimise_expressions
+from facesym.interventions.optimisation import optimise_expressions
 from facesym.interventions.scene import build_scene
-from facesym.jobs import face_model_from_config
 from facesym.optimize import STARTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def trained_classifier(config: dict, weights: str | None, per_class: int):
             **{k: checkpoint[k] for k in ("input_size", "color", "mean", "std")},
         }
         return load_embedded(entry, weights), f"{entry['name']} loaded from {weights}"
-    from facesym.classifiers.pipeline import train_classifier_job
+    from facesym.pipeline.training import train_classifier_job
 
     entry = next(e for e in config["classifiers"] if e["name"] == "cnn")
     small = copy.deepcopy(config)

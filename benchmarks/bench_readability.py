@@ -37,7 +37,7 @@ from facesym.classifiers.framing import Box, Framing, framing_box, framing_from_
 from facesym.classifiers.readability import LABELS, heldout_identities, readability, render_prototypes
 from facesym.config import classifier_entry, load_schema, validate_config
 from facesym.face import MorphableModel
-from facesym.jobs import face_model_from_config
+from facesym.face.configured import face_model_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

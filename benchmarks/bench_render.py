@@ -29,7 +29,7 @@ import torch
 
 from facesym.emotions import EMOTIONS
 from facesym.face import build_procedural_model
-from facesym.face.expressions import prototype_phi
+from facesym.face.prototypes import prototype_phi
 from facesym.render import lighting_from_coefficients, render, render_depth
 
 

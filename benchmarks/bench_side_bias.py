@@ -25,9 +25,8 @@ import torch
 import yaml
 from scipy.spatial import cKDTree
 
-from facesym.classifiers.data import render_faces, sample_faces
+from facesym.classifiers.data import render_faces, sample_faces, training_face_model
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
-from facesym.classifiers.pipeline import training_face_model
 from facesym.classifiers.registry import load_classifier
 from facesym.config import classifier_entry, load_schema, validate_config
 from facesym.render import lighting_from_coefficients, render

@@ -6,8 +6,8 @@ A DEMONSTRATION of the mechanics, not a cohort: scikit-image ships one photograp
 (``skimage.data.astronaut``), so the "subjects" are that one smiling face, turned, shifted, rescaled and relit as a
 real recording session would frame it differently, all labelled happy; ``lit_left`` (binary) marks the pictures lit
 from the left. Three photographs without a face (coffee, a cat, bricks) show face quality control: they are listed
-in ``results/cohort/face_qc.csv`` with their manifest lines and left out. Table 1 on this folder says nothing
-about any classifier; a real cohort replaces the folder and the manifest.
+in ``results/experiment1/cohort/face_qc.csv`` with their manifest lines and left out. Table 1 on this folder says
+nothing about any classifier; a real cohort replaces the folder and the manifest.
 """
 
 from __future__ import annotations

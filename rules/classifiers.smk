@@ -7,8 +7,8 @@ EMBEDDED_CLASSIFIERS = [
 
 rule train_classifier:
     output:
-        weights="results/classifiers/{classifier}.pt",
-        metrics="results/classifiers/{classifier}.json",
+        weights=CLASSIFIER_WEIGHTS,
+        metrics=CLASSIFIER_METRICS,
     log:
         "logs/classifiers/{classifier}.log",
     wildcard_constraints:

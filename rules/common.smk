@@ -13,7 +13,67 @@ from facesym.config import (
     validate_config,
 )
 from facesym.identities import identity_names
+from facesym.io.records import config_digest, provenance_config
 from facesym.resources import RESOURCES, ResourceError, check_placed
+
+# Every path the workflow writes, stated here and nowhere else: the library takes explicit paths.
+IDENTITY = "results/identities/{identity}.json"
+CLASSIFIER_WEIGHTS = "results/classifiers/{classifier}.pt"
+CLASSIFIER_METRICS = "results/classifiers/{classifier}.json"
+CLASSIFIER_CHECK = "results/classifiers/{classifier}_check.json"
+CLASSIFIER_CHECKS = "results/classifier_checks.csv"
+PROTOTYPES = {
+    "labels": "results/prototypes/labels.csv",
+    "info": "results/prototypes/prototypes.json",
+    "images": "results/prototypes/images",
+}
+EXPRESSIONS = "results/expressions/{classifier}/{identity}.h5"
+SURFACES = "results/surfaces/{classifier}/{identity}.h5"
+PROPERTY_SURFACES = "results/surfaces/{property}/{classifier}/{identity}.h5"
+PERMUTATIONS = "results/permutations/{classifier}/{identity}.h5"
+TABLE2 = {
+    "table2": "results/table2.csv",
+    "table2_tex": "results/table2.tex",
+    "table2_specific": "results/table2_specific.csv",
+    "table_s1": "results/table_s1.csv",
+    "summary": "results/summary.csv",
+    "scores": "results/scores.csv",
+}
+PROPERTIES = {
+    "table": "results/properties.csv",
+    "scores": "results/properties_scores.csv",
+}
+FIGURE = "results/figures/{name}.{ext}"  # each figure job writes .pdf, .png and the plotted values as .csv
+# Experiment 1 (paper Table 1): the cohort, per-classifier outputs in a folder of their own, the tables beside it.
+EXPERIMENT1 = "results/experiment1"
+COHORT = {
+    "synthetic": f"{EXPERIMENT1}/cohort/synthetic.csv",
+    "subjects": f"{EXPERIMENT1}/cohort/subjects.csv",
+    "images": f"{EXPERIMENT1}/cohort/images",
+    "aligned": f"{EXPERIMENT1}/cohort/aligned.csv",
+    "faces": f"{EXPERIMENT1}/cohort/faces.csv",
+    "qc": f"{EXPERIMENT1}/cohort/face_qc.csv",
+    "crops": f"{EXPERIMENT1}/cohort/faces",
+    "analysed": f"{EXPERIMENT1}/cohort/cohort.csv",
+}
+PREDICTIONS = f"{EXPERIMENT1}/classifiers/{{classifier}}/predictions.csv"
+CI_TESTS = f"{EXPERIMENT1}/classifiers/{{classifier}}/tests.csv"
+CI_CALIBRATION = f"{EXPERIMENT1}/classifiers/{{classifier}}/calibration.csv"
+ACCURACY = f"{EXPERIMENT1}/accuracy.csv"
+CALIBRATION_TABLE = f"{EXPERIMENT1}/calibration.csv"
+TABLE1 = "results/table1.csv"
+DEEPFN = {
+    "corpus": "results/deepfn/corpus.h5",
+    "normalised": "results/deepfn/normalised/{method}.h5",
+    "scores": "results/deepfn/scores/{normalisation}.csv",
+    "symmetry": "results/deepfn/symmetry/{normalisation}.csv",
+    "table": "results/deepfn/table.csv",
+    "symmetry_table": "results/deepfn/symmetry.csv",
+    "figure": "results/deepfn/fig_groups.png",
+    "figure_values": "results/deepfn/fig_groups.csv",
+    "examples": "results/deepfn/examples.png",
+}
+
 
 # Model files the workflow fetches itself (rules/resources.smk), with the name of their recipe in
 # facesym.resources.RESOURCES. A config entry may name them before they exist.
@@ -50,7 +110,7 @@ wildcard_constraints:
 
 
 def identity_files():
-    return expand("results/identities/{identity}.json", identity=IDENTITIES)
+    return expand(IDENTITY, identity=IDENTITIES)
 
 
 CLASSIFIERS = [entry["name"] for entry in config.get("classifiers", [])]
@@ -62,12 +122,52 @@ def classifier_params(wildcards):
 
 def classifier_files(wildcards):
     """The weights a job using this classifier reads: trained in the pipeline, or the user's files."""
-    return model_files(classifier_entry(config, wildcards.classifier))
+    return model_files(
+        classifier_entry(config, wildcards.classifier),
+        CLASSIFIER_WEIGHTS.format(classifier=wildcards.classifier),
+    )
+
+
+def figure(name, ext="pdf"):
+    return FIGURE.format(name=name, ext=ext)
 
 
 def per_job(pattern):
     """Every (classifier, identity) file of a per-job stage."""
     return expand(pattern, classifier=CLASSIFIERS, identity=IDENTITIES)
+
+
+# The config sections each per-job record depends on; its producing rule gets exactly these (job_config), and a
+# job reading the record expects the digest of the same values (facesym.io.records).
+RECORD_SECTIONS = {
+    "expressions": ("expressions", "render", "face_model", "identities"),
+    "surfaces": ("grid", "render", "face_model", "identities"),
+    "permutations": ("statistics", "grid"),
+    "property_surfaces": ("grid", "render", "face_model", "identities"),
+}
+
+
+def record_config(kind):
+    return job_config(*RECORD_SECTIONS[kind])
+
+
+def slot(kind, classifier, identity, prop=None):
+    """Where a record of `kind` belongs (its wildcards) and the digest of the config that should have made it."""
+    sections = RECORD_SECTIONS[kind]
+    entry = None if kind == "permutations" else classifier_entry(config, classifier)
+    extra = {"axis": {"name": prop, **INTERVENTIONS[prop]}} if prop else {}
+    values = provenance_config(record_config(kind), sections, entry, **extra)
+    expected = {
+        "classifier": classifier,
+        "identity": identity,
+        "config_digest": config_digest(values),
+    }
+    return {**expected, "property": prop} if prop else expected
+
+
+def slots(kind):
+    """The slot of every file of `per_job(pattern)`, in the same order."""
+    return [slot(kind, c, i) for c in CLASSIFIERS for i in IDENTITIES]
 
 
 def job_config(*sections):

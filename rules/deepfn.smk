@@ -20,7 +20,7 @@ wildcard_constraints:
 
 rule deepfn_corpus:
     output:
-        "results/deepfn/corpus.h5",
+        DEEPFN["corpus"],
     log:
         "logs/deepfn/corpus.log",
     conda:
@@ -37,9 +37,9 @@ rule deepfn_corpus:
 # DeepFN's autoencoder (self-supervised) or its supervised upper bound: every analysed subject onto the template.
 rule deepfn_normalise:
     input:
-        "results/deepfn/corpus.h5",
+        DEEPFN["corpus"],
     output:
-        "results/deepfn/normalised/{method}.h5",
+        DEEPFN["normalised"],
     log:
         "logs/deepfn/normalise_{method}.log",
     conda:
@@ -57,15 +57,15 @@ rule deepfn_normalise:
 # The protocol for one normalisation: every condition's splits and repetitions, and the AU symmetry grid.
 rule deepfn_recognise:
     input:
-        corpus="results/deepfn/corpus.h5",
+        corpus=DEEPFN["corpus"],
         normalised=lambda wildcards: (
-            [f"results/deepfn/normalised/{wildcards.normalisation}.h5"]
+            [DEEPFN["normalised"].format(method=wildcards.normalisation)]
             if wildcards.normalisation in ("deepfn", "supervised")
             else []
         ),
     output:
-        scores="results/deepfn/scores/{normalisation}.csv",
-        symmetry="results/deepfn/symmetry/{normalisation}.csv",
+        scores=DEEPFN["scores"],
+        symmetry=DEEPFN["symmetry"],
     log:
         "logs/deepfn/recognise_{normalisation}.log",
     conda:
@@ -82,29 +82,27 @@ rule deepfn_recognise:
 
 rule deepfn_table:
     input:
-        corpus="results/deepfn/corpus.h5",
+        corpus=DEEPFN["corpus"],
         scores=expand(
-            "results/deepfn/scores/{normalisation}.csv",
+            DEEPFN["scores"],
             normalisation=DEEPFN_NORMALISATIONS,
         ),
         symmetry=expand(
-            "results/deepfn/symmetry/{normalisation}.csv",
+            DEEPFN["symmetry"],
             normalisation=DEEPFN_NORMALISATIONS,
         ),
-        normalised=expand(
-            "results/deepfn/normalised/{method}.h5", method=DEEPFN_LEARNED
-        ),
+        normalised=expand(DEEPFN["normalised"], method=DEEPFN_LEARNED),
     output:
-        table="results/deepfn/table.csv",
-        symmetry="results/deepfn/symmetry.csv",
+        table=DEEPFN["table"],
+        symmetry=DEEPFN["symmetry_table"],
         figure=report(
-            "results/deepfn/fig_groups.png",
+            DEEPFN["figure"],
             caption="../workflow/report/deepfn_groups.rst",
             category="DeepFN",
         ),
-        figure_values="results/deepfn/fig_groups.csv",
+        figure_values=DEEPFN["figure_values"],
         examples=report(
-            "results/deepfn/examples.png",
+            DEEPFN["examples"],
             caption="../workflow/report/deepfn_examples.rst",
             category="DeepFN",
         ),

@@ -1,8 +1,8 @@
-# The paper's figures (Figs. 2, 3, 5 and Table 2) under results/figures/, each registered for
+# The paper's figures (Figs. 2, 3, 5 and Table 2), each registered for
 # `snakemake --report report.html`. The config's `figures` section picks the classifier, identity and emotion
-# of the single-case figures (facesym.figures.targets); `rule all` asks for FIGURE_TARGETS.
+# of the single-case figures (facesym.figures.targets); `rule all` asks for figure_targets().
 from facesym.emotions import EMOTIONS
-from facesym.figures.targets import figure_settings, figure_targets
+from facesym.figures.targets import figure_case, figure_settings
 
 
 report: "../workflow/report/workflow.rst"
@@ -10,27 +10,42 @@ report: "../workflow/report/workflow.rst"
 
 try:
     FIGURES = figure_settings(config.get("figures"))
-    FIGURE_TARGETS = figure_targets(FIGURES, CLASSIFIERS, IDENTITIES)
+    FIGURE_CASE = figure_case(FIGURES, CLASSIFIERS, IDENTITIES) if CLASSIFIERS else None
 except ValueError as error:
     raise WorkflowError(str(error)) from None
+
+
+def figure_targets():
+    """The PDF of every figure of a run (each job writes its PNG and CSV beside it): Figs. 2 and 3 for the
+    configured case, Fig. 5 per classifier and the Table 2 heat map; none for a config without classifiers.
+    """
+    if FIGURE_CASE is None:
+        return []
+    classifier, identity, emotion = FIGURE_CASE
+    return [
+        figure(f"fig2_expressions_{classifier}_{identity}"),
+        figure(f"fig3_surface_{classifier}_{identity}_{emotion}"),
+        *(figure(f"fig5_symmetry_{name}") for name in CLASSIFIERS),
+        figure("table2_heatmap"),
+    ]
 
 
 # Paper Fig. 2: the optimised expressions φ^(e) and the onset of one emotion with the left half frozen.
 rule figure_expressions:
     input:
-        identity="results/identities/{identity}.json",
-        expressions="results/expressions/{classifier}/{identity}.h5",
-        surfaces="results/surfaces/{classifier}/{identity}.h5",
+        identity=IDENTITY,
+        expressions=EXPRESSIONS,
+        surfaces=SURFACES,
     output:
-        pdf="results/figures/fig2_expressions_{classifier}_{identity}.pdf",
+        pdf=figure("fig2_expressions_{classifier}_{identity}", "pdf"),
         png=report(
-            "results/figures/fig2_expressions_{classifier}_{identity}.png",
+            figure("fig2_expressions_{classifier}_{identity}", "png"),
             caption="../workflow/report/fig2_expressions.rst",
             category="Figures",
             subcategory="Fig. 2: optimised expressions",
             labels={"classifier": "{classifier}", "identity": "{identity}"},
         ),
-        csv="results/figures/fig2_expressions_{classifier}_{identity}.csv",
+        csv=figure("fig2_expressions_{classifier}_{identity}", "csv"),
     log:
         "logs/figures/fig2_expressions_{classifier}_{identity}.log",
     localrule: True
@@ -41,6 +56,10 @@ rule figure_expressions:
         emotion=FIGURES["emotion"],
         onset_steps=FIGURES["onset_steps"],
         render_size=FIGURES["render_size"],
+        expected=lambda wildcards: {
+            kind: slot(kind, wildcards.classifier, wildcards.identity)
+            for kind in ("expressions", "surfaces")
+        },
     script:
         "../workflow/scripts/plot_expressions.py"
 
@@ -48,12 +67,12 @@ rule figure_expressions:
 # Paper Fig. 3: one activation surface over (s, t) beside its ∂F/∂s map.
 rule figure_surface:
     input:
-        surfaces="results/surfaces/{classifier}/{identity}.h5",
-        permutations="results/permutations/{classifier}/{identity}.h5",
+        surfaces=SURFACES,
+        permutations=PERMUTATIONS,
     output:
-        pdf="results/figures/fig3_surface_{classifier}_{identity}_{emotion}.pdf",
+        pdf=figure("fig3_surface_{classifier}_{identity}_{emotion}", "pdf"),
         png=report(
-            "results/figures/fig3_surface_{classifier}_{identity}_{emotion}.png",
+            figure("fig3_surface_{classifier}_{identity}_{emotion}", "png"),
             caption="../workflow/report/fig3_surface.rst",
             category="Figures",
             subcategory="Fig. 3: activation surface",
@@ -63,7 +82,7 @@ rule figure_surface:
                 "emotion": "{emotion}",
             },
         ),
-        csv="results/figures/fig3_surface_{classifier}_{identity}_{emotion}.csv",
+        csv=figure("fig3_surface_{classifier}_{identity}_{emotion}", "csv"),
     log:
         "logs/figures/fig3_surface_{classifier}_{identity}_{emotion}.log",
     wildcard_constraints:
@@ -73,6 +92,10 @@ rule figure_surface:
         "../envs/facesym.yaml"
     params:
         spacing=config["statistics"]["spacing"],
+        expected=lambda wildcards: {
+            kind: slot(kind, wildcards.classifier, wildcards.identity)
+            for kind in ("surfaces", "permutations")
+        },
     script:
         "../workflow/scripts/plot_surface.py"
 
@@ -81,25 +104,29 @@ rule figure_surface:
 rule figure_symmetry:
     input:
         lambda wildcards: expand(
-            "results/surfaces/{classifier}/{identity}.h5",
+            SURFACES,
             classifier=wildcards.classifier,
             identity=IDENTITIES,
         ),
     output:
-        pdf="results/figures/fig5_symmetry_{classifier}.pdf",
+        pdf=figure("fig5_symmetry_{classifier}", "pdf"),
         png=report(
-            "results/figures/fig5_symmetry_{classifier}.png",
+            figure("fig5_symmetry_{classifier}", "png"),
             caption="../workflow/report/fig5_symmetry.rst",
             category="Figures",
             subcategory="Fig. 5: activation against symmetry",
             labels={"classifier": "{classifier}"},
         ),
-        csv="results/figures/fig5_symmetry_{classifier}.csv",
+        csv=figure("fig5_symmetry_{classifier}", "csv"),
     log:
         "logs/figures/fig5_symmetry_{classifier}.log",
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        expected=lambda wildcards: [
+            slot("surfaces", wildcards.classifier, identity) for identity in IDENTITIES
+        ],
     script:
         "../workflow/scripts/plot_symmetry.py"
 
@@ -107,18 +134,18 @@ rule figure_symmetry:
 # Paper Table 2 (with supplementary Table 1) as a heat map, and as an HTML table for the report.
 rule figure_table2:
     input:
-        "results/summary.csv",
+        TABLE2["summary"],
     output:
-        pdf="results/figures/table2_heatmap.pdf",
+        pdf=figure("table2_heatmap", "pdf"),
         png=report(
-            "results/figures/table2_heatmap.png",
+            figure("table2_heatmap", "png"),
             caption="../workflow/report/table2_heatmap.rst",
             category="Figures",
             subcategory="Table 2: impact scores",
         ),
-        csv="results/figures/table2_heatmap.csv",
+        csv=figure("table2_heatmap", "csv"),
         html=report(
-            "results/figures/table2.html",
+            figure("table2", "html"),
             caption="../workflow/report/table2.rst",
             category="Tables",
             subcategory="Table 2 and supplementary Table 1",

@@ -1,6 +1,6 @@
 rule sample_identity:
     output:
-        "results/identities/{identity}.json",
+        IDENTITY,
     log:
         "logs/identities/{identity}.log",
     localrule: True

@@ -9,14 +9,14 @@ INTERVENTIONS = interventions_from_config(config["interventions"])
 RENDERED_PROPERTIES = [name for name in INTERVENTIONS if name not in PAPER_AXES]
 # The paper's axis alone needs no table of its own: Table 2 is it.
 PROPERTY_TARGETS = (
-    ["results/properties.csv", "results/figures/properties.png"]
+    [PROPERTIES["table"], figure("properties", "png")]
     if set(INTERVENTIONS) != {"symmetry_left"}
     else []
 )
 
 
 PROPERTY_FILES = expand(
-    "results/surfaces/{property}/{classifier}/{identity}.h5",
+    PROPERTY_SURFACES,
     property=RENDERED_PROPERTIES,
     classifier=CLASSIFIERS,
     identity=IDENTITIES,
@@ -25,12 +25,14 @@ PROPERTY_FILES = expand(
 
 rule property_surfaces:
     input:
-        identity="results/identities/{identity}.json",
-        expressions="results/expressions/{classifier}/{identity}.h5",
+        identity=IDENTITY,
+        expressions=EXPRESSIONS,
         weights=classifier_files,
     output:
         expand(
-            "results/surfaces/{property}/{{classifier}}/{{identity}}.h5",
+            PROPERTY_SURFACES.replace("{classifier}", "{{classifier}}").replace(
+                "{identity}", "{{identity}}"
+            ),
             property=RENDERED_PROPERTIES,
         ),
     log:
@@ -42,8 +44,9 @@ rule property_surfaces:
     params:
         classifier=classifier_params,
         axes={name: INTERVENTIONS[name] for name in RENDERED_PROPERTIES},
-        config=lambda wildcards: job_config(
-            "grid", "render", "face_model", "identities"
+        config=lambda wildcards: record_config("property_surfaces"),
+        expected=lambda wildcards: slot(
+            "expressions", wildcards.classifier, wildcards.identity
         ),
     script:
         "../workflow/scripts/properties_surfaces.py"
@@ -51,11 +54,10 @@ rule property_surfaces:
 
 rule properties_table:
     input:
-        paper=per_job("results/surfaces/{classifier}/{identity}.h5"),
+        paper=per_job(SURFACES),
         properties=PROPERTY_FILES,
     output:
-        table="results/properties.csv",
-        scores="results/properties_scores.csv",
+        **PROPERTIES,
     log:
         "logs/properties_table.log",
     localrule: True
@@ -64,22 +66,32 @@ rule properties_table:
     params:
         properties=list(INTERVENTIONS),
         config=lambda wildcards: job_config("statistics"),
+        # in the order of the inputs: per_job for the paper's, PROPERTY_FILES for the others
+        expected=lambda wildcards: {
+            "paper": slots("surfaces"),
+            "properties": [
+                slot("property_surfaces", c, i, p)
+                for p in RENDERED_PROPERTIES
+                for c in CLASSIFIERS
+                for i in IDENTITIES
+            ],
+        },
     script:
         "../workflow/scripts/properties_table.py"
 
 
 rule figure_properties:
     input:
-        "results/properties.csv",
+        PROPERTIES["table"],
     output:
-        pdf="results/figures/properties.pdf",
+        pdf=figure("properties", "pdf"),
         png=report(
-            "results/figures/properties.png",
+            figure("properties", "png"),
             caption="../workflow/report/properties.rst",
             category="Figures",
             subcategory="Interventions beyond symmetry",
         ),
-        csv="results/figures/properties.csv",
+        csv=figure("properties", "csv"),
     log:
         "logs/figures/properties.log",
     localrule: True

@@ -10,7 +10,7 @@ rule check_classifier:
     input:
         weights=classifier_files,
     output:
-        "results/classifiers/{classifier}_check.json",
+        CLASSIFIER_CHECK,
     log:
         "logs/classifiers/{classifier}_check.log",
     wildcard_constraints:
@@ -30,10 +30,10 @@ rule check_classifier:
 
 rule classifier_checks:
     input:
-        expand("results/classifiers/{classifier}_check.json", classifier=CLASSIFIERS),
+        expand(CLASSIFIER_CHECK, classifier=CLASSIFIERS),
     output:
         report(
-            "results/classifier_checks.csv",
+            CLASSIFIER_CHECKS,
             caption="../workflow/report/readability.rst",
             category="Tables",
             subcategory="Readability of the face model by each classifier",
@@ -50,9 +50,9 @@ rule classifier_checks:
 # The check's faces as files, so that any other classifier can be run on exactly the same faces (unframed).
 rule prototype_images:
     output:
-        labels="results/prototypes/labels.csv",
-        info="results/prototypes/prototypes.json",
-        images=directory("results/prototypes/images"),
+        labels=PROTOTYPES["labels"],
+        info=PROTOTYPES["info"],
+        images=directory(PROTOTYPES["images"]),
     log:
         "logs/prototypes.log",
     conda:

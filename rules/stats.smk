@@ -2,9 +2,9 @@
 # Holm–Bonferroni across identities; population-level sign-flip tests across identities (beyond the paper).
 rule permutation_test:
     input:
-        "results/surfaces/{classifier}/{identity}.h5",
+        SURFACES,
     output:
-        "results/permutations/{classifier}/{identity}.h5",
+        PERMUTATIONS,
     log:
         "logs/permutations/{classifier}/{identity}.log",
     conda:
@@ -13,25 +13,23 @@ rule permutation_test:
         runtime=10,
         mem_mb=1000,
     params:
-        config=lambda wildcards: job_config("statistics", "grid"),
+        config=lambda wildcards: record_config("permutations"),
+        expected=lambda wildcards: slot(
+            "surfaces", wildcards.classifier, wildcards.identity
+        ),
     script:
         "../workflow/scripts/permutation_test.py"
 
 
 rule aggregate_scores:
     input:
-        permutations=per_job("results/permutations/{classifier}/{identity}.h5"),
-        expressions=per_job("results/expressions/{classifier}/{identity}.h5"),
-        surfaces=per_job("results/surfaces/{classifier}/{identity}.h5"),
+        permutations=per_job(PERMUTATIONS),
+        expressions=per_job(EXPRESSIONS),
+        surfaces=per_job(SURFACES),
         # each row's readability (prototype accuracy at s = 1) stands beside it
-        checks="results/classifier_checks.csv",
+        checks=CLASSIFIER_CHECKS,
     output:
-        table2="results/table2.csv",
-        table2_tex="results/table2.tex",
-        table2_specific="results/table2_specific.csv",
-        table_s1="results/table_s1.csv",
-        summary="results/summary.csv",
-        scores="results/scores.csv",
+        **TABLE2,
     log:
         "logs/aggregate_scores.log",
     localrule: True
@@ -40,5 +38,9 @@ rule aggregate_scores:
     params:
         config=lambda wildcards: job_config("statistics"),
         groups={entry["name"]: entry["group"] for entry in config["classifiers"]},
+        # a file copied over another's slot stops the job, naming it (facesym.io.records)
+        expected=lambda wildcards: {
+            kind: slots(kind) for kind in ("permutations", "expressions", "surfaces")
+        },
     script:
         "../workflow/scripts/aggregate_scores.py"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from facesym.emotions import EMOTIONS
-from facesym.io import read_h5
+from facesym.io.records import Expressions, Permutations, Surfaces
 from facesym.stats import NULLS, holm, sign_flip_test, smallest_sign_flip_pvalue, summarise, t_interval
 
 __all__ = [
@@ -24,15 +23,17 @@ __all__ = [
 ]
 
 
-def _by_job(paths: Sequence[str | Path], kind: str) -> dict[tuple[str, str], Any]:
-    contents = {}
-    for path in paths:
-        data = read_h5(path, kind=kind)
-        contents[(data.attrs["classifier"], data.attrs["identity"])] = data
-    return contents
+def _by_job(records: Sequence[Any], kind: str) -> dict[tuple[str, str], Any]:
+    by_job: dict[tuple[str, str], Any] = {}
+    for record in records:
+        key = (record.classifier, record.identity)
+        if key in by_job:
+            raise ValueError(f"two {kind} records of classifier '{key[0]}', identity '{key[1]}'")
+        by_job[key] = record
+    return by_job
 
 
-_PER_IDENTITY = {  # scores.csv column <- permutations-file dataset
+_PER_IDENTITY = {  # scores.csv column <- permutations record value
     "score": "score",
     "score_sham": "score_sham",
     "specific": "specific",
@@ -45,13 +46,14 @@ _PER_IDENTITY = {  # scores.csv column <- permutations-file dataset
 
 
 def collect_scores(
-    permutation_files: Sequence[str | Path],
-    expression_files: Sequence[str | Path],
-    surface_files: Sequence[str | Path],
+    permutations: Sequence[Permutations],
+    expressions: Sequence[Expressions],
+    surfaces: Sequence[Surfaces],
     groups: Mapping[str, str],
     min_reached_probability: float = 0.0,
 ) -> pd.DataFrame:
-    """One row per (classifier, identity, emotion) from the per-job files.
+    """One row per (classifier, identity, emotion) from the per-job records (rows in the order of
+    ``permutations``).
 
     Returns
     -------
@@ -65,17 +67,17 @@ def collect_scores(
         impact), ``pvalue`` (the null ``statistics.permutation_null`` names), ``pvalue_columns, pvalue_joint``
         (both nulls) and ``pvalue_sham_columns, pvalue_sham_joint`` (the same tests of the control's score).
     """
-    expressions = _by_job(expression_files, "expressions")
-    surfaces = _by_job(surface_files, "surfaces")
+    by_expressions = _by_job(expressions, "expressions")
+    by_surfaces = _by_job(surfaces, "surfaces")
     rows = []
-    for key, permutations in _by_job(permutation_files, "permutations").items():
-        for other, name in ((expressions, "expressions"), (surfaces, "surfaces")):
+    for key, tests in _by_job(permutations, "permutations").items():
+        for other, name in ((by_expressions, "expressions"), (by_surfaces, "surfaces")):
             if key not in other:
                 raise ValueError(f"no {name} file for classifier '{key[0]}', identity '{key[1]}'")
-        data, target = surfaces[key].data, surfaces[key].data["target_class"]
-        for index, emotion in enumerate(permutations.coords["emotion"]):
-            own = int(target[index])
-            reached = float(expressions[key].data["reached"][index])
+        grid = by_surfaces[key]
+        for index, emotion in enumerate(tests.emotions):
+            own = int(grid.target_class[index])
+            reached = float(by_expressions[key].reached[index])
             rows.append(
                 {
                     "classifier": key[0],
@@ -84,13 +86,10 @@ def collect_scores(
                     "emotion": str(emotion),
                     "reached_probability": reached,
                     "flagged": reached < min_reached_probability,
-                    "p_symmetric": float(data["softmax"][index, -1, -1, own]),
-                    "p_frozen_half": float(data["softmax"][index, 0, -1, own]),
-                    "p_sham_half": float(data["softmax_sham"][index, 0, -1, own]),
-                    **{
-                        column: float(permutations.data[name][index])
-                        for column, name in _PER_IDENTITY.items()
-                    },
+                    "p_symmetric": float(grid.softmax[index, -1, -1, own]),
+                    "p_frozen_half": float(grid.softmax[index, 0, -1, own]),
+                    "p_sham_half": float(grid.softmax_sham[index, 0, -1, own]),
+                    **{column: float(tests.values[name][index]) for column, name in _PER_IDENTITY.items()},
                 }
             )
     return pd.DataFrame(rows)
@@ -254,7 +253,7 @@ def with_readability(table: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     table : pandas.DataFrame
         From :func:`table2`.
     checks : pandas.DataFrame
-        ``results/classifier_checks.csv`` (:func:`facesym.classifiers.readability.checks_table`).
+        The readability checks table (:func:`facesym.classifiers.readability.checks_table`).
     """
     at_one = checks[checks["s"] == 1.0].set_index("classifier")["accuracy"]
     framed = table.copy()

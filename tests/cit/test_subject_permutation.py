@@ -5,7 +5,7 @@ import pytest
 from scipy import stats as sps
 
 from facesym.cit import SUBJECT_PERMUTATION, subject_permutation_test
-from facesym.cohort.placebo import placebo_calibration
+from facesym.cit.placebo import placebo_calibration
 
 
 def cohort(rng, n_subjects=24, repetitions=2, subject_sd=0.3, effect=0.0):

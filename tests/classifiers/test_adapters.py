@@ -167,9 +167,9 @@ def test_probability_outputs_are_not_softmaxed_twice(tmp_path):
 
 
 def test_model_files_are_the_inputs_a_job_depends_on():
-    assert model_files({"name": "cnn", "kind": "embedded"}) == ["results/classifiers/cnn.pt"]
-    assert model_files({"name": "m", "kind": "onnx", "path": "models/m.onnx"}) == ["models/m.onnx"]
-    assert model_files({"name": "m", "kind": "python", "weights": "w.pt"}) == ["w.pt"]
+    assert model_files({"name": "cnn", "kind": "embedded"}, "out/cnn.pt") == ["out/cnn.pt"]
+    assert model_files({"name": "m", "kind": "onnx", "path": "models/m.onnx"}, "out/m.pt") == ["models/m.onnx"]
+    assert model_files({"name": "m", "kind": "python", "weights": "w.pt"}, "out/m.pt") == ["w.pt"]
 
 
 def test_probabilities_declared_as_logits_stop_the_loading(tmp_path):

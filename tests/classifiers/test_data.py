@@ -5,7 +5,7 @@ import torch
 from facesym.classifiers.data import Variation, affected_weights, render_faces, sample_faces, turn_heads
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
 from facesym.face import build_procedural_model
-from facesym.face.expressions import PROTOTYPES
+from facesym.face.prototypes import PROTOTYPES
 
 RENDER = {"size": 32, "color": "gray", "backend": "numba"}
 DIMS = (20, 6, 4)

@@ -29,10 +29,13 @@ def test_trained_network_round_trips_through_its_file(tmp_path):
             (torch.nn.functional.interpolate(images, size=16, antialias=True, mode="bilinear") - 0.5) / 0.5
         ).softmax(1)
     torch.testing.assert_close(classifier(images), expected)
-    default = tmp_path / "results" / "classifiers" / "tiny_cnn.pt"
-    default.parent.mkdir(parents=True)
-    save_embedded(default, ENTRY, network)
-    torch.testing.assert_close(load_classifier(ENTRY, base_dir=tmp_path)(images), expected)
+    saved = tmp_path / "weights" / "tiny_cnn.pt"
+    saved.parent.mkdir(parents=True)
+    save_embedded(saved, ENTRY, network)
+    loaded = load_classifier(ENTRY, weights="weights/tiny_cnn.pt", base_dir=tmp_path)
+    torch.testing.assert_close(loaded(images), expected)
+    with pytest.raises(ClassifierConfigError, match="tiny_cnn.*weights"):
+        load_classifier(ENTRY, base_dir=tmp_path)
 
 
 def test_same_seed_same_network():

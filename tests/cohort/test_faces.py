@@ -17,9 +17,9 @@ from facesym.cohort import load_manifest, spec_path
 from facesym.cohort.checks import MOUTH_ASYMMETRY, face_mode
 from facesym.cohort.faces import align_face, canonical_frame, mouth_asymmetry
 from facesym.cohort.images import read_image
-from facesym.cohort.jobs import FaceQCError, align_faces_job
 from facesym.config import load_schema, validate_config
 from facesym.face.procedural import build_procedural_model
+from facesym.pipeline.experiment1 import FaceQCError, align_faces_job
 from facesym.properties import symmetry_ssim
 from facesym.render import render
 

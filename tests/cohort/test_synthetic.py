@@ -18,7 +18,7 @@ from facesym.cohort.synthetic import (
 )
 from facesym.config import load_schema, validate_config
 from facesym.emotions import EMOTIONS
-from facesym.face.expressions import prototype_phi
+from facesym.face.prototypes import prototype_phi
 from facesym.identities import sample_identity
 from facesym.interventions.scene import build_scene
 

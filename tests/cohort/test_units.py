@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from facesym.cit import max_false_positives
-from facesym.cohort.placebo import placebo_calibration
+from facesym.cit.placebo import placebo_calibration
 from facesym.cohort.units import analysis_units
 from facesym.emotions import EMOTIONS
 

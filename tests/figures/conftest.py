@@ -1,5 +1,5 @@
 """A small synthetic run written with the pipeline's own writers: identities, expressions, surfaces,
-permutation tests and the aggregated summary, in the formats of ``facesym.jobs``."""
+permutation tests and the aggregated summary, in the formats of ``facesym.pipeline``."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import pytest
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
 from facesym.config import load_schema, validate_config
 from facesym.emotions import EMOTIONS
+from facesym.face.configured import face_model_from_config
 from facesym.identities import identity_names, sample_identity
-from facesym.io import write_h5, write_json
-from facesym.jobs import aggregate_scores_job, face_model_from_config, permutations_job
+from facesym.io import write_json
+from facesym.io.records import Expressions, Slot, Surfaces, write_expressions, write_surfaces
+from facesym.pipeline.statistics import aggregate_scores_job, permutations_job
 
 REPO = Path(__file__).resolve().parents[2]
+KINDS = ("permutations", "expressions", "surfaces")
 
 
 @dataclass
@@ -35,6 +38,10 @@ class SyntheticRun:
 
     def stage(self, stage: str, classifier: str, identity: str) -> Path:
         return self.root / "results" / stage / classifier / f"{identity}.h5"
+
+    def slot(self, classifier: str, identity: str) -> Slot:
+        """Where the pipeline expects a record of (classifier, identity); the digest is not checked here."""
+        return Slot(classifier, identity)
 
     @property
     def summary(self) -> Path:
@@ -82,46 +89,32 @@ def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3,
         write_json(run.identity(name), identity.to_json())
     for c, classifier in enumerate(classifiers):
         for name in run.identities:
-            attrs = {"classifier": classifier, "identity": name}
             phi = rng.uniform(-1.5, 1.5, size=(len(EMOTIONS), model.n_expression))
             reached = rng.uniform(0.5, 1.0, size=len(EMOTIONS))
-            write_h5(
+            write_expressions(
                 run.stage("expressions", classifier, name),
-                "expressions",
-                {
-                    "phi": (phi, ("emotion", "parameter"), "expression coefficient"),
-                    "reached": (reached, ("emotion",), "probability"),
-                    "history": (np.tile(reached[:, None], (1, 3)), ("emotion", "generation"), "probability"),
-                    "n_evaluations": (np.full(len(EMOTIONS), 30), ("emotion",), "classifier evaluations"),
-                },
-                seed=1,
-                config={},
-                coords={"emotion": list(EMOTIONS), "parameter": list(model.expression_names),
-                        "generation": np.arange(3)},
-                attrs=attrs,
+                Expressions(
+                    phi=phi, reached=reached, history=np.tile(reached[:, None], (1, 3)),
+                    n_evaluations=np.full(len(EMOTIONS), 30), parameters=tuple(model.expression_names), seed=1,
+                    config={}, classifier=classifier, identity=name,
+                ),
             )  # fmt: skip
             softmax = synthetic_softmax(rng, s, t, strength=1.0 + 0.5 * c)
             run.softmax[classifier, name] = softmax
             # the intensity-matched control: symmetric, at the mean intensity; its own generator keeps the
             # stream of the other draws as it was
             sham = synthetic_softmax(np.random.default_rng(c), np.ones_like(s), t, strength=1.0 + 0.5 * c)
-            write_h5(
+            write_surfaces(
                 run.stage("surfaces", classifier, name),
-                "surfaces",
-                {
-                    "softmax": (softmax, ("emotion", "s", "t", "class"), "probability"),
-                    "softmax_sham": (sham, ("emotion", "s", "t", "class"), "probability"),
-                    "target_class": (target, ("emotion",), "index into class"),
-                    "phi": (phi, ("emotion", "parameter"), "expression coefficient"),
-                },
-                seed=1,
-                config={},
-                coords={"emotion": list(EMOTIONS), "s": s, "t": t, "class": classes,
-                        "parameter": list(model.expression_names)},
-                attrs=attrs,
+                Surfaces(
+                    softmax=softmax, softmax_sham=sham, logits=None, logits_sham=None, target_class=target, phi=phi,
+                    s=s, t=t, classes=tuple(classes), parameters=tuple(model.expression_names), seed=1, config={},
+                    classifier=classifier, identity=name,
+                ),
             )  # fmt: skip
             permutations_job(
                 surfaces_file=run.stage("surfaces", classifier, name),
+                expected=run.slot(classifier, name),
                 config=config,
                 output=run.stage("permutations", classifier, name),
             )
@@ -143,6 +136,7 @@ def write_run(root: Path, classifiers=("cnn_a", "cnn_b"), n_identities: int = 3,
             "summary": results / "summary.csv",
             "scores": results / "scores.csv",
         },
+        expected={kind: [run.slot(c, i) for c in classifiers for i in run.identities] for kind in KINDS},
     )
     return run
 

@@ -17,13 +17,13 @@ from facesym.figures import (
     symmetry_curves,
     write_figure,
 )
-from facesym.figures.jobs import (
+from facesym.io import read_h5
+from facesym.pipeline.figures import (
     expressions_figure_job,
     surface_figure_job,
     symmetry_figure_job,
     table2_figure_job,
 )
-from facesym.io import read_h5
 from facesym.stats import impact_score
 
 
@@ -60,6 +60,7 @@ def test_fig3_values_are_the_surface_and_its_gradient(synthetic_run, tmp_path):
         emotion="sad",
         spacing="step",
         outputs=paths,
+        expected={"surfaces": run.slot("cnn_b", "id0001"), "permutations": run.slot("cnn_b", "id0001")},
     )
     values = assert_figure_files(paths)
     surfaces = read_h5(run.stage("surfaces", "cnn_b", "id0001"), kind="surfaces")
@@ -109,7 +110,9 @@ def test_fig5_values_are_mean_and_std_over_identities_at_full_onset(synthetic_ru
     run = synthetic_run
     paths = outputs(tmp_path, "fig5")
     files = [run.stage("surfaces", "cnn_a", identity) for identity in run.identities]
-    symmetry_figure_job(surfaces_files=files, outputs=paths)
+    symmetry_figure_job(
+        surfaces_files=files, outputs=paths, expected=[run.slot("cnn_a", identity) for identity in run.identities]
+    )
     values = assert_figure_files(paths)
     contents = [read_h5(path, kind="surfaces") for path in files]
     softmax = np.stack([c.data["softmax"] for c in contents]).astype(np.float64)  # (N, E, S, T, K)
@@ -148,8 +151,12 @@ def test_fig5_marks_a_misclassification_by_the_mean_not_by_each_identity():
 def test_fig5_refuses_surfaces_of_another_classifier(synthetic_run, tmp_path):
     run = synthetic_run
     files = [run.stage("surfaces", "cnn_a", "id0000"), run.stage("surfaces", "cnn_b", "id0001")]
-    with pytest.raises(ValueError, match="cnn_b"):
-        symmetry_figure_job(surfaces_files=files, outputs=outputs(tmp_path, "fig5"))
+    with pytest.raises(OSError, match=r"cnn_b/id0001\.h5: its classifier is 'cnn_b', but .* expects 'cnn_a'"):
+        symmetry_figure_job(
+            surfaces_files=files,
+            outputs=outputs(tmp_path, "fig5"),
+            expected=[run.slot("cnn_a", "id0000"), run.slot("cnn_a", "id0001")],
+        )
     assert not (tmp_path / "fig5.png").exists()
 
 
@@ -185,6 +192,7 @@ def test_fig2_panels_show_the_optimised_expressions_and_the_onset(synthetic_run,
         n_onset=4,
         render_size=None,
         outputs=paths,
+        expected={"expressions": run.slot("cnn_a", "id0002"), "surfaces": run.slot("cnn_a", "id0002")},
     )
     values = assert_figure_files(paths)
     expressions = read_h5(run.stage("expressions", "cnn_a", "id0002"), kind="expressions")
@@ -218,7 +226,7 @@ def test_fig2_panels_show_the_optimised_expressions_and_the_onset(synthetic_run,
 
 def test_fig2_refuses_files_of_different_identities(synthetic_run, tmp_path):
     run = synthetic_run
-    with pytest.raises(ValueError, match="id0001"):
+    with pytest.raises(OSError, match=r"cnn_a/id0001\.h5: its identity is 'id0001', but .* expects 'id0000'"):
         expressions_figure_job(
             identity_file=run.identity("id0000"),
             expressions_file=run.stage("expressions", "cnn_a", "id0000"),
@@ -228,6 +236,7 @@ def test_fig2_refuses_files_of_different_identities(synthetic_run, tmp_path):
             n_onset=3,
             render_size=None,
             outputs=outputs(tmp_path, "fig2"),
+            expected={"expressions": run.slot("cnn_a", "id0000"), "surfaces": run.slot("cnn_a", "id0000")},
         )
 
 

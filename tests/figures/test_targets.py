@@ -2,7 +2,7 @@
 
 import pytest
 
-from facesym.figures.targets import FIGURE_DEFAULTS, figure_case, figure_settings, figure_targets
+from facesym.figures.targets import FIGURE_DEFAULTS, figure_case, figure_settings
 
 CLASSIFIERS = ["cnn_small", "resnet_aug"]
 IDENTITIES = ["id0000", "id0001"]
@@ -14,19 +14,9 @@ def test_defaults_pick_the_first_classifier_and_identity_and_happy():
     assert figure_case(settings, CLASSIFIERS, IDENTITIES) == ("cnn_small", "id0000", "happy")
 
 
-def test_targets_name_the_configured_case_and_every_classifier():
+def test_a_named_case_is_taken_as_it_is():
     settings = figure_settings({"classifier": "resnet_aug", "identity": "id0001", "emotion": "sad"})
-    assert figure_targets(settings, CLASSIFIERS, IDENTITIES) == [
-        "results/figures/fig2_expressions_resnet_aug_id0001.pdf",
-        "results/figures/fig3_surface_resnet_aug_id0001_sad.pdf",
-        "results/figures/fig5_symmetry_cnn_small.pdf",
-        "results/figures/fig5_symmetry_resnet_aug.pdf",
-        "results/figures/table2_heatmap.pdf",
-    ]
-
-
-def test_no_classifiers_no_figures():
-    assert figure_targets(figure_settings({}), [], IDENTITIES) == []
+    assert figure_case(settings, CLASSIFIERS, IDENTITIES) == ("resnet_aug", "id0001", "sad")
 
 
 @pytest.mark.parametrize(

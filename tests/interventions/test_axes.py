@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from facesym.face import build_procedural_model
-from facesym.face.expressions import prototype_phi
+from facesym.face.prototypes import prototype_phi
 from facesym.identities import sample_identity
 from facesym.interventions.axes import AXES, AxisScene, axis_settings, interventions_from_config, vertical_weight
 from facesym.interventions.scene import Scene, build_scene

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from facesym.emotions import EMOTIONS
-from facesym.interventions.properties import properties_table, properties_table_job, property_scores
-from facesym.io.hdf5 import write_h5
+from facesym.interventions.properties import properties_table, property_scores
+from facesym.io.records import PropertySurfaces, Slot, Surfaces, write_property_surfaces, write_surfaces
+from facesym.pipeline.properties import properties_table_job
 
 S, T, K = 5, 4, 7
 STATS = {"spacing": "step", "statistic": "gradient", "population_resamples": 99}
@@ -20,33 +21,49 @@ def _ramp(slope: float) -> np.ndarray:
     return np.broadcast_to(level[None, :, :, None], (len(EMOTIONS), S, T, K)).astype(np.float32)
 
 
-def _write(path, kind, classifier, identity, datasets, prop=None):
-    axis = "s" if kind == "surfaces" else "a"
-    attrs = {"classifier": classifier, "identity": identity, **({"property": prop} if prop else {})}
-    write_h5(
-        path, kind,
-        {name: (values, ("emotion", axis, "t", "class"), "probability") for name, values in datasets.items()}
-        | {"target_class": (np.arange(len(EMOTIONS)), ("emotion",), "index into class")},
-        seed=1, config={}, attrs=attrs,
-    )
-    return path
+GRID = {"s": np.linspace(0, 1, S), "t": np.linspace(0, 1, T), "classes": tuple(f"c{k}" for k in range(K))}
+
+
+def _paper(identity, slope):
+    return Surfaces(
+        softmax=_ramp(slope), softmax_sham=_ramp(0.01), logits=None, logits_sham=None,
+        target_class=np.arange(len(EMOTIONS)), phi=np.zeros((len(EMOTIONS), 2)), **GRID, parameters=("a", "b"),
+        seed=1, config={}, classifier="cnn", identity=identity,
+    )  # fmt: skip
+
+
+def _axis(identity, prop, slope):
+    return PropertySurfaces(
+        softmax=_ramp(slope), target_class=np.arange(len(EMOTIONS)), a=GRID["s"], t=GRID["t"],
+        classes=GRID["classes"], property=prop, seed=1, config={}, classifier="cnn", identity=identity,
+    )  # fmt: skip
 
 
 @pytest.fixture
-def files(tmp_path):
+def records():
     paper, props = [], []
     for i, identity in enumerate(["id0000", "id0001", "id0002", "id0003"]):
-        paper.append(_write(tmp_path / f"p{i}.h5", "surfaces", "cnn", identity,
-                            {"softmax": _ramp(0.03 + 0.001 * i), "softmax_sham": _ramp(0.01)}))
-        props.append(_write(tmp_path / f"r{i}.h5", "property_surfaces", "cnn", identity,
-                            {"softmax": _ramp(0.02)}, prop="symmetry_right"))
-        props.append(_write(tmp_path / f"y{i}.h5", "property_surfaces", "cnn", identity,
-                            {"softmax": _ramp(-0.01)}, prop="yaw"))
+        paper.append(_paper(identity, 0.03 + 0.001 * i))
+        props += [_axis(identity, "symmetry_right", 0.02), _axis(identity, "yaw", -0.01)]
     return paper, props
 
 
-def test_scores_are_the_papers_per_axis(files):
-    scores = property_scores(*files)
+@pytest.fixture
+def files(records, tmp_path):
+    """The records as files, with the slots the workflow would expect for them."""
+    written: dict[str, list] = {"paper": [], "properties": []}
+    slots: dict[str, list] = {"paper": [], "properties": []}
+    for kind, writer, group in (("p", write_surfaces, "paper"), ("r", write_property_surfaces, "properties")):
+        for n, record in enumerate(records[0] if group == "paper" else records[1]):
+            path = tmp_path / f"{kind}{n}.h5"
+            writer(path, record)
+            written[group].append(path)
+            slots[group].append(Slot(record.classifier, record.identity, property=getattr(record, "property", None)))
+    return written["paper"], written["properties"], slots
+
+
+def test_scores_are_the_papers_per_axis(records):
+    scores = property_scores(*records)
     mean = scores.groupby("property")["score"].mean()
     assert mean["symmetry_left"] == pytest.approx(0.0315, abs=1e-6)
     assert mean["intensity"] == pytest.approx(0.01, abs=1e-6)
@@ -55,8 +72,8 @@ def test_scores_are_the_papers_per_axis(files):
     assert len(scores) == 4 * 4 * len(EMOTIONS)
 
 
-def test_adjusted_scores_subtract_the_intensity_axis_where_it_applies(files):
-    table = properties_table(property_scores(*files), 99, np.random.default_rng(0))
+def test_adjusted_scores_subtract_the_intensity_axis_where_it_applies(records):
+    table = properties_table(property_scores(*records), 99, np.random.default_rng(0))
     row = table.set_index(["emotion", "property"]).loc[("happy",)]
     assert row.loc["symmetry_left", "adjusted"] == pytest.approx(0.0215, abs=1e-6)
     assert row.loc["symmetry_right", "adjusted"] == pytest.approx(0.01, abs=1e-6)
@@ -66,14 +83,24 @@ def test_adjusted_scores_subtract_the_intensity_axis_where_it_applies(files):
     assert row.loc["symmetry_left", "ci_low"] < 0.0315 < row.loc["symmetry_left", "ci_high"]
 
 
+def test_a_file_of_another_axis_stops_the_table_naming_it(files, tmp_path):
+    paper, rendered, slots = files
+    swapped = {**slots, "properties": [slots["properties"][1], *slots["properties"][1:]]}
+    outputs = {"table": tmp_path / "properties.csv", "scores": tmp_path / "scores.csv"}
+    with pytest.raises(OSError, match=r"r0\.h5: its property is 'symmetry_right', but .* expects 'yaw'"):
+        properties_table_job(paper_files=paper, property_files=rendered, properties=["yaw"],
+                             config={"seed": 3, "statistics": STATS}, outputs=outputs, expected=swapped)
+    assert not outputs["table"].exists()
+
+
 def test_the_job_keeps_the_configs_axes_and_writes_both_tables(files, tmp_path):
     outputs = {"table": tmp_path / "properties.csv", "scores": tmp_path / "scores.csv"}
     config = {"seed": 3, "statistics": STATS}
     properties_table_job(paper_files=files[0], property_files=files[1], properties=["yaw"], config=config,
-                         outputs=outputs)
+                         outputs=outputs, expected=files[2])
     assert set(pd.read_csv(outputs["table"])["property"]) == {"yaw"}
     properties_table_job(paper_files=files[0], property_files=files[1], properties=["symmetry_right", "yaw"],
-                         config=config, outputs=outputs)
+                         config=config, outputs=outputs, expected=files[2])
     table = pd.read_csv(outputs["table"])
     assert list(dict.fromkeys(table["property"])) == ["symmetry_right", "yaw", "intensity"]
     assert table["units"].iloc[0] == "output per symmetry step of a"
@@ -93,10 +120,10 @@ def test_the_config_lists_axes_by_name_or_with_a_range():
         validate_config({"seed": 1, "interventions": [{"axis": "yaw", "degrees": 15}]}, schema)
 
 
-def test_the_figure_shows_every_classifier_and_property(files, tmp_path):
+def test_the_figure_shows_every_classifier_and_property(records, tmp_path):
     from facesym.figures.properties import plot_properties
 
-    table = properties_table(property_scores(*files), 99, np.random.default_rng(0))
+    table = properties_table(property_scores(*records), 99, np.random.default_rng(0))
     table.insert(3, "units", "output per symmetry step of a")
     out = {"pdf": tmp_path / "p.pdf", "png": tmp_path / "p.png", "csv": tmp_path / "p.csv"}
     plot_properties(table, **out)

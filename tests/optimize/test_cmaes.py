@@ -196,7 +196,7 @@ SETTINGS = {
 
 
 def test_optimise_expressions_dispatches_on_the_method():
-    from facesym.interventions.expressions import optimise_expressions
+    from facesym.interventions.optimisation import optimise_expressions
 
     results = {
         method: optimise_expressions(_Classifier(), _Scene(), {**SETTINGS, "method": method}, seed=1)
@@ -239,7 +239,7 @@ def test_optimisers_search_the_models_own_box(method):
             seen.append(images.clone())
             return super().emotion_probabilities(images)
 
-    from facesym.interventions.expressions import optimise_expressions
+    from facesym.interventions.optimisation import optimise_expressions
 
     result = optimise_expressions(Recording(), Scene(), {**SETTINGS, "method": method, "bound": 3.0}, seed=2)
     low, high = (b.numpy() for b in _BoundedModel.expression_bounds.T)

@@ -75,7 +75,7 @@ def test_rejects_bad_settings():
 
 
 def test_optimise_expressions_dispatches_to_gradient(monkeypatch):
-    import facesym.interventions.expressions as expressions
+    import facesym.interventions.optimisation as expressions
 
     seen = {}
 

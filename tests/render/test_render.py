@@ -7,7 +7,7 @@ from scipy.ndimage import binary_fill_holes
 
 from facesym.emotions import EMOTIONS
 from facesym.face import build_procedural_model
-from facesym.face.expressions import prototype_phi
+from facesym.face.prototypes import prototype_phi
 from facesym.render import LIGHT_DIM, OrthographicCamera, lighting_from_coefficients, render, render_depth
 from facesym.render.shading import LUMA
 

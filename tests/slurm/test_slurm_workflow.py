@@ -30,7 +30,7 @@ TARGETS: tuple[str, ...] = tuple(chain(2))
 TINY_CONFIG: dict = TINY
 
 # Rules that render and classify ask the cluster for a GPU (rules/common.smk); the rest must not hold one.
-GPU_RULES: frozenset[str] = frozenset({"optimise_expressions", "compute_surfaces"})
+GPU_RULES: frozenset[str] = frozenset({"expressions_and_surfaces"})
 
 PROFILE = REPO / "profiles" / "slurm"
 
@@ -226,8 +226,7 @@ def test_dry_run_of_the_paper_config_under_the_profile(tmp_path):
         "train_classifier": len(config["classifiers"]),
         "check_classifier": len(config["classifiers"]),
         "classifier_checks": 1,
-        "optimise_expressions": chains,
-        "compute_surfaces": chains,
+        "expressions_and_surfaces": chains,
         "permutation_test": chains,
         "aggregate_scores": 1,
     }
@@ -235,9 +234,9 @@ def test_dry_run_of_the_paper_config_under_the_profile(tmp_path):
     per_submission = profile_settings()["group-components"]["classifier_identity"]
     groups = len(GROUP_HEADER.findall(log))
     assert groups == -(-chains // per_submission)
-    # Rendering jobs (the chains' and the readability checks) ask for one GPU each; inside a group they run one
+    # Rendering jobs (one per chain, and the readability checks) ask for one GPU each; inside a group they run one
     # after another on the submission's GPU.
     gpu_requests = re.findall(r"resources: .*\bgpu=(\d+)", log)
-    assert len(gpu_requests) == 2 * chains + by_rule["check_classifier"] and set(gpu_requests) == {"1"}
+    assert len(gpu_requests) == chains + by_rule["check_classifier"] and set(gpu_requests) == {"1"}
     submissions = groups + by_rule["train_classifier"] + by_rule["check_classifier"]
     print(f"\npaper config under the profile: {len(jobs)} jobs, {submissions} SLURM submissions ({groups} group jobs)")

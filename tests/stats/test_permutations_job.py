@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from facesym.config import load_schema, validate_config
-from facesym.emotions import EMOTIONS
-from facesym.io import read_h5, write_h5
-from facesym.jobs import permutations_job
+from facesym.io import read_h5
+from facesym.io.records import Slot, Surfaces
+from facesym.io.records import write_surfaces as write_records_surfaces
+from facesym.pipeline.statistics import permutations_job
 from facesym.stats import impact_score
 
 REPO = Path(__file__).resolve().parents[2]
+SLOT = Slot("c", "id0000")
 
 
 def write_surfaces(path: Path, with_logits: bool) -> dict[str, np.ndarray]:
@@ -24,17 +26,16 @@ def write_surfaces(path: Path, with_logits: bool) -> dict[str, np.ndarray]:
         e = np.exp(z - z.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
 
-    axes = ("emotion", "s", "t", "class")
     data = {"softmax": softmax(logits), "softmax_sham": softmax(sham)}
     if with_logits:
         data |= {"logits": logits, "logits_sham": sham}
-    write_h5(
-        path, "surfaces",
-        {**{k: (v, axes, "") for k, v in data.items()},
-         "target_class": (np.arange(6), ("emotion",), "index into class")},
-        seed=1, config={}, coords={"emotion": list(EMOTIONS), "s": s, "t": t, "class": [str(i) for i in range(7)]},
-        attrs={"classifier": "c", "identity": "id0000"},
+    record = Surfaces(
+        softmax=data["softmax"], softmax_sham=data["softmax_sham"], logits=data.get("logits"),
+        logits_sham=data.get("logits_sham"), target_class=np.arange(6), phi=np.zeros((6, 2)), s=s, t=t,
+        classes=tuple(str(i) for i in range(7)), parameters=("a", "b"), seed=1, config={}, classifier="c",
+        identity="id0000",
     )  # fmt: skip
+    write_records_surfaces(path, record)
     return data
 
 
@@ -47,7 +48,9 @@ def config(**statistics):
 @pytest.mark.parametrize("output, dataset", [("probability", "softmax"), ("logit", "logits")])
 def test_statistics_output_chooses_what_the_score_uses(tmp_path, output, dataset):
     data = write_surfaces(tmp_path / "surfaces.h5", with_logits=True)
-    permutations_job(surfaces_file=tmp_path / "surfaces.h5", config=config(output=output), output=tmp_path / "p.h5")
+    permutations_job(
+        surfaces_file=tmp_path / "surfaces.h5", expected=SLOT, config=config(output=output), output=tmp_path / "p.h5"
+    )
     result = read_h5(tmp_path / "p.h5", kind="permutations")
     own = np.stack([data[dataset][e, :, :, e] for e in range(6)])
     sham = np.stack([data[f"{dataset}_sham"][e, :, :, e] for e in range(6)])
@@ -61,7 +64,7 @@ def test_statistics_output_chooses_what_the_score_uses(tmp_path, output, dataset
 def test_joint_null_drives_pvalue_when_chosen(tmp_path):
     write_surfaces(tmp_path / "surfaces.h5", with_logits=False)
     chosen = config(permutation_null="joint", delta=0.05)
-    permutations_job(surfaces_file=tmp_path / "surfaces.h5", config=chosen, output=tmp_path / "p.h5")
+    permutations_job(surfaces_file=tmp_path / "surfaces.h5", expected=SLOT, config=chosen, output=tmp_path / "p.h5")
     result = read_h5(tmp_path / "p.h5", kind="permutations")
     np.testing.assert_array_equal(result.data["pvalue"], result.data["pvalue_joint"])
 
@@ -69,4 +72,16 @@ def test_joint_null_drives_pvalue_when_chosen(tmp_path):
 def test_logit_output_without_logits_names_the_key(tmp_path):
     write_surfaces(tmp_path / "surfaces.h5", with_logits=False)
     with pytest.raises(ValueError, match=r"statistics\.output.*no logits, logits_sham.*output: probability"):
-        permutations_job(surfaces_file=tmp_path / "surfaces.h5", config=config(output="logit"), output=tmp_path / "p")
+        permutations_job(
+            surfaces_file=tmp_path / "surfaces.h5", expected=SLOT, config=config(output="logit"), output=tmp_path / "p"
+        )
+
+
+def test_a_surfaces_file_of_another_identity_stops_the_job_naming_it(tmp_path):
+    write_surfaces(tmp_path / "surfaces.h5", with_logits=False)
+    with pytest.raises(OSError, match=r"surfaces\.h5: its identity is 'id0000', but .* expects 'id0001'"):
+        permutations_job(
+            surfaces_file=tmp_path / "surfaces.h5", expected=Slot("c", "id0001"), config=config(),
+            output=tmp_path / "p.h5",
+        )  # fmt: skip
+    assert not (tmp_path / "p.h5").exists()

@@ -27,13 +27,13 @@ def test_a_user_configfile_is_merged_into_config_yaml(checkout_like):
     wf = Workflow(checkout_like, {"seed": 3, "identities": {"count": 2}})
     jobs = wf.planned_jobs("results/table2.csv")
     assert jobs["train_classifier"] == embedded
-    assert jobs["optimise_expressions"] == 2 * len(zoo)
+    assert jobs["expressions_and_surfaces"] == 2 * len(zoo)
     # the FER2013 network of the default zoo is fetched by a job of its own
     assert jobs["fetch_resource"] == 1
     # a list is replaced as a whole: `classifiers` in the user's file is the whole zoo
     wf.write_config({"seed": 3, "identities": {"count": 2}, "classifiers": [ONLY]})
     jobs = wf.planned_jobs("results/table2.csv")
-    assert (jobs["train_classifier"], jobs["optimise_expressions"]) == (1, 2)
+    assert (jobs["train_classifier"], jobs["expressions_and_surfaces"]) == (1, 2)
     assert "fetch_resource" not in jobs
 
 
@@ -42,7 +42,7 @@ def test_the_readmes_fer2013_example_plans_the_fetch_and_its_jobs(checkout_like,
     identities = yaml.safe_load((repo / "config" / "config.yaml").read_text())["identities"]["count"]
     jobs = Workflow(checkout_like, example).planned_jobs("results/table2.csv")
     assert jobs["fetch_resource"] == 1 and "train_classifier" not in jobs
-    assert jobs["optimise_expressions"] == identities
+    assert jobs["expressions_and_surfaces"] == identities
 
 
 def test_a_wrong_file_in_the_fetched_models_place_stops_before_any_job(checkout_like):

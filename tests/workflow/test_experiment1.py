@@ -10,7 +10,13 @@ from facesym.emotions import EMOTIONS
 pytestmark = [pytest.mark.workflow, pytest.mark.filterwarnings("ignore:`torch.jit.*` is deprecated:DeprecationWarning")]
 
 FER = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
-TARGETS = ("results/table1.csv", "results/realdata/accuracy.csv", "results/ci_calibration.csv")
+TARGETS = (
+    "results/table1.csv", "results/experiment1/accuracy.csv", "results/experiment1/calibration.csv"
+)  # fmt: skip
+# The classifier is called "accuracy" on purpose: its outputs and the accuracy table must not share a path.
+NAME = "accuracy"
+PREDICTIONS = f"results/experiment1/classifiers/{NAME}/predictions.csv"
+TESTS = f"results/experiment1/classifiers/{NAME}/tests.csv"
 
 
 def export_classifier(folder) -> dict:
@@ -21,7 +27,7 @@ def export_classifier(folder) -> dict:
     ).eval()
     torch.jit.save(torch.jit.trace(network, torch.rand(2, 1, 48, 48)), folder / "tiny.pt")
     return {
-        "name": "tiny_ts",
+        "name": NAME,
         "kind": "torchscript",
         "path": "tiny.pt",
         "classes": FER,
@@ -54,37 +60,37 @@ def tiny_run(tmp_path_factory):
 
 def test_tables_say_synthetic_and_have_the_papers_layout(tiny_run):
     table1 = pd.read_csv(tiny_run.path("results/table1.csv"), index_col=0)
-    assert table1.columns.tolist() == ["tiny_ts"]
+    assert table1.columns.tolist() == [NAME]
     # the synthetic cohort's true s is recorded per image but not tested: the paper's two rows
     assert table1.index.tolist() == ["training set", "cohort", "face QC excluded", "palsy", "symmetry"]
-    assert table1.loc["face QC excluded", "tiny_ts"] == "0 of 24"  # faces: given (synthetic renders)
-    assert table1.loc["training set", "tiny_ts"] == "user models"
-    assert table1.loc["cohort", "tiny_ts"] == "synthetic"
-    assert set(table1.loc[["palsy", "symmetry"], "tiny_ts"]) <= {"✓", "✗"}
-    for path in ("results/realdata/tiny_ts.csv", "results/ci/tiny_ts.csv", "results/ci_calibration.csv"):
+    assert table1.loc["face QC excluded", NAME] == "0 of 24"  # faces: given (synthetic renders)
+    assert table1.loc["training set", NAME] == "user models"
+    assert table1.loc["cohort", NAME] == "synthetic"
+    assert set(table1.loc[["palsy", "symmetry"], NAME]) <= {"✓", "✗"}
+    for path in (PREDICTIONS, TESTS, "results/experiment1/calibration.csv"):
         assert (pd.read_csv(tiny_run.path(path))["cohort"] == "synthetic").all(), path
 
 
 def test_outputs_per_image_and_per_test(tiny_run):
-    predictions = pd.read_csv(tiny_run.path("results/realdata/tiny_ts.csv"))
+    predictions = pd.read_csv(tiny_run.path(PREDICTIONS))
     assert len(predictions) == 4 * len(EMOTIONS)
-    assert predictions["image"].str.startswith("results/cohort/images/").all()
+    assert predictions["image"].str.startswith("results/experiment1/cohort/images/").all()
     assert set(predictions["group"]) == {"proband", "patient"}
     assert (predictions[[f"p_{e}" for e in EMOTIONS]].sum(axis=1) <= 1 + 1e-5).all()
     assert predictions["s"].between(0, 1).all()
-    tests = pd.read_csv(tiny_run.path("results/ci/tiny_ts.csv"))
+    tests = pd.read_csv(tiny_run.path(TESTS))
     # two properties × (three tests + the vote), and for palsy (one value per subject) the subject permutation
     assert len(tests) == 2 * 4 + 1
     assert tests.loc[tests["test"] == "subject permutation", "property"].tolist() == ["palsy"]
     assert tests["p_value"].dropna().between(0, 1).all() and (tests["n"] == 24).all()
-    calibration = pd.read_csv(tiny_run.path("results/ci_calibration.csv"))
+    calibration = pd.read_csv(tiny_run.path("results/experiment1/calibration.csv"))
     # (tests + vote) for the symmetry shuffle and for palsy's shuffle and placebo; the placebo also rates the
     # subject permutation
     assert (calibration["n_shuffles"] == 3).all() and len(calibration) == 3 * 4 + 1
     assert calibration.loc[calibration["test"] == "subject permutation", "null"].tolist() == ["subject placebo"]
-    accuracy = pd.read_csv(tiny_run.path("results/realdata/accuracy.csv"))
+    accuracy = pd.read_csv(tiny_run.path("results/experiment1/accuracy.csv"))
     assert set(accuracy["group"]) == {"proband", "patient"} and (accuracy["n_images"] == 12).all()
-    subjects = pd.read_csv(tiny_run.path("results/cohort/subjects.csv"))
+    subjects = pd.read_csv(tiny_run.path("results/experiment1/cohort/subjects.csv"))
     assert subjects["subject"].tolist() == ["proband01", "proband02", "patient01", "patient02"]
 
 
@@ -95,10 +101,10 @@ def test_rerun_is_empty_and_a_test_setting_reruns_only_the_tests(tiny_run):
     tiny_run.write_config(changed)
     try:
         assert tiny_run.planned_jobs(*TARGETS) == {
-            "ci_tests": 1,
-            "ci_calibration": 1,
+            "experiment1_tests": 1,
+            "experiment1_calibration": 1,
             "table1": 1,
-            "ci_calibration_table": 1,
+            "experiment1_calibration_table": 1,
         }
     finally:
         tiny_run.write_config(config)

@@ -142,14 +142,16 @@ def test_rerun_has_nothing_to_do_and_deleting_a_surface_recomputes_only_its_chai
     before = {p: p.stat().st_mtime_ns for p in tiny_run.path("results").rglob("*.h5")}
     tiny_run.path("results/surfaces/tiny_cnn/id0001.h5").unlink()
     assert tiny_run.planned_jobs(*chain(2)) == {
-        "compute_surfaces": 1,
+        "expressions_and_surfaces": 1,
         "permutation_test": 1,
         "aggregate_scores": 1,
     }
     tiny_run.run(*chain(2))
     assert tiny_run.planned_jobs(*chain(2)) == {}
     changed = {p for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
+    # one job writes both of the identity's expressions and surfaces (the same φ^(e): the seed is the same)
     assert {p.relative_to(tiny_run.root).as_posix() for p in changed} == {
+        "results/expressions/tiny_cnn/id0001.h5",
         "results/surfaces/tiny_cnn/id0001.h5",
         "results/permutations/tiny_cnn/id0001.h5",
     }
@@ -160,13 +162,29 @@ def test_adding_an_identity_adds_only_its_jobs(tiny_run):
     try:
         assert tiny_run.planned_jobs(*chain(3)) == {
             "sample_identity": 1,
-            "optimise_expressions": 1,
-            "compute_surfaces": 1,
+            "expressions_and_surfaces": 1,
             "permutation_test": 1,
             "aggregate_scores": 1,
         }
     finally:
         tiny_run.write_config(TINY)
+
+
+def test_a_surfaces_file_copied_over_another_identitys_stops_the_run_naming_it(tiny_run):
+    import shutil
+
+    wrong = tiny_run.path("results/surfaces/tiny_cnn/id0001.h5")
+    shutil.copyfile(tiny_run.path("results/surfaces/tiny_cnn/id0000.h5"), wrong)
+    result = tiny_run.run(*chain(2), check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "results/surfaces/tiny_cnn/id0001.h5: its identity is 'id0000'" in output
+    assert "expects 'id0001'" in output
+    # the remedy the message names: delete the file and run the same command again
+    wrong.unlink()
+    tiny_run.run(*chain(2))
+    assert read_h5(wrong, kind="surfaces").attrs["identity"] == "id0001"
+    assert tiny_run.planned_jobs(*chain(2)) == {}
 
 
 def test_killed_job_leaves_no_file_that_looks_complete(tmp_path):
@@ -179,7 +197,7 @@ def test_killed_job_leaves_no_file_that_looks_complete(tmp_path):
         "--configfile", str(wf.config_path), "--cores", "1", "results/expressions/tiny_cnn/id0000.h5",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    log = Path(tmp_path, "logs/expressions/tiny_cnn/id0000.log")
+    log = Path(tmp_path, "logs/synthesis/tiny_cnn/id0000.log")
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (log.exists() and "generation 5" in log.read_text()):
         time.sleep(0.5)
@@ -207,5 +225,5 @@ def test_paper_config_plans_the_paper_scale(repo, tmp_path):
     rows = (line.split() for line in result.stdout.splitlines())
     counts = {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit()}
     n_classifiers = counts["train_classifier"]
-    assert counts["optimise_expressions"] == 200 * n_classifiers
+    assert counts["expressions_and_surfaces"] == 200 * n_classifiers
     assert counts["permutation_test"] == 200 * n_classifiers

@@ -1,5 +1,5 @@
-from facesym.jobs import aggregate_scores_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.statistics import aggregate_scores_job
 
 job_logger(snakemake.log[0])
 aggregate_scores_job(
@@ -10,4 +10,5 @@ aggregate_scores_job(
     groups=snakemake.params.groups,
     config=snakemake.params.config,
     outputs=dict(snakemake.output.items()),
+    expected=snakemake.params.expected,
 )

@@ -1,6 +1,6 @@
-from facesym.cohort.jobs import cohort_properties_job
 from facesym.device import limit_cpu_threads
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.experiment1 import cohort_properties_job
 
 job_logger(snakemake.log[0])
 limit_cpu_threads(snakemake.threads)

@@ -1,6 +1,6 @@
-from facesym.deepfn.jobs import corpus_job
 from facesym.device import limit_cpu_threads
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.deepfn import corpus_job
 
 job_logger(snakemake.log[0])
 limit_cpu_threads(snakemake.threads)

@@ -1,5 +1,10 @@
-from facesym.jobs import permutations_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.statistics import permutations_job
 
 job_logger(snakemake.log[0])
-permutations_job(surfaces_file=snakemake.input[0], config=snakemake.params.config, output=snakemake.output[0])
+permutations_job(
+    surfaces_file=snakemake.input[0],
+    expected=snakemake.params.expected,
+    config=snakemake.params.config,
+    output=snakemake.output[0],
+)

@@ -1,5 +1,5 @@
-from facesym.figures.jobs import expressions_figure_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.figures import expressions_figure_job
 
 job_logger(snakemake.log[0])
 expressions_figure_job(
@@ -11,4 +11,5 @@ expressions_figure_job(
     n_onset=snakemake.params.onset_steps,
     render_size=snakemake.params.render_size,
     outputs=dict(snakemake.output.items()),
+    expected=snakemake.params.expected,
 )

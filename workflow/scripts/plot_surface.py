@@ -1,5 +1,5 @@
-from facesym.figures.jobs import surface_figure_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.figures import surface_figure_job
 
 job_logger(snakemake.log[0])
 surface_figure_job(
@@ -8,4 +8,5 @@ surface_figure_job(
     emotion=snakemake.wildcards.emotion,
     spacing=snakemake.params.spacing,
     outputs=dict(snakemake.output.items()),
+    expected=snakemake.params.expected,
 )

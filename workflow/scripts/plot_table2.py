@@ -1,5 +1,5 @@
-from facesym.figures.jobs import table2_figure_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.figures import table2_figure_job
 
 job_logger(snakemake.log[0])
 table2_figure_job(

@@ -1,7 +1,5 @@
-import pandas as pd
-
-from facesym.figures.properties import plot_properties
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.properties import properties_figure_job
 
 job_logger(snakemake.log[0])
-plot_properties(pd.read_csv(snakemake.input[0]), **dict(snakemake.output.items()))
+properties_figure_job(table=snakemake.input[0], outputs=dict(snakemake.output.items()))

@@ -1,5 +1,5 @@
-from facesym.interventions.properties import properties_table_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.properties import properties_table_job
 
 job_logger(snakemake.log[0])
 properties_table_job(
@@ -8,4 +8,5 @@ properties_table_job(
     properties=snakemake.params.properties,
     config=snakemake.params.config,
     outputs=dict(snakemake.output.items()),
+    expected=snakemake.params.expected,
 )

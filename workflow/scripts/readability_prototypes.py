@@ -1,5 +1,5 @@
-from facesym.classifiers.readability import prototype_pngs_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.readability import prototype_pngs_job
 
 job_logger(snakemake.log[0])
 prototype_pngs_job(

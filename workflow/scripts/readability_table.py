@@ -1,5 +1,5 @@
-from facesym.classifiers.readability import checks_table_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.readability import checks_table_job
 
 job_logger(snakemake.log[0])
 checks_table_job(checks=snakemake.input, output=snakemake.output[0])

@@ -1,6 +1,6 @@
-from facesym.classifiers.pipeline import train_classifier_job
 from facesym.device import limit_cpu_threads
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.training import train_classifier_job
 
 job_logger(snakemake.log[0])
 limit_cpu_threads(snakemake.threads)

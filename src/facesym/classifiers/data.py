@@ -4,7 +4,7 @@ Every image is a new random person (identity β, appearance α and lighting draw
 analysed identities but from a separate random stream, so training and analysed identities are disjoint) showing
 one of the seven classes of :data:`~facesym.classifiers.embedded.EMBEDDED_CLASSES`:
 
-- an emotion's EMFACS prototype (:data:`facesym.face.expressions.PROTOTYPES`) at a random intensity, with each
+- an emotion's EMFACS prototype (:data:`facesym.face.prototypes.PROTOTYPES`) at a random intensity, with each
   action unit jittered, a few small unrelated action units added, an expression onset ``t`` and a small
   head-pose jitter (a rotation of the whole head about the model's root joint);
 - or a neutral face (only the small unrelated action units).
@@ -27,13 +27,14 @@ import torch
 
 from facesym.classifiers.embedded import EMBEDDED_CLASSES
 from facesym.emotions import NEUTRAL
-from facesym.face import MorphableModel
-from facesym.face.expressions import prototype_phi
+from facesym.face import MorphableModel, build_procedural_model
 from facesym.face.lbs import axis_angle_to_matrix
+from facesym.face.model import MIDLINE_BAND_MM
+from facesym.face.prototypes import prototype_phi
 from facesym.render import lighting_from_coefficients, render
 
 __all__ = ["AUGMENTATION_SIDES", "Variation", "FaceParameters", "sample_faces", "turn_heads", "render_faces",
-           "affected_weights"]
+           "affected_weights", "augmentation_sides", "training_face_model"]
 
 AUGMENTATION_SIDES = ("both", "left", "right")
 """Which half asymmetry augmentation weakens: drawn per image, or always the left / right one."""
@@ -271,3 +272,26 @@ def render_faces(
             ).cpu()
         )
     return torch.cat(images)
+
+
+def augmentation_sides(value: bool | str) -> str | None:
+    """The config's ``asymmetry_augmentation`` as the half it weakens: ``None`` (off), ``"both"`` (``true``: the
+    side drawn per image) or a named one-sided variant (``"left"``, ``"right"``)."""
+    if value is False:
+        return None
+    if value is True:
+        return "both"
+    if value in ("left", "right"):
+        return str(value)
+    raise ValueError(f"config key 'asymmetry_augmentation' must be true, false, 'left' or 'right', got {value!r}")
+
+
+def training_face_model(config: Mapping[str, Any]) -> MorphableModel:
+    """The face model the training data is rendered with: always the procedural model.
+
+    Its expression components are FACS action units, which the emotion prototypes are written in. With a FLAME
+    config the embedded classifiers therefore meet FLAME faces only in the analysis, a domain shift like the
+    one the paper's real classifiers face.
+    """
+    face = config["face_model"]
+    return build_procedural_model(left_side=face["left_side"], midline_band=face.get("midline_band", MIDLINE_BAND_MM))

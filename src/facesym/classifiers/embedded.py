@@ -123,7 +123,7 @@ def load_embedded(
     entry : mapping
         The config entry (``kind: embedded``).
     weights : str or Path
-        The ``.pt`` written by :func:`save_embedded` (``results/classifiers/{name}.pt``).
+        The ``.pt`` written by :func:`save_embedded`.
     device : str or torch.device
         Where the network runs.
     batch_size : int

@@ -31,7 +31,6 @@ __all__ = [
     "check_entry",
     "check_declared_input",
     "check_model_file",
-    "embedded_weights",
     "model_files",
 ]
 
@@ -350,21 +349,23 @@ def check_model_file(entry: Mapping[str, Any], path: str | Path) -> None:
         check_declared_input(name, spec.channels, spec.input_size, declared)
 
 
-def embedded_weights(name: str, results_dir: str | Path = "results") -> Path:
-    """Where the ``train_classifier`` rule writes an embedded classifier's weights."""
-    return Path(results_dir) / "classifiers" / f"{name}.pt"
-
-
-def model_files(entry: Mapping[str, Any], results_dir: str | Path = "results") -> list[str]:
+def model_files(entry: Mapping[str, Any], embedded_weights: str) -> list[str]:
     """The files a job using this classifier depends on (Snakemake inputs).
+
+    Parameters
+    ----------
+    entry
+        A ``classifiers`` config entry.
+    embedded_weights
+        Where the workflow keeps an embedded classifier's trained weights (the workflow states its paths).
 
     Returns
     -------
     list of str
-        ``[results/classifiers/{name}.pt]`` for embedded entries, ``[path]`` for TorchScript/ONNX/Keras,
-        ``[weights]`` for Python entry points.
+        ``[embedded_weights]`` for embedded entries, ``[path]`` for TorchScript/ONNX/Keras, ``[weights]`` for
+        Python entry points.
     """
     kind = entry["kind"]
     if kind == "embedded":
-        return [str(embedded_weights(entry["name"], results_dir))]
+        return [str(embedded_weights)]
     return [str(entry["weights" if kind == "python" else "path"])]

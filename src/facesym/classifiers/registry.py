@@ -11,7 +11,7 @@ import torch
 from facesym.classifiers.adapters import load_keras, load_onnx, load_python, load_torchscript
 from facesym.classifiers.base import Classifier
 from facesym.classifiers.embedded import load_embedded
-from facesym.classifiers.entries import check_entry, embedded_weights, entry_error
+from facesym.classifiers.entries import check_entry, entry_error
 from facesym.classifiers.framing import classifier_crop
 from facesym.device import resolve_device
 
@@ -34,7 +34,7 @@ def load_classifier(
     entry : mapping
         A ``classifiers`` config entry.
     weights : str or Path, optional
-        Embedded entries: the trained ``.pt`` (default ``results/classifiers/{name}.pt`` under ``base_dir``).
+        Embedded entries: the trained ``.pt`` (required; relative paths are taken from ``base_dir``).
         Ignored for other kinds, whose files the entry names.
     base_dir : str or Path
         Folder relative paths are taken from (the pipeline's working directory).
@@ -59,7 +59,9 @@ def load_classifier(
         raise entry_error(entry["name"], "has a 'framing', which needs the face model its renders come from")
     kind = entry["kind"]
     if kind == "embedded":
-        path = Path(weights) if weights is not None else Path(base_dir) / embedded_weights(entry["name"])
+        if weights is None:
+            raise entry_error(entry["name"], "is embedded: pass the trained weights file it was saved to")
+        path = Path(base_dir) / weights
         classifier = load_embedded(entry, path, device=device, batch_size=batch_size)
     else:
         loaders = {"torchscript": load_torchscript, "onnx": load_onnx, "python": load_python, "keras": load_keras}

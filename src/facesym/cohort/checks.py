@@ -1,4 +1,4 @@
-"""Experiment 1's config, checked before any job runs, and the pipeline's file names for it.
+"""Experiment 1's config, checked before any job runs.
 
 :func:`check_cohort_config` is called while the workflow is parsed, so a bad manifest row, a missing LPIPS file or
 a cohort the tests cannot use stops the run at once with every problem named — not an hour later in a job.
@@ -17,40 +17,15 @@ from facesym.config import ConfigError
 from facesym.emotions import EMOTIONS
 
 __all__ = [
-    "ALIGNED_MANIFEST",
-    "FACES_TABLE",
-    "FACE_CROPS",
-    "FACE_QC",
     "MOUTH_ASYMMETRY",
     "RESERVED_COLUMNS",
-    "SYNTHETIC_MANIFEST",
-    "COHORT_MANIFEST",
     "TRUE_SYMMETRY",
     "check_cohort_config",
     "cohort_source",
     "experiment1_params",
-    "experiment1_targets",
     "face_mode",
     "tested_properties",
 ]
-
-SYNTHETIC_MANIFEST = "results/cohort/synthetic.csv"
-"""Where the embedded synthetic cohort's manifest is written (images in ``results/cohort/images/``)."""
-
-COHORT_MANIFEST = "results/cohort/cohort.csv"
-"""The cohort actually analysed: the aligned manifest with the measured ``symmetry`` property added."""
-
-ALIGNED_MANIFEST = "results/cohort/aligned.csv"
-"""The images that passed face quality control, as aligned crops (``experiment1.faces: detect``) or as given."""
-
-FACES_TABLE = "results/cohort/faces.csv"
-"""One row per manifest image: its face box, eyes, roll, crop and quality-control verdict."""
-
-FACE_QC = "results/cohort/face_qc.csv"
-"""The images face quality control excluded, each with its manifest line and the reason."""
-
-FACE_CROPS = "results/cohort/faces"
-"""Folder of the aligned crops (empty for ``experiment1.faces: given``)."""
 
 MOUTH_ASYMMETRY = "mouth_asymmetry"
 """The geometric asymmetry measured on detected faces (:func:`facesym.cohort.faces.mouth_asymmetry`)."""
@@ -78,9 +53,10 @@ _MIN_IMAGES = 10
 """The conditional-independence tests need at least this many samples."""
 
 
-def cohort_source(config: Mapping[str, Any]) -> str:
-    """The manifest the analysis starts from: the user's (``experiment1.cohort``) or the synthetic one."""
-    return config["experiment1"]["cohort"] or SYNTHETIC_MANIFEST
+def cohort_source(config: Mapping[str, Any], synthetic: str) -> str:
+    """The manifest the analysis starts from: the user's (``experiment1.cohort``) or ``synthetic``, the path the
+    workflow writes the synthetic cohort's manifest to."""
+    return config["experiment1"]["cohort"] or synthetic
 
 
 def face_mode(config: Mapping[str, Any]) -> str:
@@ -101,14 +77,6 @@ def experiment1_params(config: Mapping[str, Any], *keys: str) -> dict[str, Any]:
         "device": config["device"],
         "experiment1": {key: config["experiment1"][key] for key in keys},
     }
-
-
-def experiment1_targets(config: Mapping[str, Any]) -> list[str]:
-    """Final files of Experiment 1 (for ``rule all``); no calibration table when ``calibration_shuffles`` is 0."""
-    targets = ["results/table1.csv", "results/realdata/accuracy.csv"]
-    if config["experiment1"]["calibration_shuffles"] > 0:
-        targets.append("results/ci_calibration.csv")
-    return targets
 
 
 def tested_properties(manifest: Manifest) -> dict[str, str]:
@@ -162,8 +130,7 @@ def check_cohort_config(config: Mapping[str, Any], base_dir: str | os.PathLike[s
         column the pipeline writes).
     ConfigError
         Naming the config key: a permutation count that can never reach ``alpha``, an LPIPS weights file that is
-        missing or unreadable, the synthetic cohort with a face model that has no FACS action units, a
-        classifier name that collides with an output file.
+        missing or unreadable, the synthetic cohort with a face model that has no FACS action units.
     """
     experiment = config["experiment1"]
     base = Path(base_dir)
@@ -174,12 +141,6 @@ def check_cohort_config(config: Mapping[str, Any], base_dir: str | os.PathLike[s
             f"p-value is 1/{experiment['permutations'] + 1}, never below experiment1.alpha = {experiment['alpha']}; "
             f"use more than {1 / experiment['alpha'] - 1:g}"
         )
-    for index, entry in enumerate(config.get("classifiers", [])):
-        if entry["name"] == "accuracy":
-            problems.append(
-                f"config key 'classifiers[{index}].name': 'accuracy' is taken by results/realdata/accuracy.csv; "
-                "choose another name"
-            )
     if experiment["lpips_weights"] is not None:
         problems.extend(_lpips_problems(base / experiment["lpips_weights"], experiment["lpips_weights"]))
     if experiment["cohort"] is None and config["face_model"]["kind"] != "procedural":

@@ -15,7 +15,7 @@ subject's name, so adding subjects never changes existing ones):
   variation, patients a frozen or weakened half with the severity drawn per subject (:class:`CohortDesign`); the
   weaker half is the subject's own left or right at random;
 * **trials** — each of the six emotions ``repetitions`` times, in a random order; each trial is the emotion's
-  EMFACS prototype (:func:`facesym.face.expressions.prototype_phi`) at a random intensity with per-action-unit
+  EMFACS prototype (:func:`facesym.face.prototypes.prototype_phi`) at a random intensity with per-action-unit
   jitter, an onset ``t`` near full, and the subject's ``s`` with a little trial-to-trial variation.
 
 Which half ``s`` scales is decided by the face model's ``left_side``: ``s`` weakens the subject's own left half.
@@ -26,7 +26,7 @@ the light.)
 
 The manifest's properties: ``palsy`` (binary, 1 for patients) and ``s`` (continuous, the true per-trial
 symmetry, which only a synthetic cohort knows: recorded in every output, not tested). The symmetry measured from
-the images is added by the pipeline for every cohort (:func:`facesym.cohort.jobs.cohort_properties_job`).
+the images is added by the pipeline for every cohort (:func:`facesym.pipeline.experiment1.cohort_properties_job`).
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def side_models(config: Mapping[str, Any], device: torch.device | str = "cpu") -
     dict
         ``{"left": model, "right": model}``, keyed by the subject's half that ``s`` weakens.
     """
-    from facesym.jobs import face_model_from_config
+    from facesym.face.configured import face_model_from_config
 
     face = config["face_model"]
     opposite = "-x" if face["left_side"] == "+x" else "+x"
@@ -298,7 +298,7 @@ def write_synthetic_cohort(
     pandas.DataFrame
         The manifest rows (image paths relative to the manifest's folder).
     """
-    from facesym.face.expressions import prototype_phi
+    from facesym.face.prototypes import prototype_phi
     from facesym.identities import sample_identity
     from facesym.interventions.scene import build_scene
 

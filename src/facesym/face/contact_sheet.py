@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from facesym.emotions import EMOTIONS, NEUTRAL
-from facesym.face.expressions import PROTOTYPES, prototype_phi
 from facesym.face.model import MorphableModel
 from facesym.face.procedural import build_procedural_model
+from facesym.face.prototypes import PROTOTYPES, prototype_phi
 from facesym.render import lighting_from_coefficients, render
 
 __all__ = ["contact_sheet_images", "write_contact_sheet"]

@@ -6,10 +6,10 @@
 - :func:`table2_figure` — Table 2 as a heat map with the significant identities per cell;
 - :func:`write_figure` — PDF, PNG and the plotted values as CSV, each written atomically.
 
-No Snakemake here; :mod:`facesym.figures.jobs` reads the pipeline's files for the workflow's scripts.
+No Snakemake here; :mod:`facesym.pipeline.figures` reads the pipeline's files for the workflow's scripts.
 """
 
-from facesym.figures.expressions import expression_panels, expressions_figure, onset_indices, render_panels
+from facesym.figures.expression_panels import expression_panels, expressions_figure, onset_indices, render_panels
 from facesym.figures.style import EMOTION_COLORS
 from facesym.figures.surface import derivative_along_s, surface_figure, surface_values
 from facesym.figures.symmetry import symmetry_curves, symmetry_figure

@@ -1,8 +1,8 @@
 """The effect of each property on each classifier: mean impact score over identities with its 95 % interval.
 
 One panel per classifier; one row per property (intervention axis), one marker per emotion, horizontal bars the
-Student-t intervals of ``results/properties.csv``. Hollow markers: the intensity-adjusted score of the two symmetry
-axes, what they do beyond the intensity-matched control.
+Student-t intervals of the properties table (:func:`facesym.interventions.properties.properties_table`). Hollow
+markers: the intensity-adjusted score of the two symmetry axes, what they do beyond the intensity-matched control.
 """
 
 from __future__ import annotations

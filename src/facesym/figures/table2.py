@@ -17,7 +17,9 @@ __all__ = ["table2_figure", "table2_html", "table2_values"]
 
 
 def table2_values(summary: pd.DataFrame) -> pd.DataFrame:
-    """The heat map's cells from ``results/summary.csv``, classifiers in file order, emotions in EMOTIONS order.
+    """The heat map's cells from the summary table (:func:`facesym.tables.summary_table`).
+
+    Classifiers in file order, emotions in EMOTIONS order.
 
     Returns
     -------

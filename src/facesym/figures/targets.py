@@ -1,6 +1,6 @@
 """Which figures a run makes: the config's ``figures`` section resolved against its classifiers and identities.
 
-Plain Python for ``rules/figures.smk``, so the rules file holds rules only and the choice is testable.
+Plain Python for ``rules/figures.smk``, so the choice is testable; the rules name the files.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from facesym.emotions import EMOTIONS
 
-__all__ = ["FIGURE_DEFAULTS", "figure_case", "figure_settings", "figure_targets"]
+__all__ = ["FIGURE_DEFAULTS", "figure_case", "figure_settings"]
 
 FIGURE_DEFAULTS: dict[str, Any] = {
     "classifier": None,
@@ -53,20 +53,3 @@ def figure_case(
         if value not in allowed:
             raise ValueError(f"config key 'figures.{key}': {value!r} is not one of {list(allowed)}")
     return classifier, identity, settings["emotion"]
-
-
-def figure_targets(settings: Mapping[str, Any], classifiers: Sequence[str], identities: Sequence[str]) -> list[str]:
-    """The PDF of every figure of a run (each job writes its PNG and CSV beside it).
-
-    Figs. 2 and 3 for the configured case, Fig. 5 per classifier and the Table 2 heat map; none for a config
-    without classifiers.
-    """
-    if not classifiers:
-        return []
-    classifier, identity, emotion = figure_case(settings, classifiers, identities)
-    return [
-        f"results/figures/fig2_expressions_{classifier}_{identity}.pdf",
-        f"results/figures/fig3_surface_{classifier}_{identity}_{emotion}.pdf",
-        *(f"results/figures/fig5_symmetry_{name}.pdf" for name in classifiers),
-        "results/figures/table2_heatmap.pdf",
-    ]

@@ -15,30 +15,23 @@ for them and they get no adjusted score. A positive score: the output rises towa
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from facesym.emotions import EMOTIONS
-from facesym.io.hdf5 import read_h5, write_h5
+from facesym.io.records import PropertySurfaces, Surfaces
 from facesym.stats import impact_score
 from facesym.stats.population import sign_flip_test, t_interval
 
 __all__ = [
     "ADJUSTED_AXES",
     "PAPER_AXES",
-    "properties_table_job",
-    "property_surfaces_job",
     "property_scores",
     "properties_table",
 ]
-
-log = logging.getLogger(__name__)
 
 PAPER_AXES = {"symmetry_left": "softmax", "intensity": "softmax_sham"}
 """Axes read from the paper's surfaces files (dataset name), not rendered again."""
@@ -47,74 +40,9 @@ ADJUSTED_AXES = ("symmetry_left", "symmetry_right")
 """Axes whose intensity-adjusted score (minus the ``intensity`` axis, which removes as much movement) is reported."""
 
 
-def property_surfaces_job(
-    *,
-    axes: Mapping[str, Mapping[str, float]],
-    identity_file: str | Path,
-    expressions_file: str | Path,
-    classifier_entry: Mapping[str, Any],
-    weights: str | Path | None,
-    config: Mapping[str, Any],
-    outputs: Mapping[str, str | Path],
-) -> None:
-    """The classifier's softmax over the (a, t) grid of each axis -> ``results/surfaces/{property}/…h5``.
-
-    One job per (classifier, identity), like the paper's surfaces: the classifier and the scene are loaded once for
-    every axis. The grid is the paper's: ``a = linspace(0, 1, grid.symmetry_steps)``,
-    ``t = linspace(0, 1, grid.time_steps)``, with the φ^(e) optimised for the paper's intervention. Dataset
-    ``softmax``, axes (emotion, a, t, class).
-
-    Parameters
-    ----------
-    axes
-        Axis name -> its settings (:func:`facesym.interventions.axes.axis_settings`).
-    outputs
-        Axis name -> output file.
-    """
-    from facesym.interventions.axes import AxisScene
-    from facesym.interventions.surfaces import grid, logit_surfaces
-    from facesym.jobs import _classifier, _provenance, _scene
-
-    classifier = _classifier(classifier_entry, weights, config)
-    scene = _scene(identity_file, config, classifier.device)
-    expressions = read_h5(expressions_file, kind="expressions")
-    a, t = grid(config["grid"]["symmetry_steps"], config["grid"]["time_steps"])
-    phi = expressions.data["phi"]
-    identity = Path(identity_file).stem
-    for axis, settings in axes.items():
-        if axis in PAPER_AXES:
-            raise ValueError(f"axis {axis!r} is read from the paper's surfaces files, not rendered again")
-        started = time.perf_counter()
-        surfaces = logit_surfaces(classifier, AxisScene.of(scene, axis, settings), phi, a, t)
-        write_h5(
-            outputs[axis],
-            "property_surfaces",
-            {
-                "softmax": (surfaces.softmax, ("emotion", "a", "t", "class"), "probability"),
-                "target_class": (np.asarray(classifier.emotion_indices), ("emotion",), "index into class"),
-            },
-            seed=int(expressions.attrs["seed"]),
-            config={
-                **_provenance(config, "grid", "render", "face_model", "identities"),
-                "classifier": dict(classifier_entry),
-                "axis": {"name": axis, **settings},
-            },
-            coords={"emotion": list(EMOTIONS), "a": a, "t": t, "class": list(classifier.classes)},
-            attrs={"classifier": classifier.name, "identity": identity, "property": axis},
-        )
-        log.info("%s surfaces of %s for %s done in %.1f s", axis, classifier.name, identity,
-                 time.perf_counter() - started)
-
-
-def _targets(softmax: np.ndarray, target_class: np.ndarray) -> np.ndarray:
-    """``(E, S, T, K)`` -> each emotion's own class, ``(E, S, T)``."""
-    index = np.asarray(target_class)[:, None, None, None]
-    return np.take_along_axis(softmax, np.broadcast_to(index, (*softmax.shape[:3], 1)), axis=-1)[..., 0]
-
-
 def property_scores(
-    paper_files: Sequence[str | Path],
-    property_files: Sequence[str | Path],
+    paper: Sequence[Surfaces],
+    rendered: Sequence[PropertySurfaces],
     *,
     spacing: str = "step",
     statistic: str = "gradient",
@@ -123,10 +51,10 @@ def property_scores(
 
     Parameters
     ----------
-    paper_files
-        The paper's surfaces files (``symmetry_left`` and ``intensity``), one per (classifier, identity).
-    property_files
-        Files of :func:`property_surfaces_job`.
+    paper
+        The paper's surfaces (``symmetry_left`` and ``intensity``), one per (classifier, identity).
+    rendered
+        The surfaces of the other axes (:func:`facesym.pipeline.properties.property_surfaces_job`).
     spacing, statistic
         As in :func:`facesym.stats.impact_score`.
 
@@ -143,15 +71,11 @@ def property_scores(
             rows.append({"classifier": classifier, "identity": identity, "property": prop, "emotion": emotion,
                          "score": float(score)})
 
-    for path in paper_files:
-        contents = read_h5(path, kind="surfaces")
+    for surfaces in paper:
         for prop, dataset in PAPER_AXES.items():
-            add(contents.attrs["classifier"], contents.attrs["identity"], prop,
-                _targets(contents.data[dataset], contents.data["target_class"]))
-    for path in property_files:
-        contents = read_h5(path, kind="property_surfaces")
-        add(contents.attrs["classifier"], contents.attrs["identity"], contents.attrs["property"],
-            _targets(contents.data["softmax"], contents.data["target_class"]))
+            add(surfaces.classifier, surfaces.identity, prop, surfaces.target(dataset))
+    for axis in rendered:
+        add(axis.classifier, axis.identity, axis.property, axis.target())
     return pd.DataFrame(rows)
 
 
@@ -194,35 +118,3 @@ def properties_table(scores: pd.DataFrame, resamples: int, rng: np.random.Genera
             row.update({"adjusted" if k == "mean" else f"adjusted_{k}": v for k, v in adjusted.items()})
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def properties_table_job(
-    *,
-    paper_files: Sequence[str | Path],
-    property_files: Sequence[str | Path],
-    properties: Sequence[str],
-    config: Mapping[str, Any],
-    outputs: Mapping[str, str | Path],
-) -> pd.DataFrame:
-    """Scores of every property -> ``outputs["scores"]`` (per identity) and ``outputs["table"]`` (population).
-
-    ``properties`` are the config's axes; ``symmetry_left`` and ``intensity`` are read from the paper's files
-    only when listed (``intensity`` also when an adjusted score needs it, then it appears as its own rows).
-    The sign flips draw from ``derive_seed(seed, "properties")``.
-    """
-    from facesym.io.atomic import write_text
-    from facesym.seeds import derive_seed
-
-    stats = config["statistics"]
-    scores = property_scores(paper_files, property_files, spacing=stats["spacing"], statistic=stats["statistic"])
-    needed = set(properties) | ({"intensity"} if set(properties) & set(ADJUSTED_AXES) else set())
-    scores = scores[scores["property"].isin(needed)]
-    order = {name: i for i, name in enumerate([*properties, "intensity"])}
-    scores = scores.sort_values(["classifier", "property", "identity"], key=lambda c: c.map(order) if
-                                c.name == "property" else c, kind="stable")
-    rng = np.random.default_rng(derive_seed(config["seed"], "properties"))
-    table = properties_table(scores, stats["population_resamples"], rng)
-    table.insert(3, "units", f"output per {'symmetry step' if stats['spacing'] == 'step' else 'unit'} of a")
-    write_text(outputs["scores"], scores.to_csv(index=False, float_format="%.6g"))
-    write_text(outputs["table"], table.to_csv(index=False, float_format="%.6g"))
-    return table

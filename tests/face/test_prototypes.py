@@ -7,7 +7,7 @@ import torch
 from facesym.emotions import EMOTIONS
 from facesym.face import build_procedural_model
 from facesym.face.contact_sheet import contact_sheet_images, write_contact_sheet
-from facesym.face.expressions import PROTOTYPES, prototype_phi
+from facesym.face.prototypes import PROTOTYPES, prototype_phi
 
 
 def test_prototypes_are_the_emfacs_action_units():

@@ -15,11 +15,12 @@ import yaml
 from PIL import Image
 
 from facesym.cohort import ManifestError, load_manifest, spec_path
-from facesym.cohort.checks import check_cohort_config, experiment1_targets
+from facesym.cohort.checks import check_cohort_config
 from facesym.cohort.images import read_image
-from facesym.cohort.jobs import (
-    DEPENDENT,
-    INDEPENDENT,
+from facesym.cohort.tables import DEPENDENT, INDEPENDENT
+from facesym.config import ConfigError, load_schema, validate_config
+from facesym.emotions import EMOTIONS
+from facesym.pipeline.experiment1 import (
     accuracy_job,
     align_faces_job,
     calibration_table_job,
@@ -29,8 +30,6 @@ from facesym.cohort.jobs import (
     cohort_properties_job,
     table1_job,
 )
-from facesym.config import ConfigError, load_schema, validate_config
-from facesym.emotions import EMOTIONS
 
 FER = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
 SIZE = 16
@@ -203,8 +202,8 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
         config=config,
         output=tmp_path / "calibration" / "planted.csv",
     )
-    calibration_table_job(files=[tmp_path / "calibration" / "planted.csv"], output=tmp_path / "ci_calibration.csv")
-    table = pd.read_csv(tmp_path / "ci_calibration.csv")
+    calibration_table_job(files=[tmp_path / "calibration" / "planted.csv"], output=tmp_path / "calibration.csv")
+    table = pd.read_csv(tmp_path / "calibration.csv")
     nulls = table.groupby("property")["null"].unique().map(sorted).to_dict()
     # palsy, constant within subjects, gets the subject placebo too; the image-level properties only the shuffle
     assert nulls == {
@@ -300,22 +299,12 @@ def test_cohort_experiment1_cannot_use_is_refused(tmp_path, repo, column, value,
 def test_config_problems_name_their_keys(tmp_path, repo):
     write_user_cohort(tmp_path, np.random.default_rng(3), subjects=2, repetitions=1)
     config = make_config(repo, tmp_path, permutations=50, lpips_weights="nowhere/alex.pth")
-    config["classifiers"][0]["name"] = "accuracy"
     with pytest.raises(ConfigError) as error:
         check_cohort_config(config, tmp_path)
     message = str(error.value)
     assert "'experiment1.permutations'" in message and "'experiment1.lpips_weights'" in message
-    assert "'classifiers[0].name'" in message
     synthetic_on_flame = {**config, "face_model": {"kind": "flame", "path": "x.pkl", "left_side": "+x"}}
     synthetic_on_flame["experiment1"] = {**config["experiment1"], "cohort": None, "permutations": 199}
     synthetic_on_flame["experiment1"]["lpips_weights"] = None
     with pytest.raises(ConfigError, match="procedural face model"):
         check_cohort_config(synthetic_on_flame, tmp_path)
-
-
-def test_targets_leave_out_calibration_only_when_asked(tmp_path, repo):
-    write_user_cohort(tmp_path, np.random.default_rng(4), subjects=2, repetitions=1)
-    config = make_config(repo, tmp_path)
-    assert "results/ci_calibration.csv" in experiment1_targets(config)
-    config["experiment1"]["calibration_shuffles"] = 0
-    assert experiment1_targets(config) == ["results/table1.csv", "results/realdata/accuracy.csv"]

@@ -1,5 +1,5 @@
-from facesym.cohort.jobs import table1_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.experiment1 import table1_job
 
 job_logger(snakemake.log[0])
 table1_job(ci_files=snakemake.input, output=snakemake.output[0])

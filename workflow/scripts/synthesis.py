@@ -1,13 +1,14 @@
 from facesym.device import limit_cpu_threads
-from facesym.jobs import optimise_expressions_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.synthesis import synthesis_job
 
 job_logger(snakemake.log[0])
 limit_cpu_threads(snakemake.threads)
-optimise_expressions_job(
+synthesis_job(
     identity_file=snakemake.input.identity,
+    identity=snakemake.wildcards.identity,
     classifier_entry=snakemake.params.classifier,
     weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
     config=snakemake.params.config,
-    output=snakemake.output[0],
+    outputs={"expressions": snakemake.output.expressions, "surfaces": snakemake.output.surfaces},
 )

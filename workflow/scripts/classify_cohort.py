@@ -1,12 +1,11 @@
 from facesym.device import limit_cpu_threads
-from facesym.jobs import surfaces_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.experiment1 import classify_cohort_job
 
 job_logger(snakemake.log[0])
 limit_cpu_threads(snakemake.threads)
-surfaces_job(
-    identity_file=snakemake.input.identity,
-    expressions_file=snakemake.input.expressions,
+classify_cohort_job(
+    cohort=snakemake.input.cohort,
     classifier_entry=snakemake.params.classifier,
     weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
     config=snakemake.params.config,

@@ -1,17 +1,17 @@
-"""Experiment 1's pipeline jobs (paper Sec. 4.1, Table 1): one function per rule of ``rules/realdata.smk``.
+"""Experiment 1's jobs (paper Sec. 4.1, Table 1): one function per rule of ``rules/experiment1.smk``.
 
 The chain, for the synthetic cohort or a user's manifest alike::
 
-    synthetic_cohort_job      results/cohort/synthetic.csv (+ images)      only without experiment1.cohort
-    align_faces_job           results/cohort/aligned.csv, faces.csv,       faces detected, aligned, cropped;
-                              face_qc.csv, faces/                          quality control (experiment1.faces)
-    cohort_properties_job     results/cohort/cohort.csv                    + symmetry measured from the images
-    classify_cohort_job       results/realdata/{classifier}.csv            softmax per image
-    accuracy_job              results/realdata/accuracy.csv                per subject group
-    ci_tests_job              results/ci/{classifier}.csv                  KCI, CMIknn, fast CIT, majority vote
-    ci_calibration_job        results/ci/calibration/{classifier}.csv      false positives: shuffles, placebos
-    table1_job                results/table1.csv                           ✓/✗ per classifier × property
-    calibration_table_job     results/ci_calibration.csv
+    synthetic_cohort_job      the synthetic cohort's manifest (+ images)   only without experiment1.cohort
+    align_faces_job           aligned manifest, faces, face QC, crops      faces detected, aligned, cropped;
+                                                                           quality control (experiment1.faces)
+    cohort_properties_job     the analysed cohort                          + symmetry measured from the images
+    classify_cohort_job       per classifier: predictions                  softmax per image
+    accuracy_job              accuracy                                     per subject group
+    ci_tests_job              per classifier: tests                        KCI, CMIknn, fast CIT, majority vote
+    ci_calibration_job        per classifier: calibration                  false positives: shuffles, placebos
+    table1_job                Table 1                                      ✓/✗ per classifier × property
+    calibration_table_job     the calibration of all classifiers
 
 Images that face quality control excludes (no face, several faces, implausible alignment) are listed in
 ``face_qc.csv`` with their manifest line, left out of every test, and counted in every table: ``n_excluded``
@@ -40,15 +40,14 @@ import pandas as pd
 from facesym.cohort.checks import MOUTH_ASYMMETRY, tested_properties
 from facesym.cohort.images import SYMMETRY, image_batches, measure_symmetry, read_image, symmetry_description
 from facesym.cohort.manifest import REQUIRED_COLUMNS, Manifest, PropertySpec, load_manifest, write_manifest
+from facesym.cohort.tables import DEPENDENT, INDEPENDENT, MAJORITY, accuracy_table, table1
 from facesym.cohort.units import analysis_units
 from facesym.emotions import EMOTIONS
+from facesym.face.configured import face_model_from_config
 from facesym.io.atomic import atomic_path, write_text
 from facesym.seeds import derive_seed
 
 __all__ = [
-    "DEPENDENT",
-    "INDEPENDENT",
-    "MAJORITY",
     "PLACEBO_NULL",
     "SHUFFLE_NULL",
     "FaceQCError",
@@ -66,15 +65,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-DEPENDENT = "✓"
-"""Table 1's mark for a majority decision of dependence (p < alpha in at least two of three tests)."""
-
-INDEPENDENT = "✗"
-
-MAJORITY = "majority"
-"""The ``test`` value of the majority vote's rows."""
-
 
 def cohort_label(manifest: Manifest) -> str:
     """``"synthetic"`` or ``"real"``: the label every Experiment 1 output carries."""
@@ -296,7 +286,7 @@ def classify_cohort_job(
     config: Mapping[str, Any],
     output: str | Path,
 ) -> None:
-    """One classifier's softmax for every cohort image -> ``results/realdata/{classifier}.csv``.
+    """One classifier's softmax for every cohort image -> ``output`` (CSV).
 
     Columns: ``cohort``, ``classifier``, ``training_set`` (the entry's ``group``), the manifest's ``image``
     (relative to the working directory when inside it), ``subject``, ``label``, ``group`` and properties,
@@ -306,7 +296,6 @@ def classify_cohort_job(
     import torch
 
     from facesym.classifiers.registry import load_classifier
-    from facesym.jobs import face_model_from_config
 
     started = time.perf_counter()
     manifest = load_manifest(cohort)
@@ -338,44 +327,12 @@ def classify_cohort_job(
 
 
 def accuracy_job(*, predictions: Sequence[str | Path], qc: str | Path, output: str | Path) -> None:
-    """Accuracy per subject group for each classifier and pooled per training set -> ``accuracy.csv``.
+    """Accuracy per subject group, per classifier and pooled per training set.
 
-    ``n_excluded`` counts the group's images face quality control left out (``qc``, ``face_qc.csv``): a group
-    whose faces fail more often (a palsy patient's face may align worse) is visible beside its accuracy.
-
-    The paper reports 97.40 % for probands and 58.25 % for patients, averaged over its FER2013 models; the rows
-    with ``classifier = "all"`` pool the classifiers of one training set the same way. Intervals are exact
-    (Clopper–Pearson) 95 % intervals of the pooled images, which treat images as independent although each
-    subject contributes several.
+    See :func:`facesym.cohort.tables.accuracy_table`.
     """
-    from scipy.stats import binomtest
-
     tables = [pd.read_csv(path, keep_default_na=False) for path in predictions]
-    combined = pd.concat(tables, ignore_index=True)
-    excluded = excluded_images(qc)["group"].astype(str).value_counts()
-    rows = []
-    for pooled in (False, True):
-        keys = ["cohort", "training_set", "group"] if pooled else ["cohort", "training_set", "classifier", "group"]
-        for key, part in combined.groupby(keys, sort=False):
-            values = dict(zip(keys, key, strict=True))
-            count, hits = len(part), int(part["correct"].sum())
-            interval = binomtest(hits, count).proportion_ci(0.95, method="exact")
-            rows.append(
-                {
-                    "cohort": values["cohort"],
-                    "training_set": values["training_set"],
-                    "classifier": "all" if pooled else values["classifier"],
-                    "n_classifiers": part["classifier"].nunique(),
-                    "group": values["group"],
-                    "n_images": count,
-                    "n_excluded": int(excluded.get(str(values["group"]), 0)),
-                    "n_correct": hits,
-                    "accuracy": hits / count,
-                    "ci_low": interval.low,
-                    "ci_high": interval.high,
-                }
-            )
-    table = pd.DataFrame(rows)
+    table = accuracy_table(tables, excluded_images(qc))
     _write_csv(output, table)
     log.info("accuracy:\n%s", table.to_string(index=False))
 
@@ -404,7 +361,7 @@ def _settings(experiment: Mapping[str, Any]) -> dict[str, Any]:
 def ci_tests_job(
     *, predictions: str | Path, cohort: str | Path, qc: str | Path, config: Mapping[str, Any], output: str | Path
 ) -> None:
-    """Is each property independent of the classifier's output given the instructed label? -> ``results/ci/…csv``.
+    """Is each property independent of the classifier's output given the instructed label? -> ``output``.
 
     For every property P of the cohort: KCI, CMIknn and the fast CIT of P ⟂ p(output_emotion) | label
     (:func:`facesym.cit.conditional_independence`), and their majority vote at ``experiment1.alpha``; for a
@@ -415,7 +372,7 @@ def ci_tests_job(
     ``n_excluded`` (those face quality control left out, from ``qc``).
     """
     from facesym.cit import conditional_independence, subject_permutation_test
-    from facesym.cohort.placebo import subject_level
+    from facesym.cit.placebo import subject_level
 
     started = time.perf_counter()
     table, types, experiment = _test_inputs(predictions, cohort, config)
@@ -493,19 +450,19 @@ SHUFFLE_NULL = "within-label shuffle"
 """``null`` of the calibration rows that shuffle the property between images of one label."""
 
 PLACEBO_NULL = "subject placebo"
-"""``null`` of the calibration rows that test a placebo property drawn per subject (:mod:`facesym.cohort.placebo`)."""
+"""``null`` of the calibration rows that test a placebo property drawn per subject (:mod:`facesym.cit.placebo`)."""
 
 
 def ci_calibration_job(
     *, predictions: str | Path, cohort: str | Path, config: Mapping[str, Any], output: str | Path
 ) -> None:
-    """False-positive rates of each test and the vote on this classifier's outputs -> ``calibration/…csv``.
+    """False-positive rates of each test and the vote on this classifier's outputs -> ``output``.
 
     Two nulls, ``experiment1.calibration_shuffles`` draws each, every rejection a false positive:
 
     * ``within-label shuffle`` (:func:`facesym.cit.calibrate`), for every tested property: the property shuffled
       between the images of each label;
-    * ``subject placebo`` (:func:`facesym.cohort.placebo.placebo_calibration`), for every property with one value
+    * ``subject placebo`` (:func:`facesym.cit.placebo.placebo_calibration`), for every property with one value
       per subject (palsy): a random property of the same type drawn per subject, which keeps the cohort's
       repeated images per subject — the shuffle breaks them apart and so cannot show how much they inflate the
       tests. Its rows include the test whose null permutes subjects (``test = "subject permutation"``).
@@ -514,7 +471,7 @@ def ci_calibration_job(
     stays within the binomial limit of a level-``alpha`` test.
     """
     from facesym.cit import calibrate
-    from facesym.cohort.placebo import placebo_calibration, subject_level
+    from facesym.cit.placebo import placebo_calibration, subject_level
 
     started = time.perf_counter()
     table, types, experiment = _test_inputs(predictions, cohort, config)
@@ -559,31 +516,14 @@ def ci_calibration_job(
 
 
 def table1_job(*, ci_files: Sequence[str | Path], output: str | Path) -> None:
-    """The paper's Table 1: ✓/✗ majority decisions, classifiers as columns grouped by training set.
-
-    Row ``training set`` names each classifier's training data (the config entry's ``group``), row ``cohort``
-    the data tested, row ``face QC excluded`` how many of the cohort's images face quality control left out
-    (``k of N``), then one row per property. Classifiers of one training set stand side by side, training sets
-    in the order they first appear in ``ci_files`` (the config's order).
-    """
-    votes = pd.concat([pd.read_csv(path, keep_default_na=False) for path in ci_files], ignore_index=True)
-    votes = votes[votes["test"] == MAJORITY]
-    first = votes.drop_duplicates("classifier").set_index("classifier")
-    sets = list(dict.fromkeys(first["training_set"]))
-    ordered = [c for s in sets for c in first.index if first.loc[c, "training_set"] == s]
-    first["excluded"] = [f"{row.n_excluded} of {row.n_images + row.n_excluded}" for row in first.itertuples()]
-    header = first.loc[ordered, ["training_set", "cohort", "excluded"]].T.set_axis(
-        ["training set", "cohort", "face QC excluded"]
-    )
-    decisions = votes.pivot(index="property", columns="classifier", values="decision")
-    table = pd.concat([header, decisions.loc[list(dict.fromkeys(votes["property"])), ordered]])
-    table.index.name = "classifier"
+    """The paper's Table 1 from each classifier's test rows (:func:`facesym.cohort.tables.table1`)."""
+    table = table1([pd.read_csv(path, keep_default_na=False) for path in ci_files])
     write_text(output, table.to_csv())
     log.info("Table 1:\n%s", table.to_string())
 
 
 def calibration_table_job(*, files: Sequence[str | Path], output: str | Path) -> None:
-    """All classifiers' calibration rows in one table -> ``results/ci_calibration.csv``."""
+    """All classifiers' calibration rows in one table -> ``output``."""
     table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in files], ignore_index=True)
     _write_csv(output, table)
     for null, vote in table[table["test"] == MAJORITY].groupby("null"):

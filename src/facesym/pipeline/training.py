@@ -1,4 +1,4 @@
-"""The ``train_classifier`` job: render training data, train one embedded classifier, measure it.
+"""Training stage, the ``train_classifier`` job: render training data, train one embedded classifier, measure it.
 
 Seeds: the training data comes from ``derive_seed(seed, "training_data", …)``, the same for every embedded
 classifier, so the symmetric classifiers differ only in architecture and size (like the paper's groups of
@@ -25,45 +25,20 @@ import torch
 from facesym import __version__
 from facesym.classifiers.architectures import parameter_count
 from facesym.classifiers.base import Classifier
-from facesym.classifiers.data import Variation, render_faces, sample_faces
+from facesym.classifiers.data import Variation, augmentation_sides, render_faces, sample_faces, training_face_model
 from facesym.classifiers.embedded import EMBEDDED_CLASSES, save_embedded, train_embedded
 from facesym.classifiers.entries import embedded_spec
 from facesym.classifiers.framing import classifier_crop
 from facesym.classifiers.training import TrainingSettings, evaluate
-from facesym.face import MorphableModel, build_procedural_model
-from facesym.face.model import MIDLINE_BAND_MM
 from facesym.io import atomic_path, write_json
 from facesym.seeds import derive_seed, rng_for
 
-__all__ = ["TRAINING_THREADS", "augmentation_sides", "training_face_model", "train_classifier_job"]
+__all__ = ["TRAINING_THREADS", "train_classifier_job"]
 
 log = logging.getLogger(__name__)
 
 TRAINING_THREADS = 1
 """torch threads of every training job (the rule asks for as many)."""
-
-
-def augmentation_sides(value: bool | str) -> str | None:
-    """The config's ``asymmetry_augmentation`` as the half it weakens: ``None`` (off), ``"both"`` (``true``: the
-    side drawn per image) or a named one-sided variant (``"left"``, ``"right"``)."""
-    if value is False:
-        return None
-    if value is True:
-        return "both"
-    if value in ("left", "right"):
-        return str(value)
-    raise ValueError(f"config key 'asymmetry_augmentation' must be true, false, 'left' or 'right', got {value!r}")
-
-
-def training_face_model(config: Mapping[str, Any]) -> MorphableModel:
-    """The face model the training data is rendered with: always the procedural model.
-
-    Its expression components are FACS action units, which the emotion prototypes are written in. With a FLAME
-    config the embedded classifiers therefore meet FLAME faces only in the analysis, a domain shift like the
-    one the paper's real classifiers face.
-    """
-    face = config["face_model"]
-    return build_procedural_model(left_side=face["left_side"], midline_band=face.get("midline_band", MIDLINE_BAND_MM))
 
 
 def train_classifier_job(
@@ -83,9 +58,9 @@ def train_classifier_job(
     config : mapping
         The validated config; reads ``seed``, ``training``, ``identities``, ``render`` and ``face_model``.
     weights_output : str or Path
-        ``results/classifiers/{name}.pt``, see :func:`~facesym.classifiers.embedded.save_embedded`.
+        The weights file, see :func:`~facesym.classifiers.embedded.save_embedded`.
     metrics_output : str or Path
-        ``results/classifiers/{name}.json``.
+        The metrics file (JSON).
     variation : Variation, optional
         Variation of the training faces; default :class:`~facesym.classifiers.data.Variation`.
 

@@ -1,5 +1,5 @@
-from facesym.cohort.jobs import accuracy_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.experiment1 import accuracy_job
 
 job_logger(snakemake.log[0])
 accuracy_job(predictions=snakemake.input.predictions, qc=snakemake.input.qc, output=snakemake.output[0])

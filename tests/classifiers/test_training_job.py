@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from facesym.classifiers import EMBEDDED_CLASSES, load_classifier
-from facesym.classifiers.pipeline import train_classifier_job
+from facesym.pipeline.training import train_classifier_job
 
 CONFIG = {
     "seed": 11,
@@ -40,7 +40,7 @@ def _run_in_a_process(folder):
     folder.mkdir()
     code = textwrap.dedent(f"""
         import json, torch
-        from facesym.classifiers.pipeline import train_classifier_job
+        from facesym.pipeline.training import train_classifier_job
         torch.set_num_threads(1)
         train_classifier_job(classifier_entry={ENTRY!r}, config={CONFIG!r},
                              weights_output={str(folder / "w.pt")!r}, metrics_output={str(folder / "m.json")!r})
@@ -77,7 +77,7 @@ def test_the_control_trains_on_the_same_data_with_augmented_symmetry(tmp_path):
 
 
 def test_a_one_sided_control_must_be_named_and_a_wrong_value_is_an_error(tmp_path):
-    from facesym.classifiers.pipeline import augmentation_sides
+    from facesym.classifiers.data import augmentation_sides
 
     assert augmentation_sides(False) is None and augmentation_sides(True) == "both"
     assert augmentation_sides("left") == "left"

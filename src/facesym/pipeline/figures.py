@@ -14,26 +14,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from facesym.figures.expressions import expression_panels, expressions_figure, render_panels
+from facesym.figures.expression_panels import expression_panels, expressions_figure, render_panels
 from facesym.figures.surface import derivative_along_s, surface_figure, surface_values
 from facesym.figures.symmetry import symmetry_curves, symmetry_figure
 from facesym.figures.table2 import table2_figure, table2_html, table2_values
 from facesym.figures.writer import write_figure
-from facesym.io import H5Contents, read_h5
 from facesym.io.atomic import write_text
+from facesym.io.records import Slot, read_expressions, read_permutations, read_surfaces
 from facesym.stats import units
 
 __all__ = ["expressions_figure_job", "surface_figure_job", "symmetry_figure_job", "table2_figure_job"]
 
 log = logging.getLogger(__name__)
-
-
-def _same_case(*contents: H5Contents) -> tuple[str, str]:
-    """The (classifier, identity) all files belong to; files of different cases are an error naming both."""
-    cases = {(str(c.attrs["classifier"]), str(c.attrs["identity"])) for c in contents}
-    if len(cases) != 1:
-        raise ValueError(f"files of different classifiers/identities were combined: {sorted(cases)}")
-    return cases.pop()
 
 
 def _write(figure, outputs: Mapping[str, str | Path], values: pd.DataFrame) -> None:
@@ -50,6 +42,7 @@ def expressions_figure_job(
     n_onset: int,
     render_size: int | None,
     outputs: Mapping[str, str | Path],
+    expected: Mapping[str, Slot | Mapping[str, Any]],
 ) -> None:
     """Fig. 2 analogue for one (classifier, identity).
 
@@ -57,6 +50,8 @@ def expressions_figure_job(
     ----------
     identity_file, expressions_file, surfaces_file
         The identity JSON and its expressions and surfaces files.
+    expected
+        ``"expressions"`` and ``"surfaces"``: the slot each file must belong to (:class:`facesym.io.records.Slot`).
     config
         ``face_model``, ``identities`` and ``render`` sections, to rebuild the scene the classifier saw.
     onset_emotion, n_onset
@@ -68,22 +63,22 @@ def expressions_figure_job(
     """
     import torch
 
+    from facesym.face.configured import face_model_from_config
     from facesym.identities import load_identity
     from facesym.interventions.scene import build_scene
-    from facesym.jobs import face_model_from_config
 
-    expressions = read_h5(expressions_file, kind="expressions")
-    surfaces = read_h5(surfaces_file, kind="surfaces")
-    classifier, identity = _same_case(expressions, surfaces)
+    expressions = read_expressions(expressions_file, expected["expressions"])
+    surfaces = read_surfaces(surfaces_file, expected["surfaces"])
+    classifier, identity = surfaces.classifier, surfaces.identity
     panels = expression_panels(
-        phi=expressions.data["phi"],
-        emotions=expressions.coords["emotion"],
-        parameters=expressions.coords["parameter"],
-        softmax=surfaces.data["softmax"],
-        target_class=surfaces.data["target_class"],
-        classes=surfaces.coords["class"],
-        s=surfaces.coords["s"],
-        t=surfaces.coords["t"],
+        phi=expressions.phi,
+        emotions=np.asarray(expressions.emotions),
+        parameters=np.asarray(expressions.parameters),
+        softmax=surfaces.softmax,
+        target_class=surfaces.target_class,
+        classes=np.asarray(surfaces.classes),
+        s=surfaces.s,
+        t=surfaces.t,
         onset_emotion=onset_emotion,
         n_onset=n_onset,
     )
@@ -102,6 +97,7 @@ def surface_figure_job(
     emotion: str,
     spacing: str,
     outputs: Mapping[str, str | Path],
+    expected: Mapping[str, Slot | Mapping[str, Any]],
 ) -> None:
     """Fig. 3 analogue: the surface of one (classifier, identity, emotion) and its ∂F/∂s map.
 
@@ -109,6 +105,8 @@ def surface_figure_job(
     ----------
     surfaces_file, permutations_file
         The case's surfaces and permutation-test files.
+    expected
+        ``"surfaces"`` and ``"permutations"``: the slot each file must belong to.
     emotion
         Which emotion's surface.
     spacing
@@ -116,17 +114,17 @@ def surface_figure_job(
     outputs
         ``pdf``, ``png``, ``csv``.
     """
-    surfaces = read_h5(surfaces_file, kind="surfaces")
-    permutations = read_h5(permutations_file, kind="permutations")
-    classifier, identity = _same_case(surfaces, permutations)
-    emotions = [str(e) for e in surfaces.coords["emotion"]]
+    surfaces = read_surfaces(surfaces_file, expected["surfaces"])
+    permutations = read_permutations(permutations_file, expected["permutations"])
+    classifier, identity = surfaces.classifier, surfaces.identity
+    emotions = list(surfaces.emotions)
     if emotion not in emotions:
         raise ValueError(f"{surfaces_file}: no emotion {emotion!r}; it holds {emotions}")
     e = emotions.index(emotion)
-    s, t = surfaces.coords["s"], surfaces.coords["t"]
-    surface = surfaces.data["softmax"][e, :, :, int(surfaces.data["target_class"][e])]
+    s, t = surfaces.s, surfaces.t
+    surface = surfaces.target()[e]
     derivative = derivative_along_s(surface, s, spacing)
-    p = [str(x) for x in permutations.coords["emotion"]].index(emotion)
+    p = list(permutations.emotions).index(emotion)
     figure = surface_figure(
         s,
         t,
@@ -136,45 +134,52 @@ def surface_figure_job(
         classifier=classifier,
         identity=identity,
         spacing=spacing,
-        score=float(permutations.data["score"][p]),
-        pvalue=float(permutations.data["pvalue"][p]),
-        statistic=str(permutations.attrs.get("statistic", "gradient")),
+        score=float(permutations.values["score"][p]),
+        pvalue=float(permutations.values["pvalue"][p]),
+        statistic=permutations.statistic,
     )
     values = surface_values(s, t, surface, derivative).assign(classifier=classifier, identity=identity, emotion=emotion)
     _write(figure, outputs, values)
     log.info("Fig. 3 of %s, %s, %s: mean dF/ds = %.5f", classifier, identity, emotion, derivative.mean())
 
 
-def symmetry_figure_job(*, surfaces_files: Sequence[str | Path], outputs: Mapping[str, str | Path]) -> None:
+def symmetry_figure_job(
+    *,
+    surfaces_files: Sequence[str | Path],
+    outputs: Mapping[str, str | Path],
+    expected: Sequence[Slot | Mapping[str, Any]],
+) -> None:
     """Fig. 5 analogue for one classifier from the surfaces of all its identities.
 
     Parameters
     ----------
     surfaces_files
-        ``results/surfaces/{classifier}/{identity}.h5`` of one classifier; all on the same grid.
+        The surfaces files of every identity of one classifier; all on the same grid.
+    expected
+        The slot each file must belong to, in the order of ``surfaces_files``.
     outputs
         ``pdf``, ``png``, ``csv``.
     """
-    files = [read_h5(path, kind="surfaces") for path in surfaces_files]
-    if not files:
+    if not surfaces_files:
         raise ValueError("Fig. 5 needs at least one surfaces file")
+    files = [read_surfaces(path, slot) for path, slot in zip(surfaces_files, expected, strict=True)]
     first = files[0]
-    classifier = str(first.attrs["classifier"])
+    classifier = first.classifier
     for path, contents in zip(surfaces_files, files, strict=True):
-        if str(contents.attrs["classifier"]) != classifier:
-            raise ValueError(f"{path}: classifier '{contents.attrs['classifier']}', expected '{classifier}'")
-        for axis in ("s", "t", "class", "emotion"):
-            if not np.array_equal(contents.coords[axis], first.coords[axis]):
+        if contents.classifier != classifier:
+            raise ValueError(f"{path}: classifier '{contents.classifier}', expected '{classifier}'")
+        for axis in ("s", "t", "classes", "emotions"):
+            if not np.array_equal(getattr(contents, axis), getattr(first, axis)):
                 raise ValueError(f"{path}: its '{axis}' axis differs from {surfaces_files[0]}'s")
-    t = first.coords["t"]
+    t = first.t
     # The curves are the paper's t = 1.0 slice: the last onset step of the grid.
     if not np.isclose(t[-1], 1.0):
         raise ValueError(f"{surfaces_files[0]}: the onset grid ends at t = {t[-1]}, not 1")
-    softmax = np.stack([contents.data["softmax"][:, :, -1, :] for contents in files])
-    sham = np.stack([contents.data["softmax_sham"][:, :, -1, :] for contents in files])
+    softmax = np.stack([contents.softmax[:, :, -1, :] for contents in files])
+    sham = np.stack([contents.softmax_sham[:, :, -1, :] for contents in files])
     curves = symmetry_curves(
-        softmax, first.data["target_class"], first.coords["s"], first.coords["emotion"], first.coords["class"],
-        classifier, softmax_sham=sham,
+        softmax, first.target_class, first.s, np.asarray(first.emotions), np.asarray(first.classes), classifier,
+        softmax_sham=sham,
     )  # fmt: skip
     figure = symmetry_figure(curves, classifier=classifier, onset=float(t[-1]))
     _write(figure, outputs, curves.assign(t=float(t[-1])))
@@ -184,7 +189,7 @@ def symmetry_figure_job(*, surfaces_files: Sequence[str | Path], outputs: Mappin
 def table2_figure_job(
     *, summary_file: str | Path, statistics: Mapping[str, Any], outputs: Mapping[str, str | Path]
 ) -> None:
-    """Table 2 heat map and its HTML table from ``results/summary.csv``.
+    """Table 2 heat map and its HTML table from the summary table of :func:`aggregate_scores_job`.
 
     Parameters
     ----------

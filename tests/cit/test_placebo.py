@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from facesym.cit import calibrate, max_false_positives
-from facesym.cohort.placebo import placebo_calibration, subject_level
+from facesym.cit.placebo import placebo_calibration, subject_level
 from facesym.emotions import EMOTIONS
 
 SETTINGS = {"alpha": 0.05, "n_perm": 99}

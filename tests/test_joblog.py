@@ -9,7 +9,7 @@ def test_uncaught_exception_is_written_to_the_job_log_with_its_traceback(tmp_pat
     log = tmp_path / "logs" / "job.log"
     script = tmp_path / "job.py"
     script.write_text(textwrap.dedent(f"""
-        from facesym.logging import job_logger
+        from facesym.joblog import job_logger
 
         logger = job_logger({str(log)!r})
         logger.info("starting")

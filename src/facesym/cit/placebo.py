@@ -19,7 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from facesym.cit import SUBJECT_PERMUTATION, Calibration, conditional_independence, subject_permutation_test
+from facesym.cit.calibration import Calibration
+from facesym.cit.subject import SUBJECT_PERMUTATION, subject_permutation_test
+from facesym.cit.vote import conditional_independence
 
 __all__ = ["subject_level", "placebo_calibration"]
 

@@ -1,28 +1,20 @@
-# Paper Sec. 4.1 / Table 1 (Experiment 1, associational): on cohort recordings, is a facial property independent
+# Experiment 1 (paper Sec. 4.1 / Table 1, associational): on cohort recordings, is a facial property independent
 # of a classifier's output given the instructed label? Three CI tests and their majority vote, with calibration.
 # The cohort is the user's manifest (experiment1.cohort) or the embedded synthetic one, labelled so in every output.
 import re
 
 from facesym.cohort import load_manifest, spec_path
 from facesym.emotions import EMOTIONS
-from facesym.cohort.checks import (
-    ALIGNED_MANIFEST,
-    COHORT_MANIFEST,
-    FACE_CROPS,
-    FACE_QC,
-    FACES_TABLE,
-    SYNTHETIC_MANIFEST,
-    cohort_source,
-    experiment1_params,
-    experiment1_targets,
-    face_mode,
-)
+from facesym.cohort.checks import cohort_source, experiment1_params, face_mode
 
-EXPERIMENT1_TARGETS = experiment1_targets(config)
-COHORT_SOURCE = cohort_source(config)
+# Final files of Experiment 1 (for `rule all`); no calibration table when calibration_shuffles is 0.
+EXPERIMENT1_TARGETS = [TABLE1, ACCURACY] + (
+    [CALIBRATION_TABLE] if config["experiment1"]["calibration_shuffles"] > 0 else []
+)
+COHORT_SOURCE = cohort_source(config, COHORT["synthetic"])
 # A real cohort's images are inputs, so replacing one reruns the analysis; the synthetic images are one folder.
 COHORT_IMAGES = (
-    "results/cohort/images"
+    COHORT["images"]
     if config["experiment1"]["cohort"] is None
     else load_manifest(COHORT_SOURCE).table["image"].tolist()
 )
@@ -51,12 +43,12 @@ TEST_SETTINGS = (
 
 rule synthetic_cohort:
     output:
-        manifest=SYNTHETIC_MANIFEST,
-        spec=str(spec_path(SYNTHETIC_MANIFEST)),
-        subjects="results/cohort/subjects.csv",
-        images=directory("results/cohort/images"),
+        manifest=COHORT["synthetic"],
+        spec=str(spec_path(COHORT["synthetic"])),
+        subjects=COHORT["subjects"],
+        images=directory(COHORT["images"]),
     log:
-        "logs/cohort/synthetic_cohort.log",
+        "logs/experiment1/synthetic_cohort.log",
     conda:
         "../envs/facesym.yaml"
     resources:
@@ -79,13 +71,13 @@ rule align_faces:
         spec=str(spec_path(COHORT_SOURCE)),
         images=COHORT_IMAGES,
     output:
-        aligned=ALIGNED_MANIFEST,
-        spec=str(spec_path(ALIGNED_MANIFEST)),
-        faces=FACES_TABLE,
-        qc=FACE_QC,
-        crops=directory(FACE_CROPS),
+        aligned=COHORT["aligned"],
+        spec=str(spec_path(COHORT["aligned"])),
+        faces=COHORT["faces"],
+        qc=COHORT["qc"],
+        crops=directory(COHORT["crops"]),
     log:
-        "logs/cohort/align_faces.log",
+        "logs/experiment1/align_faces.log",
     conda:
         "../envs/facesym.yaml"
     resources:
@@ -107,19 +99,19 @@ rule align_faces:
 # The symmetry between the face halves, measured from every cohort's images (SSIM, or LPIPS from user weights).
 rule cohort_properties:
     input:
-        manifest=ALIGNED_MANIFEST,
-        spec=str(spec_path(ALIGNED_MANIFEST)),
-        crops=FACE_CROPS,
+        manifest=COHORT["aligned"],
+        spec=str(spec_path(COHORT["aligned"])),
+        crops=COHORT["crops"],
         lpips=(
             [config["experiment1"]["lpips_weights"]]
             if config["experiment1"]["lpips_weights"]
             else []
         ),
     output:
-        manifest=COHORT_MANIFEST,
-        spec=str(spec_path(COHORT_MANIFEST)),
+        manifest=COHORT["analysed"],
+        spec=str(spec_path(COHORT["analysed"])),
     log:
-        "logs/cohort/cohort_properties.log",
+        "logs/experiment1/cohort_properties.log",
     conda:
         "../envs/facesym.yaml"
     resources:
@@ -133,13 +125,13 @@ rule cohort_properties:
 
 rule classify_cohort:
     input:
-        cohort=COHORT_MANIFEST,
-        spec=str(spec_path(COHORT_MANIFEST)),
+        cohort=COHORT["analysed"],
+        spec=str(spec_path(COHORT["analysed"])),
         weights=classifier_files,
     output:
-        "results/realdata/{classifier}.csv",
+        PREDICTIONS,
     log:
-        "logs/realdata/{classifier}.log",
+        "logs/experiment1/{classifier}/classify_cohort.log",
     wildcard_constraints:
         classifier=CLASSIFIER_NAMES,
     conda:
@@ -151,36 +143,41 @@ rule classify_cohort:
         # the face model places the classifier's framing
         config=lambda wildcards: job_config("face_model", "identities"),
     script:
-        "../workflow/scripts/realdata_classify.py"
+        "../workflow/scripts/classify_cohort.py"
 
 
 # The paper: 97.40 % for probands vs 58.25 % for patients.
-rule realdata_accuracy:
+rule experiment1_accuracy:
     input:
-        predictions=expand("results/realdata/{classifier}.csv", classifier=CLASSIFIERS),
-        qc=FACE_QC,
+        predictions=expand(PREDICTIONS, classifier=CLASSIFIERS),
+        qc=COHORT["qc"],
     output:
-        "results/realdata/accuracy.csv",
+        report(
+            ACCURACY,
+            caption="../workflow/report/experiment1_accuracy.rst",
+            category="Experiment 1",
+            subcategory="Accuracy per subject group",
+        ),
     log:
-        "logs/realdata/accuracy.log",
+        "logs/experiment1/accuracy.log",
     localrule: True
     conda:
         "../envs/facesym.yaml"
     script:
-        "../workflow/scripts/realdata_accuracy.py"
+        "../workflow/scripts/experiment1_accuracy.py"
 
 
 # KCI, CMIknn and the fast CIT of property ⟂ p(output_emotion) | label, majority vote at experiment1.alpha.
-rule ci_tests:
+rule experiment1_tests:
     input:
-        predictions="results/realdata/{classifier}.csv",
-        cohort=COHORT_MANIFEST,
-        spec=str(spec_path(COHORT_MANIFEST)),
-        qc=FACE_QC,
+        predictions=PREDICTIONS,
+        cohort=COHORT["analysed"],
+        spec=str(spec_path(COHORT["analysed"])),
+        qc=COHORT["qc"],
     output:
-        "results/ci/{classifier}.csv",
+        CI_TESTS,
     log:
-        "logs/ci/{classifier}.log",
+        "logs/experiment1/{classifier}/tests.log",
     wildcard_constraints:
         classifier=CLASSIFIER_NAMES,
     conda:
@@ -191,19 +188,19 @@ rule ci_tests:
     params:
         config=lambda wildcards: experiment1_params(config, *TEST_SETTINGS),
     script:
-        "../workflow/scripts/ci_tests.py"
+        "../workflow/scripts/experiment1_tests.py"
 
 
 # The same tests with the property shuffled within label groups: every rejection is a false positive.
-rule ci_calibration:
+rule experiment1_calibration:
     input:
-        predictions="results/realdata/{classifier}.csv",
-        cohort=COHORT_MANIFEST,
-        spec=str(spec_path(COHORT_MANIFEST)),
+        predictions=PREDICTIONS,
+        cohort=COHORT["analysed"],
+        spec=str(spec_path(COHORT["analysed"])),
     output:
-        "results/ci/calibration/{classifier}.csv",
+        CI_CALIBRATION,
     log:
-        "logs/ci/calibration/{classifier}.log",
+        "logs/experiment1/{classifier}/calibration.log",
     wildcard_constraints:
         classifier=CLASSIFIER_NAMES,
     conda:
@@ -217,32 +214,42 @@ rule ci_calibration:
             config, *TEST_SETTINGS, "calibration_shuffles"
         ),
     script:
-        "../workflow/scripts/ci_calibration.py"
+        "../workflow/scripts/experiment1_calibration.py"
 
 
 rule table1:
     input:
-        expand("results/ci/{classifier}.csv", classifier=CLASSIFIERS),
+        expand(CI_TESTS, classifier=CLASSIFIERS),
     output:
-        "results/table1.csv",
+        report(
+            TABLE1,
+            caption="../workflow/report/table1.rst",
+            category="Experiment 1",
+            subcategory="Table 1: conditional-independence decisions",
+        ),
     log:
-        "logs/table1.log",
+        "logs/experiment1/table1.log",
     localrule: True
     conda:
         "../envs/facesym.yaml"
     script:
-        "../workflow/scripts/table1_aggregate.py"
+        "../workflow/scripts/table1.py"
 
 
-rule ci_calibration_table:
+rule experiment1_calibration_table:
     input:
-        expand("results/ci/calibration/{classifier}.csv", classifier=CLASSIFIERS),
+        expand(CI_CALIBRATION, classifier=CLASSIFIERS),
     output:
-        "results/ci_calibration.csv",
+        report(
+            CALIBRATION_TABLE,
+            caption="../workflow/report/experiment1_calibration.rst",
+            category="Experiment 1",
+            subcategory="Calibration of the tests",
+        ),
     log:
-        "logs/ci/calibration.log",
+        "logs/experiment1/calibration.log",
     localrule: True
     conda:
         "../envs/facesym.yaml"
     script:
-        "../workflow/scripts/ci_calibration_table.py"
+        "../workflow/scripts/experiment1_calibration_table.py"

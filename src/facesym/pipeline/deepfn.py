@@ -1,4 +1,4 @@
-"""One function per job of the DeepFN experiment; the Snakemake scripts only unpack their arguments.
+"""DeepFN stage: one function per job of the DeepFN experiment; the Snakemake scripts only unpack their arguments.
 
     corpus_job        the rendered corpus (one HDF5 file)
     normalise_job     a learned normalisation's transferred images (deepfn | supervised)

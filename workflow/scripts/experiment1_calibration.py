@@ -1,5 +1,5 @@
-from facesym.cohort.jobs import ci_calibration_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.experiment1 import ci_calibration_job
 
 job_logger(snakemake.log[0])
 ci_calibration_job(

@@ -1,5 +1,5 @@
-from facesym.cohort.jobs import calibration_table_job
-from facesym.logging import job_logger
+from facesym.joblog import job_logger
+from facesym.pipeline.experiment1 import calibration_table_job
 
 job_logger(snakemake.log[0])
 calibration_table_job(files=snakemake.input, output=snakemake.output[0])

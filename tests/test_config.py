@@ -1,3 +1,5 @@
+import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -136,7 +138,25 @@ def test_missing_input_file_is_named(tmp_path):
         validate_config(config, SCHEMA, base_dir=tmp_path)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "missing.pt").write_bytes(b"x")
-    validate_config(config, SCHEMA, base_dir=tmp_path)
+    # the file is there now, and opened: one byte is no TorchScript archive
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, SCHEMA, base_dir=tmp_path)
+    assert "does not exist" not in str(error.value)
+    assert "'path' file 'models/missing.pt' cannot be read as a TorchScript file" in str(error.value)
+
+
+def test_a_flame_file_that_asks_to_run_code_stops_validation(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (tmp_path / "generic_model.pkl").write_bytes(pickle.dumps({"v_template": Exploit()}, protocol=2))
+    config = {"seed": 1, "face_model": {"kind": "flame", "path": "generic_model.pkl"}}
+    with pytest.raises(ConfigError, match=r"config key 'face_model.path': .*generic_model.pkl: refusing to load"):
+        validate_config(config, SCHEMA, base_dir=tmp_path)
+    assert not marker.exists()
 
 
 def test_classifier_entry_by_name():

@@ -16,7 +16,13 @@ from typing import Any
 import jsonschema
 import yaml
 
-from facesym.classifiers.entries import ClassifierConfigError, check_entry, check_model_file
+from facesym.classifiers.entries import (
+    ClassifierConfigError,
+    check_entry,
+    check_model_file,
+    check_trained_weights,
+    embedded_weights,
+)
 
 __all__ = [
     "ConfigError",
@@ -111,9 +117,11 @@ def validate_config(
     schema
         The JSON schema (``load_schema("workflow/schemas/config.schema.yaml")``).
     base_dir
-        Folder against which relative input files (FLAME model, classifier files) are checked for existence.
-        ``None`` skips the file checks. Keras and ONNX classifier files that exist are also checked against the
-        entry's ``input_size`` and ``color`` (only their headers are read).
+        Folder against which relative input files (FLAME model, classifier files) are checked for existence;
+        the workflow's working directory. ``None`` skips the file checks. Files that exist are opened the
+        cheapest way that shows they can be used (:func:`facesym.classifiers.entries.check_model_file`: format,
+        completeness, input size, channels and output count; a FLAME file through its restricted unpickler), and
+        so are embedded classifiers' trained weights already under ``results/classifiers/``.
     provided
         Input files, as written in the config, that the workflow itself puts in place (fetched resources): they
         need not exist yet.
@@ -175,7 +183,31 @@ def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None, prov
                 check_model_file(config["classifiers"][path[1]], base / value)
             except ClassifierConfigError as exc:
                 problems.append(f"{exc} ({format_key(path[:2], config)})")
+        elif path[0] == "face_model":
+            problems += _flame_problems(base / value, format_key(path, config))
+    for index, entry in enumerate(config.get("classifiers", [])):
+        # weights the pipeline trains are not there on a first run; a damaged one would pass as up to date
+        weights = embedded_weights(entry["name"])
+        if entry["kind"] == "embedded" and (base / weights).is_file():
+            try:
+                check_trained_weights(entry, weights, base)
+            except ClassifierConfigError as exc:
+                problems.append(f"{exc} ({format_key(['classifiers', index], config)})")
     return problems
+
+
+def _flame_problems(path: Path, key: str) -> list[str]:
+    """A FLAME file read through the restricted unpickler: a foreign or damaged pickle stops the run here."""
+    from facesym.face.flame import FlameFormatError, read_flame_pickle
+
+    try:
+        read_flame_pickle(path)
+    except FlameFormatError as exc:
+        return [
+            f"config key '{key}': {exc} (download generic_model.pkl from https://flame.is.tue.mpg.de after "
+            "registering and give its path)"
+        ]
+    return []
 
 
 def holm_resolution_problems(config: Mapping[str, Any]) -> list[str]:

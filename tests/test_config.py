@@ -1,7 +1,10 @@
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -213,3 +216,19 @@ def test_population_resolution_warns_below_eight_identities():
     assert "'identities.count' (4)" in message and "0.125" in message and "8 identities" in message
     eight = validate_config({"seed": 1, "identities": {"count": 8}}, SCHEMA)
     assert population_resolution_warning(eight) is None
+
+
+def test_validating_a_flame_config_reads_the_file_without_importing_torch(tmp_path):
+    # the workflow validates on every Snakemake invocation; torch's import costs seconds
+    n = 6
+    arrays = {key: np.zeros((n, 3)) for key in ("v_template", "shapedirs", "posedirs", "J_regressor", "weights")}
+    (tmp_path / "generic_model.pkl").write_bytes(pickle.dumps({**arrays, "f": [], "kintree_table": []}, protocol=2))
+    code = (
+        "import sys; from facesym.config import load_schema, validate_config; "
+        f"validate_config({{'seed': 1, 'face_model': {{'kind': 'flame', 'path': 'generic_model.pkl'}}}}, "
+        f"load_schema({str(REPO / 'workflow' / 'schemas' / 'config.schema.yaml')!r}), base_dir={str(tmp_path)!r}); "
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

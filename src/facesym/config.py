@@ -198,7 +198,7 @@ def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None, prov
 
 def _flame_problems(path: Path, key: str) -> list[str]:
     """A FLAME file read through the restricted unpickler: a foreign or damaged pickle stops the run here."""
-    from facesym.face.flame import FlameFormatError, read_flame_pickle
+    from facesym.face.flame_pickle import FlameFormatError, read_flame_pickle
 
     try:
         read_flame_pickle(path)

@@ -5,6 +5,19 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+# Snakemake's own message for a broken config file names neither the file nor the line. Files given with
+# --configfile are read before this file runs: run.sh checks those (python -m facesym.configfiles).
+from pathlib import Path
+
+from facesym.configfiles import ConfigFileError, read_config_file
+
+if Path("config/config.yaml").is_file():
+    try:
+        read_config_file("config/config.yaml")
+    except ConfigFileError as error:
+        raise WorkflowError(str(error)) from None
+
+
 configfile: "config/config.yaml"
 
 

@@ -24,4 +24,9 @@ if [ -n "$installed_src" ] && [ "$installed_src" != "$PWD/src" ]; then
     echo "run.sh: $venv was installed from $installed_src; importing facesym from $PWD/src instead" >&2
 fi
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
+# Snakemake reads --configfile files before any workflow code runs, and names neither the file nor the line of a
+# broken one (a missing one ends in a traceback): check them first, one line per broken file.
+if [ "${1:-}" = snakemake ] && [[ " $* " == *" --configfile"* ]]; then
+    python -m facesym.configfiles "$@" || exit 1
+fi
 exec "$@"

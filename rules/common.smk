@@ -90,6 +90,7 @@ try:
         ),
         base_dir=Path.cwd(),
         provided=RESOURCE_FILES,
+        trained_weights=CLASSIFIER_WEIGHTS,
     )
     # the cohort of Experiment 1 (every manifest row) is checked before any job too
     check_cohort_config(_validated, Path.cwd())

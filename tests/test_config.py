@@ -1,5 +1,10 @@
+import os
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -136,7 +141,25 @@ def test_missing_input_file_is_named(tmp_path):
         validate_config(config, SCHEMA, base_dir=tmp_path)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "missing.pt").write_bytes(b"x")
-    validate_config(config, SCHEMA, base_dir=tmp_path)
+    # the file is there now, and opened: one byte is no TorchScript archive
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, SCHEMA, base_dir=tmp_path)
+    assert "does not exist" not in str(error.value)
+    assert "'path' file 'models/missing.pt' cannot be read as a TorchScript file" in str(error.value)
+
+
+def test_a_flame_file_that_asks_to_run_code_stops_validation(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (tmp_path / "generic_model.pkl").write_bytes(pickle.dumps({"v_template": Exploit()}, protocol=2))
+    config = {"seed": 1, "face_model": {"kind": "flame", "path": "generic_model.pkl"}}
+    with pytest.raises(ConfigError, match=r"config key 'face_model.path': .*generic_model.pkl: refusing to load"):
+        validate_config(config, SCHEMA, base_dir=tmp_path)
+    assert not marker.exists()
 
 
 def test_classifier_entry_by_name():
@@ -193,3 +216,19 @@ def test_population_resolution_warns_below_eight_identities():
     assert "'identities.count' (4)" in message and "0.125" in message and "8 identities" in message
     eight = validate_config({"seed": 1, "identities": {"count": 8}}, SCHEMA)
     assert population_resolution_warning(eight) is None
+
+
+def test_validating_a_flame_config_reads_the_file_without_importing_torch(tmp_path):
+    # the workflow validates on every Snakemake invocation; torch's import costs seconds
+    n = 6
+    arrays = {key: np.zeros((n, 3)) for key in ("v_template", "shapedirs", "posedirs", "J_regressor", "weights")}
+    (tmp_path / "generic_model.pkl").write_bytes(pickle.dumps({**arrays, "f": [], "kintree_table": []}, protocol=2))
+    code = (
+        "import sys; from facesym.config import load_schema, validate_config; "
+        f"validate_config({{'seed': 1, 'face_model': {{'kind': 'flame', 'path': 'generic_model.pkl'}}}}, "
+        f"load_schema({str(REPO / 'workflow' / 'schemas' / 'config.schema.yaml')!r}), base_dir={str(tmp_path)!r}); "
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

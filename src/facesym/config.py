@@ -16,7 +16,12 @@ from typing import Any
 import jsonschema
 import yaml
 
-from facesym.classifiers.entries import ClassifierConfigError, check_entry, check_model_file
+from facesym.classifiers.entries import (
+    ClassifierConfigError,
+    check_entry,
+    check_model_file,
+    check_trained_weights,
+)
 
 __all__ = [
     "ConfigError",
@@ -101,6 +106,7 @@ def validate_config(
     schema: Mapping[str, Any],
     base_dir: str | Path | None = None,
     provided: Collection[str] = (),
+    trained_weights: str | None = None,
 ) -> dict[str, Any]:
     """Validate a configuration and return a copy completed with the schema's defaults.
 
@@ -111,12 +117,17 @@ def validate_config(
     schema
         The JSON schema (``load_schema("workflow/schemas/config.schema.yaml")``).
     base_dir
-        Folder against which relative input files (FLAME model, classifier files) are checked for existence.
-        ``None`` skips the file checks. Keras and ONNX classifier files that exist are also checked against the
-        entry's ``input_size`` and ``color`` (only their headers are read).
+        Folder against which relative input files (FLAME model, classifier files) are checked for existence;
+        the workflow's working directory. ``None`` skips the file checks. Files that exist are opened the
+        cheapest way that shows they can be used (:func:`facesym.classifiers.entries.check_model_file`: format,
+        completeness, input size, channels and output count; a FLAME file through its restricted unpickler).
     provided
         Input files, as written in the config, that the workflow itself puts in place (fetched resources): they
         need not exist yet.
+    trained_weights
+        Where the workflow keeps an embedded classifier's trained weights, a pattern with ``{classifier}``
+        (relative to ``base_dir``). Those already there are opened too: a damaged one would pass as up to date and
+        fail every job that reads it. ``None`` skips this check.
 
     Returns
     -------
@@ -132,13 +143,15 @@ def validate_config(
     errors = sorted(_Validator(schema).iter_errors(completed), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(error, completed) for error in errors]
     if not problems:
-        problems = _semantic_problems(completed, base_dir, provided)
+        problems = _semantic_problems(completed, base_dir, provided, trained_weights)
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return completed
 
 
-def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None, provided: Collection[str]) -> list[str]:
+def _semantic_problems(
+    config: dict[str, Any], base_dir: str | Path | None, provided: Collection[str], trained_weights: str | None
+) -> list[str]:
     """Checks a JSON schema cannot express: unique names, classifier entries, input files that must exist."""
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -175,7 +188,31 @@ def _semantic_problems(config: dict[str, Any], base_dir: str | Path | None, prov
                 check_model_file(config["classifiers"][path[1]], base / value)
             except ClassifierConfigError as exc:
                 problems.append(f"{exc} ({format_key(path[:2], config)})")
+        elif path[0] == "face_model":
+            problems += _flame_problems(base / value, format_key(path, config))
+    for index, entry in enumerate(config.get("classifiers", []) if trained_weights else []):
+        # weights the pipeline trains are not there on a first run; a damaged one would pass as up to date
+        weights = trained_weights.format(classifier=entry["name"])
+        if entry["kind"] == "embedded" and (base / weights).is_file():
+            try:
+                check_trained_weights(entry, weights, base)
+            except ClassifierConfigError as exc:
+                problems.append(f"{exc} ({format_key(['classifiers', index], config)})")
     return problems
+
+
+def _flame_problems(path: Path, key: str) -> list[str]:
+    """A FLAME file read through the restricted unpickler: a foreign or damaged pickle stops the run here."""
+    from facesym.face.flame_pickle import FlameFormatError, read_flame_pickle
+
+    try:
+        read_flame_pickle(path)
+    except FlameFormatError as exc:
+        return [
+            f"config key '{key}': {exc} (download generic_model.pkl from https://flame.is.tue.mpg.de after "
+            "registering and give its path)"
+        ]
+    return []
 
 
 def holm_resolution_problems(config: Mapping[str, Any]) -> list[str]:

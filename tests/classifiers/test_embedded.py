@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -63,3 +65,17 @@ def test_embedded_entries_are_checked():
         check_entry({"name": "x", "kind": "embedded", "architecture": "vgg"})
     with pytest.raises(ClassifierConfigError, match="entry 'x': 'input_size' .* at least 16 pixels"):
         check_entry({"name": "x", "kind": "embedded", "architecture": "cnn", "input_size": 8})
+
+
+def test_truncated_weights_name_the_file_and_the_command_that_rebuilds_them(tmp_path, monkeypatch):
+    images, labels = _data()
+    network, _ = train_embedded(ENTRY, images, labels, TrainingSettings(epochs=1, batch_size=8), seed=1)
+    monkeypatch.chdir(tmp_path)
+    weights = "results/classifiers/tiny_cnn.pt"
+    Path(weights).parent.mkdir(parents=True)
+    save_embedded(weights, ENTRY, network)
+    Path(weights).write_bytes(Path(weights).read_bytes()[:1000])
+    with pytest.raises(ClassifierConfigError) as error:
+        load_classifier(ENTRY, weights=weights)
+    assert f"entry 'tiny_cnn': trained weights '{weights}' cannot be read" in str(error.value)
+    assert f"rm {weights} && snakemake --cores 1 {weights}" in str(error.value)

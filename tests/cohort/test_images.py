@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from facesym.cohort.images import image_batches, measure_symmetry, read_image
+from facesym.cohort.images import image_batches, image_problem, measure_symmetry, read_image
 from facesym.properties import LPIPS
 
 
@@ -25,6 +25,21 @@ def test_modes_become_gray_or_rgb_floats(tmp_path):
     sixteen = read_image(save(tmp_path / "d.png", deep))
     assert sixteen.shape == (1, 5, 7) and np.allclose(sixteen[0], deep / 65535.0)
     assert read_image(save(tmp_path / "j.jpg", rgba[..., :3])).shape == (3, 5, 7)
+
+
+def test_files_that_are_not_images_are_named(tmp_path):
+    rng = np.random.default_rng(2)
+    good = save(tmp_path / "good.png", rng.integers(0, 256, (32, 32), dtype=np.uint8))
+    assert image_problem(good) is None
+    assert image_problem(save(tmp_path / "good.jpg", rng.integers(0, 256, (8, 8, 3), dtype=np.uint8))) is None
+    text = tmp_path / "notes.png"
+    text.write_text("subject 3 blinked\n")
+    assert "not an image Pillow can read" in image_problem(text)
+    with pytest.raises(ValueError, match=r"notes.png: not an image Pillow can read"):
+        read_image(text)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(good.read_bytes()[:200])  # the header survives, the pixel data does not
+    assert "not an image Pillow can read" in image_problem(cut)
 
 
 def test_batches_group_shapes_and_keep_positions(tmp_path):

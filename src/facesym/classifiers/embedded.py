@@ -15,7 +15,7 @@ from torch import nn
 
 from facesym.classifiers.architectures import build_network
 from facesym.classifiers.base import Classifier, Preprocess
-from facesym.classifiers.entries import ARCH_KEYS, embedded_spec, entry_error
+from facesym.classifiers.entries import ARCH_KEYS, embedded_spec, entry_error, rebuild_command
 from facesym.classifiers.framing import Box
 from facesym.classifiers.training import TrainingResult, TrainingSettings, seeded, train_network
 from facesym.emotions import EMOTIONS, NEUTRAL
@@ -138,7 +138,12 @@ def load_embedded(
     name = entry["name"]
     if not Path(weights).is_file():
         raise entry_error(name, f"trained weights '{weights}' do not exist; run the train_classifier rule first")
-    checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
+    try:
+        checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch reports a cut-off archive as RuntimeError or OSError, naming no file
+        raise entry_error(
+            name, f"trained weights '{weights}' cannot be read ({exc}); rebuild them: {rebuild_command(weights)}"
+        ) from exc
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != _FORMAT:
         raise entry_error(name, f"'{weights}' is not an embedded classifier written by facesym")
     arch, spec = embedded_spec(entry)

@@ -2,7 +2,8 @@
 
 Everything here reads a ``classifiers`` entry of the config and nothing else, so the workflow can check every entry
 (kind, keys, preprocessing, class order, files) when it validates the config, before any job is planned and
-without paying torch's import time in every Snakemake invocation.
+without paying torch's import time in every Snakemake invocation. The one exception is a TorchScript file, which
+states its input and outputs only when run (:func:`check_model_file`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ __all__ = [
     "check_entry",
     "check_declared_input",
     "check_model_file",
+    "check_trained_weights",
+    "rebuild_command",
     "model_files",
 ]
 
@@ -324,29 +327,96 @@ def check_declared_input(
 
 
 def check_model_file(entry: Mapping[str, Any], path: str | Path) -> None:
-    """Check an entry against the input its model file declares, reading only the file's header.
+    """Open an entry's model file the cheapest way that shows it can be used, before any job loads it.
 
-    Keras HDF5 and ONNX files state their input shape; other kinds are checked when a job loads them.
+    Keras HDF5 and ONNX files: the header is parsed and its input shape and output count are compared with
+    ``input_size``, ``color`` and ``classes``. Files written by ``torch.save`` (a ``python`` entry's ``weights``)
+    and ``torch.jit.save``: the zip archive's structure and checksums. A TorchScript module states neither its
+    input nor its outputs, so it is loaded on the CPU and run once on a blank batch of its declared input, as the
+    job will (this alone imports torch).
+
+    Parameters
+    ----------
+    entry : mapping
+        A checked ``classifiers`` entry (:func:`check_entry`).
+    path : str or Path
+        The entry's existing model file (``path``, or ``weights`` for ``kind: python``).
 
     Raises
     ------
     ClassifierConfigError
-        If the file cannot be read as the entry's kind or its input differs from ``input_size``/``color``.
+        Naming the entry, the file and what is wrong: another format, truncated or damaged, or an input shape
+        or output count that differs from the entry.
     """
-    from facesym.classifiers.modelfiles import KerasFileError, declared_input
+    from facesym.classifiers.modelfiles import ModelFileError, read_header
 
-    name = entry["name"]
+    name, kind = entry["name"], entry["kind"]
+    key = "weights" if kind == "python" else "path"
+    readable = {
+        "python": "a torch.save file",
+        "onnx": "an ONNX model",
+        "keras": "a Keras HDF5 model",
+        "torchscript": "a TorchScript file",
+    }[kind]
     try:
-        declared = declared_input(entry["kind"], path)
+        header = read_header(kind, path)
     except ImportError:  # onnx is an optional extra; the job that loads the model says how to install it
         return
-    except (KerasFileError, KeyError, OSError, ValueError) as exc:
-        raise entry_error(
-            name, f"'path' file '{entry.get('path')}' cannot be read as a {entry['kind']} model: {exc}"
-        ) from exc
-    if declared is not None:
+    except (ModelFileError, KeyError, OSError, ValueError) as exc:
+        raise entry_error(name, f"'{key}' file '{entry.get(key)}' cannot be read as {readable}: {exc}") from exc
+    if header.input is not None:
         spec = preprocessing_from_entry(entry)
-        check_declared_input(name, spec.channels, spec.input_size, declared)
+        check_declared_input(name, spec.channels, spec.input_size, header.input)
+    classes = list(entry.get("classes", []))
+    if header.outputs is not None and header.outputs != len(classes):
+        raise entry_error(
+            name,
+            f"the model file '{entry.get(key)}' returns {header.outputs} scores per image but 'classes' lists "
+            f"{len(classes)}: {classes}",
+        )
+    if kind == "torchscript":
+        from facesym.classifiers.adapters import load_torchscript
+
+        try:
+            load_torchscript({**entry, "path": str(Path(path).resolve())}, device="cpu", batch_size=8)
+        except ClassifierConfigError as exc:
+            said = str(exc).removeprefix(str(entry_error(name, "")))
+            raise entry_error(name, f"'path' file '{entry.get(key)}', run on a blank batch: {said}") from exc
+
+
+def rebuild_command(path: str | Path) -> str:
+    """The commands that replace a damaged file the pipeline wrote (the workflow refuses to start while it is there)."""
+    return f"rm {path} && snakemake --cores 1 {path}"
+
+
+def check_trained_weights(entry: Mapping[str, Any], path: str | Path, base_dir: str | Path = ".") -> None:
+    """Check that an embedded classifier's existing weights file is a complete ``torch.save`` archive.
+
+    The pipeline writes it atomically, so a damaged one was copied in or damaged later; Snakemake would take it
+    as up to date and every job using it would fail.
+
+    Parameters
+    ----------
+    entry : mapping
+        The ``kind: embedded`` config entry.
+    path : str or Path
+        The weights file as the workflow names it, relative to ``base_dir``.
+    base_dir : str or Path
+        The workflow's working directory.
+
+    Raises
+    ------
+    ClassifierConfigError
+        Naming the entry, the file, and the command that rebuilds it.
+    """
+    from facesym.classifiers.modelfiles import ModelFileError, check_torch_archive
+
+    try:
+        check_torch_archive(Path(base_dir) / path, scripted=False)
+    except (ModelFileError, OSError) as exc:
+        raise entry_error(
+            entry["name"], f"the trained weights '{path}' cannot be read: {exc}. Rebuild them: {rebuild_command(path)}"
+        ) from exc
 
 
 def model_files(entry: Mapping[str, Any], embedded_weights: str) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from facesym.cohort.images import SYMMETRY
+from facesym.cohort.images import SYMMETRY, image_problem
 from facesym.cohort.manifest import Manifest, ManifestError, Problem, load_manifest
 from facesym.config import ConfigError
 from facesym.emotions import EMOTIONS
@@ -107,6 +107,17 @@ def _cohort_problems(manifest: Manifest) -> list[Problem]:
     return problems
 
 
+def _image_problems(manifest: Manifest) -> list[Problem]:
+    """Manifest rows whose file is not an image: found here, by its header, rather than by the job that reads it."""
+    problems = []
+    for index, image in enumerate(manifest.table["image"]):
+        reason = image_problem(image)
+        if reason is not None:
+            shown = os.path.relpath(image, manifest.path.parent)
+            problems.append(Problem(index + 2, f"image '{shown}' is {reason}"))
+    return problems
+
+
 def check_cohort_config(config: Mapping[str, Any], base_dir: str | os.PathLike[str] = ".") -> Manifest | None:
     """Check the ``experiment1`` section and the cohort it names; call at parse time, after schema validation.
 
@@ -125,9 +136,9 @@ def check_cohort_config(config: Mapping[str, Any], base_dir: str | os.PathLike[s
     Raises
     ------
     ManifestError
-        The user's manifest, listing every bad row (missing image, unknown label, non-numeric or non-binary
-        property, duplicate image, …) and every property Experiment 1 cannot test (constant, or named like a
-        column the pipeline writes).
+        The user's manifest, listing every bad row (missing image, a file that is not an image, unknown label,
+        non-numeric or non-binary property, duplicate image, …) and every property Experiment 1 cannot test
+        (constant, or named like a column the pipeline writes).
     ConfigError
         Naming the config key: a permutation count that can never reach ``alpha``, an LPIPS weights file that is
         missing or unreadable, the synthetic cohort with a face model that has no FACS action units.
@@ -154,7 +165,7 @@ def check_cohort_config(config: Mapping[str, Any], base_dir: str | os.PathLike[s
     if experiment["cohort"] is None:
         return None
     manifest = load_manifest(base / experiment["cohort"])
-    cohort_problems = _cohort_problems(manifest)
+    cohort_problems = _cohort_problems(manifest) + _image_problems(manifest)
     if cohort_problems:
         raise ManifestError(manifest.path, cohort_problems)
     return manifest

@@ -11,15 +11,40 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
-__all__ = ["SYMMETRY", "image_batches", "read_image", "symmetry_description", "measure_symmetry"]
+__all__ = ["SYMMETRY", "image_batches", "image_problem", "read_image", "symmetry_description", "measure_symmetry"]
 
 SYMMETRY = "symmetry"
 """Name of the property the pipeline measures from every cohort's images."""
 
 _GRAY_MODES = ("1", "L", "LA")
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L")
+
+
+def image_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why a file is not an image Pillow can read, or ``None`` if it is one.
+
+    Cheap enough for every image of a cohort before any job runs: the header is parsed and the file's structure
+    checked (``Image.verify``: chunk checksums for PNG), but the pixels are not decoded.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    str or None
+        A sentence naming what Pillow found (unknown format, truncated or damaged file).
+    """
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        # Pillow reports damaged files as OSError, SyntaxError or ValueError depending on the format's plugin
+        return f"not an image Pillow can read ({error})"
+    return None
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
@@ -35,13 +60,21 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     numpy.ndarray
         Shape ``(1, H, W)`` for greyscale files (8 or 16 bit), ``(3, H, W)`` for everything else (alpha and
         palettes are converted to RGB), float32.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if Pillow cannot read or decode it.
     """
-    with Image.open(path) as image:
-        if image.mode in _SIXTEEN_BIT:
-            return (np.asarray(image, dtype=np.float32) / 65535.0)[None]
-        if image.mode in _GRAY_MODES:
-            return (np.asarray(image.convert("L"), dtype=np.float32) / 255.0)[None]
-        return np.asarray(image.convert("RGB"), dtype=np.float32).transpose(2, 0, 1) / 255.0
+    try:
+        with Image.open(path) as image:
+            if image.mode in _SIXTEEN_BIT:
+                return (np.asarray(image, dtype=np.float32) / 65535.0)[None]
+            if image.mode in _GRAY_MODES:
+                return (np.asarray(image.convert("L"), dtype=np.float32) / 255.0)[None]
+            return np.asarray(image.convert("RGB"), dtype=np.float32).transpose(2, 0, 1) / 255.0
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValueError(f"{path}: not an image Pillow can read ({error})") from error
 
 
 def image_batches(paths: Sequence[str | os.PathLike[str]], chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -4,8 +4,19 @@
 ``generic_model.pkl`` without chumpy.
 """
 
-from facesym.face.flame import load_flame
-from facesym.face.model import MorphableModel
-from facesym.face.procedural import build_procedural_model
+from __future__ import annotations
 
-__all__ = ["MorphableModel", "build_procedural_model", "load_flame"]
+from importlib import import_module
+from typing import Any
+
+# Attributes load on first use, so that reading a FLAME file through the restricted unpickler
+# (facesym.face.flame_pickle), which the workflow does while it validates the config, does not import torch.
+_WHERE = {"MorphableModel": "model", "build_procedural_model": "procedural", "load_flame": "flame"}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'facesym.face' has no attribute '{name}'")
+    return getattr(import_module(f"facesym.face.{_WHERE[name]}"), name)

@@ -20,33 +20,37 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-# Attributes load on first use: a job that needs one statistic (``facesym.stats.score``) should not pay for SciPy's
-# ``stats`` package, which ``population`` and ``calibration`` import and which costs a new process ~0.5 s.
-_WHERE = {
-    "DEFAULT_MAX_MEMORY": "permutation",
-    "NULLS": "joint",
-    "PVALUE_METHODS": "permutation",
-    "SPACINGS": "score",
-    "STATISTICS": "score",
-    "PermutationResult": "permutation",
-    "Summary": "summary",
-    "holm": "holm",
-    "impact_score": "score",
-    "joint_permutation_test": "joint",
-    "permutation_test": "permutation",
-    "score_weights": "score",
-    "sign_flip_test": "population",
-    "smallest_pvalue": "joint",
-    "smallest_sign_flip_pvalue": "population",
-    "summarise": "summary",
-    "t_interval": "population",
-    "units": "score",
-}
+from facesym.stats.holm import holm
+from facesym.stats.joint import NULLS, joint_permutation_test, smallest_pvalue
+from facesym.stats.permutation import DEFAULT_MAX_MEMORY, PVALUE_METHODS, PermutationResult, permutation_test
+from facesym.stats.score import SPACINGS, STATISTICS, impact_score, score_weights, units
+from facesym.stats.summary import Summary, summarise
 
-__all__ = list(_WHERE)
+# The population tests load on first use: they import SciPy's ``stats`` package, which costs a new process more
+# than everything else here, and the jobs that only score or permute (``facesym.stats.score``) never need it.
+_LAZY = {"sign_flip_test": "population", "smallest_sign_flip_pvalue": "population", "t_interval": "population"}
+
+__all__ = [
+    "DEFAULT_MAX_MEMORY",
+    "NULLS",
+    "PVALUE_METHODS",
+    "SPACINGS",
+    "STATISTICS",
+    "PermutationResult",
+    "Summary",
+    "holm",
+    "impact_score",
+    "joint_permutation_test",
+    "permutation_test",
+    "score_weights",
+    "smallest_pvalue",
+    "summarise",
+    "units",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
+    if name not in _LAZY:
         raise AttributeError(f"module 'facesym.stats' has no attribute '{name}'")
-    return getattr(import_module(f"facesym.stats.{_WHERE[name]}"), name)
+    return getattr(import_module(f"facesym.stats.{_LAZY[name]}"), name)

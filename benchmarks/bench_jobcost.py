@@ -48,8 +48,9 @@ TORCH_JOB_MODULES = (
 )
 STATS_JOB_MODULES = ("facesym.device", "facesym.logging", "facesym.jobs", "facesym.stats")
 FACE_MODEL_FUNCTION = ("facesym.jobs", "face_model_from_config")
-# Jobs of one (classifier, identity) chain in the current rules, in order: two load a classifier, one only scores.
-CHAIN_JOBS = ("torch", "torch", "stats")
+# Jobs of one (classifier, identity) chain: the current rules (optimisation and surfaces load a classifier, the
+# permutation tests only score), and the layout with optimisation and surfaces fused into one process.
+CHAINS = {"3 jobs": ("torch", "torch", "stats"), "fused, 2 jobs": ("torch", "stats")}
 
 
 def probe(kind: str, config_file: Path, classifier: str, weights: str | None, base_dir: Path) -> dict[str, float]:
@@ -215,13 +216,15 @@ def main() -> None:
         work[name] = sum(bench_job(cfg, classifier, scene, args.repeats).values())
     figures["chain_work"] = work
 
-    print(f"job-cost share of one {args.classifier} chain ({' + '.join(CHAIN_JOBS)} jobs):")
-    for name, seconds in work.items():
-        for label, kinds in startup.items():
-            cost = sum(kinds[kind]["total"] for kind in CHAIN_JOBS)
-            share = cost / (cost + seconds)
-            figures.setdefault("share", {})[f"{name} / {label}"] = share
-            print(f"  {name:8s} {label:24s} start-up {cost:5.2f} s + work {seconds:6.2f} s: {100 * share:4.1f} %")
+    print(f"job-cost share of one {args.classifier} chain, start-up / (start-up + work):")
+    for chain, jobs in CHAINS.items():
+        for name, seconds in work.items():
+            for label, kinds in startup.items():
+                cost = sum(kinds[kind]["total"] for kind in jobs)
+                share = cost / (cost + seconds)
+                figures.setdefault("share", {})[f"{chain} / {name} / {label}"] = share
+                print(f"  {chain:13s} {name:8s} {label:24s} start-up {cost:5.2f} s + work {seconds:6.2f} s: "
+                      f"{100 * share:4.1f} %")
     if not args.no_counts:
         for name, config_file in (("default", None), ("paper", REPO / "config" / "paper.yaml")):
             counts = job_counts(config_file)

@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--paper", action="store_true", help="also time one chain at config/paper.yaml's settings")
     parser.add_argument("--no-counts", action="store_true", help="skip the snakemake dry runs")
+    parser.add_argument("--probes-only", action="store_true", help="only the start-up probes")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     if args.probe:
@@ -188,6 +189,9 @@ def main() -> None:
             parts = ", ".join(f"{k} {v:.2f}" for k, v in stages.items() if k not in ("total", "cpu"))
             print(f"  {label:24s} {kind:5s} job: {stages['total']:5.2f} wall, {stages['cpu']:5.2f} CPU  ({parts})")
 
+    if args.probes_only:
+        print(f"load average before / after: {figures['load_average_before']} / {os.getloadavg()}")
+        return
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_interventions import bench_job, default_config, zoo
 

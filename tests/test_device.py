@@ -137,3 +137,18 @@ def test_limit_cpu_threads_sets_torch_and_numba_pools():
     finally:
         torch.set_num_threads(before[0])
         numba.set_num_threads(before[1])
+
+
+def test_limit_cpu_threads_before_torch_and_numba_are_imported_sizes_their_pools_without_importing_them():
+    # A job that never renders or classifies (the permutation tests) must not pay torch's and numba's imports.
+    code = (
+        "import sys\n"
+        "from facesym.device import limit_cpu_threads\n"
+        "assert limit_cpu_threads(1) == 1\n"
+        "assert 'torch' not in sys.modules and 'numba' not in sys.modules, 'limit_cpu_threads imported them'\n"
+        "import numba, torch\n"
+        "print(torch.get_num_threads(), numba.get_num_threads())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "1"]

@@ -13,9 +13,11 @@ the memory that is free when the job starts.
 from __future__ import annotations
 
 import os
+import sys
+from typing import TYPE_CHECKING
 
-import numba
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "DEVICE_SETTINGS",
@@ -63,6 +65,8 @@ def resolve_device(setting: str = "auto") -> torch.device:
         For an unknown setting, and when CUDA is asked for but torch sees no GPU. An explicit ``cuda`` never falls
         back to the CPU silently: on a cluster that would turn a minutes-long GPU job into hours without a word.
     """
+    import torch
+
     if not isinstance(setting, str):
         raise DeviceError(f"config key 'device': expected one of {', '.join(DEVICE_SETTINGS)}, got {setting!r}")
     text = setting.strip().lower()
@@ -156,6 +160,8 @@ def batch_size_for(
         raise ValueError(f"memory_fraction must be in (0, 1], got {memory_fraction}")
     if cpu_batch < 1 or max_batch < 1:
         raise ValueError(f"batch bounds must be positive, got cpu_batch={cpu_batch}, max_batch={max_batch}")
+    import torch
+
     device = torch.device(device)
     if device.type != "cuda":
         return min(cpu_batch, max_batch)
@@ -190,6 +196,16 @@ def limit_cpu_threads(threads: int | None = None) -> int:
     if threads is None:
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     threads = max(1, int(threads))
-    torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    return torch.get_num_threads()
+    # A job that never uses torch or numba (the permutation tests) should not import them just to size their pools
+    # (together several seconds of a new process): a library not imported yet reads its size from the environment
+    # when it starts.
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    else:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    if "numba" in sys.modules:
+        numba = sys.modules["numba"]
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    return sys.modules["torch"].get_num_threads() if "torch" in sys.modules else threads

@@ -124,10 +124,10 @@ def analysed(tmp_path_factory, repo):
         classifier_entry=config["classifiers"][0],
         weights=None,
         config=config,
-        output=out / "realdata" / "planted.csv",
+        output=out / "experiment1" / "planted.csv",
     )
     ci_tests_job(
-        predictions=out / "realdata" / "planted.csv",
+        predictions=out / "experiment1" / "planted.csv",
         cohort=out / "cohort" / "cohort.csv",
         qc=out / "cohort" / "face_qc.csv",
         config=config,
@@ -151,7 +151,7 @@ def test_measured_symmetry_joins_the_users_properties(analysed):
 
 def test_classifier_outputs_per_image_are_the_models(analysed):
     folder, _ = analysed
-    predictions = pd.read_csv(folder / "results" / "realdata" / "planted.csv")
+    predictions = pd.read_csv(folder / "results" / "experiment1" / "planted.csv")
     assert list(predictions.columns[:4]) == ["cohort", "classifier", "training_set", "image"]
     assert (predictions["cohort"] == "real").all() and (predictions["training_set"] == "user models").all()
     assert len(predictions) == 12 * 2 * 6 + 1
@@ -169,7 +169,7 @@ def test_classifier_outputs_per_image_are_the_models(analysed):
 
 def units(folder) -> int:
     """(subject, label) pairs of the analysed cohort: the samples of the tests at the default unit."""
-    return pd.read_csv(folder / "results" / "realdata" / "planted.csv").groupby(["subject", "label"]).ngroups
+    return pd.read_csv(folder / "results" / "experiment1" / "planted.csv").groupby(["subject", "label"]).ngroups
 
 
 def test_planted_effect_found_and_random_property_not(analysed):
@@ -197,7 +197,7 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
     folder, config = analysed
     out = folder / "results"
     ci_calibration_job(
-        predictions=out / "realdata" / "planted.csv",
+        predictions=out / "experiment1" / "planted.csv",
         cohort=out / "cohort" / "cohort.csv",
         config=config,
         output=tmp_path / "calibration" / "planted.csv",
@@ -223,7 +223,7 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
 
 def test_accuracy_per_group_counts_correct_predictions(analysed, tmp_path):
     folder, _ = analysed
-    predictions = folder / "results" / "realdata" / "planted.csv"
+    predictions = folder / "results" / "experiment1" / "planted.csv"
     accuracy_job(
         predictions=[predictions], qc=folder / "results" / "cohort" / "face_qc.csv", output=tmp_path / "accuracy.csv"
     )

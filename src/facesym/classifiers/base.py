@@ -189,6 +189,25 @@ class Classifier:
             return torch.zeros(0, self.n_classes)
         return torch.cat(chunks)
 
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        """The model's input for rendered images: framing crop, colour, resizing, normalisation.
+
+        Parameters
+        ----------
+        images : torch.Tensor, shape (B, C, H, W)
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, C', S, S)
+            float32 on :attr:`device`; ``C'`` and ``S`` as the model reads them.
+        """
+        return self._preprocess(images.to(self.device))
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's raw output, shape ``(B, K)`` float32, for a :meth:`preprocess`-ed batch ``(B, C', S, S)``."""
+        return self._forward(x).float()
+
     @torch.no_grad()
     def predict_with_logits(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Softmax probabilities and, when the model gives them, its logits, from one forward pass.
@@ -203,8 +222,7 @@ class Classifier:
         """
         probs, logits = [], []
         for start in range(0, images.shape[0], self.batch_size):
-            scores = self._forward(self._preprocess(images[start : start + self.batch_size].to(self.device)))
-            scores = scores.float()
+            scores = self.scores(self.preprocess(images[start : start + self.batch_size]))
             if self.output == "logits":
                 logits.append(scores.cpu())
                 scores = scores.softmax(dim=1)

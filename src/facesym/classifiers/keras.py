@@ -290,10 +290,16 @@ class _Conv(nn.Module):
 
     def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
         """The layer's output before its activation."""
+        padding: tuple[int, int] = (0, 0)
         if self.same:
-            x = _pad_same(x, self.kernel, self.stride, self.dilation)
+            top, bottom = _same_padding(x.shape[2], self.kernel[0], self.stride[0], self.dilation[0])
+            left, right = _same_padding(x.shape[3], self.kernel[1], self.stride[1], self.dilation[1])
+            if top == bottom and left == right:  # the convolution pads itself: no padded copy of the input
+                padding = (top, left)
+            else:
+                x = F.pad(x, (left, right, top, bottom))
         bias = self.bias if self.pointwise is None else None
-        x = F.conv2d(x, self.weight, bias, self.stride, 0, self.dilation, self.groups)
+        x = F.conv2d(x, self.weight, bias, self.stride, padding, self.dilation, self.groups)
         if self.pointwise is not None:
             x = F.conv2d(x, self.pointwise, self.bias)
         return x
@@ -332,6 +338,12 @@ class _Affine(nn.Module):
         return x * self.scale.view(shape) + self.shift.view(shape)
 
 
+def _ceil_pool_size(size: int, kernel: int, stride: int) -> int:
+    """Output length of ``max_pool2d(..., ceil_mode=True)`` without padding (its last window starts inside)."""
+    out = -(-(size - kernel) // stride) + 1
+    return out - 1 if (out - 1) * stride >= size else out
+
+
 class _Pool(nn.Module):
     def __init__(self, kind: str, config: dict[str, Any]) -> None:
         super().__init__()
@@ -342,9 +354,19 @@ class _Pool(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.kind == "max":
-            if self.same:
-                x = _pad_same(x, self.pool, self.stride, (1, 1), value=-math.inf)
-            return F.max_pool2d(x, self.pool, self.stride)
+            if not self.same:
+                return F.max_pool2d(x, self.pool, self.stride)
+            # Maxima are exact, so pooling that pads by itself gives the same values without a padded copy.
+            (top, bottom), (left, right) = (
+                _same_padding(x.shape[axis], self.pool[i], self.stride[i], 1) for i, axis in enumerate((2, 3))
+            )
+            if top == bottom and left == right and 2 * top <= self.pool[0] and 2 * left <= self.pool[1]:
+                return F.max_pool2d(x, self.pool, self.stride, (top, left))
+            sizes = [(x.shape[axis], self.pool[i], self.stride[i]) for i, axis in enumerate((2, 3))]
+            # padding after the end only: ceil_mode's clipped last windows
+            if top == left == 0 and all(_ceil_pool_size(n, k, s) == math.ceil(n / s) for n, k, s in sizes):
+                return F.max_pool2d(x, self.pool, self.stride, ceil_mode=True)
+            return F.max_pool2d(_pad_same(x, self.pool, self.stride, (1, 1), value=-math.inf), self.pool, self.stride)
         if not self.same:
             return F.avg_pool2d(x, self.pool, self.stride)
         # TensorFlow averages over the pixels inside the image only: divide by the pooled count of real pixels.

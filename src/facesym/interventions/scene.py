@@ -78,12 +78,26 @@ class Scene:
         torch.Tensor
             Images ``(B, C, size, size)``, float in ``[0, 1]``.
         """
+        return self.render(self.vertices(phi, s, t, intensity_matched=intensity_matched))
+
+    def vertices(
+        self,
+        phi: torch.Tensor | np.ndarray,
+        s: torch.Tensor | np.ndarray,
+        t: torch.Tensor | np.ndarray,
+        *,
+        intensity_matched: bool = False,
+    ) -> torch.Tensor:
+        """The face geometry :meth:`images` renders: shape ``(B, N, 3)``, model units (arguments as there)."""
         phi = torch.as_tensor(phi, dtype=torch.float32, device=self.device)
         batch = phi.shape[0]
         s = torch.as_tensor(s, dtype=torch.float32, device=self.device).expand(batch)
         t = torch.as_tensor(t, dtype=torch.float32, device=self.device).expand(batch)
         # β, albedo and light are shared by the batch: pass them once and let broadcasting do the rest.
-        vertices = self.model.vertices(self.beta[None], phi, s, t, intensity_matched=intensity_matched)
+        return self.model.vertices(self.beta[None], phi, s, t, intensity_matched=intensity_matched)
+
+    def render(self, vertices: torch.Tensor) -> torch.Tensor:
+        """Images ``(B, C, size, size)`` in ``[0, 1]`` of vertices ``(B, N, 3)`` under this scene's light and camera."""
         return render(
             vertices,
             self.model.triangles,

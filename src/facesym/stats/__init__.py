@@ -15,12 +15,20 @@ See :mod:`facesym.stats.score` for the telescoping property of the paper's score
 two highest symmetry levels enter it.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
 from facesym.stats.holm import holm
 from facesym.stats.joint import NULLS, joint_permutation_test, smallest_pvalue
 from facesym.stats.permutation import DEFAULT_MAX_MEMORY, PVALUE_METHODS, PermutationResult, permutation_test
-from facesym.stats.population import sign_flip_test, smallest_sign_flip_pvalue, t_interval
 from facesym.stats.score import SPACINGS, STATISTICS, impact_score, score_weights, units
 from facesym.stats.summary import Summary, summarise
+
+# The population tests load on first use: they import SciPy's ``stats`` package, which costs a new process more
+# than everything else here, and the jobs that only score or permute (``facesym.stats.score``) never need it.
+_LAZY = {"sign_flip_test": "population", "smallest_sign_flip_pvalue": "population", "t_interval": "population"}
 
 __all__ = [
     "DEFAULT_MAX_MEMORY",
@@ -35,10 +43,14 @@ __all__ = [
     "joint_permutation_test",
     "permutation_test",
     "score_weights",
-    "sign_flip_test",
     "smallest_pvalue",
-    "smallest_sign_flip_pvalue",
     "summarise",
-    "t_interval",
     "units",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'facesym.stats' has no attribute '{name}'")
+    return getattr(import_module(f"facesym.stats.{_LAZY[name]}"), name)

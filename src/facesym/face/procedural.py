@@ -607,13 +607,18 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
     fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
     fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold * (1.0 - nasolabial) - 0.015 * nasolabial)
-    # AU12 lip corner puller: corners up and out (zygomaticus major), the lips stretched into an upward curve and
-    # the upper lip lifted off the teeth beside the middle (the smile's crescent); the cheek bunches up and out
-    # lateral to the nasolabial fold, which deepens.
+    # AU12 lip corner puller: corners up and out (zygomaticus major), the lips stretched into an upward curve; the
+    # cheek bunches up and out lateral to the nasolabial fold, which deepens. At FACS E the stretched lips part
+    # over the teeth (the smile of the FACS manual's strong AU12): the upper lip rises off the upper incisors and
+    # canines (a smile shows 75-100 % of their crowns, Tjan et al. 1984: about 5 mm above the rest line of the
+    # lips) and the lower lip follows the curve of the incisal edges 2-3 mm lower (the smile arc), so the open
+    # smile is a bright crescent of teeth about 8 mm high in the middle, tapering at the canines (15-18 mm from
+    # the midline) and closed at the corners.
     w = corner(MOUTH_Y + 0.02, 0.22, 0.30)
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
-    crescent = _g(ax, 0.13, 0.13) * lips * _g(dist_m, 0.0, 0.15)
-    fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent * (0.03 * above_m - 0.02 * below_m),
+    between_canines = np.exp(-((ax / 0.21) ** 4)) * lips
+    crescent = between_canines * (0.07 * _g(dist_m, 0.0, 0.15) * above_m - 0.035 * _g(dist_m, 0.0, 0.12) * below_m)
+    fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent,
                       -0.015 * w + 0.06 * cheek * (1.0 - nasolabial) - 0.02 * nasolabial)
     # AU15 lip corner depressor.
     w = corner(MOUTH_Y - 0.04, 0.17, 0.26)

@@ -48,3 +48,16 @@ def test_full_smile_shows_the_upper_teeth_at_64_px(model):
     # The lower lip curves up towards the corners: the smile's U.
     assert float(lower[x.abs() > 0.27].mean() - lower[x.abs() < 0.05].mean()) > 0.1
 
+
+
+def test_lip_corner_depressor_turns_the_corners_down_and_out(model):
+    rest = _face(model, {})
+    moved = _face(model, {"AU15": 1.0})
+    x, upper, _ = _lip_edges(model, moved)
+    _, upper_rest, _ = _lip_edges(model, rest)
+    drop = upper - upper_rest
+    corners, middle = x.abs() > 0.27, x.abs() < 0.05
+    assert float(drop[corners].mean()) < -0.06 and float(drop[middle].abs().max()) < 0.01
+    upper_idx, _ = slit_pairs()["mouth"]
+    outward = (moved[upper_idx, 0] - rest[upper_idx, 0]) * torch.sign(x)
+    assert float(outward[corners].mean()) > 0.0  # stretched horizontally, not drawn in

@@ -620,9 +620,12 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     crescent = between_canines * (0.07 * _g(dist_m, 0.0, 0.15) * above_m - 0.035 * _g(dist_m, 0.0, 0.12) * below_m)
     fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent,
                       -0.015 * w + 0.06 * cheek * (1.0 - nasolabial) - 0.02 * nasolabial)
-    # AU15 lip corner depressor.
+    # AU15 lip corner depressor (depressor anguli oris): the corners go down and the lips angle down towards them,
+    # somewhat stretched horizontally (FACS manual), not drawn in; the skin below and lateral to the corners
+    # pouches forward where the muscle bunches it.
     w = corner(MOUTH_Y - 0.04, 0.17, 0.26)
-    fields["AU15"] = (-0.01 * w * sx, -0.10 * w, zero)
+    pouch = _g(ax, MOUTH_HALF + 0.03, 0.08) * _g(y0, MOUTH_Y - 0.13, 0.07)
+    fields["AU15"] = (0.015 * w * sx, -0.10 * w, 0.015 * pouch)
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
     chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * _sig(-(dist_m + 0.1) / 0.025)  # same on both lip edges
     # The lower lip pushes the upper one: both edges of the slit rise together (they never cross).

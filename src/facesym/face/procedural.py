@@ -591,7 +591,8 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     lower = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
     upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
     fields["AU7"] = (zero, 0.035 * lower - 0.02 * upper, 0.012 * lower)
-    # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down.
+    # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down; the
+    # infraorbital triangle bunches up beside the nose and the nasolabial furrow deepens (FACS manual).
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
     bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
@@ -599,7 +600,8 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
     fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
-                     0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek)
+                     0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek * (1.0 - nasolabial)
+                     - 0.015 * nasolabial)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
     # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up
     # without compressing a row of the lip past its neighbour (no fold; tests/face).

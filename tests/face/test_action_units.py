@@ -43,7 +43,7 @@ def test_full_smile_shows_the_upper_teeth_at_64_px(model):
     assert _region_pixels(model, smile, "teeth") >= 10
     x, upper, lower = _lip_edges(model, _face(model, {"AU12": 1.0}))
     gap = upper - lower
-    assert float(gap[x.abs() < 0.08].min()) > 0.08  # about 6 mm or more in the middle
+    assert float(gap[x.abs() < 0.08].min()) > 0.065  # about 5 mm or more in the middle
     assert float(gap[x.abs() > 0.27].max()) < 0.01  # the corners stay closed
     # The lower lip curves up towards the corners: the smile's U.
     assert float(lower[x.abs() > 0.27].mean() - lower[x.abs() < 0.05].mean()) > 0.1

@@ -562,6 +562,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
 
     zero = np.zeros_like(x0)
     nasolabial = _nasolabial(ax, y0)
+    # Downward moves of the lower lip that carry it as a whole, bulge and all, instead of sliding it over the rest
+    # shape of the skin below: sliding would bring the red forward onto the lip's bulge, where a dropping jaw
+    # (AU26) turns it down past the row below it (a fold; tests/face).
+    lowered: dict[str, np.ndarray] = {}
     # AU1 inner brow raiser: the inner brows and the middle of the forehead go up; forehead furrows.
     w = _g(ax, 0.18, 0.22) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.09) / 0.04)
     furrows = 0.010 * np.cos(2 * np.pi * (y0 - 0.50) / 0.11) * _sig((y0 - 0.42) / 0.03)
@@ -612,14 +616,17 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU12 lip corner puller: corners up and out (zygomaticus major), the lips stretched into an upward curve; the
     # cheek bunches up and out lateral to the nasolabial fold, which deepens. At FACS E the stretched lips part
     # over the teeth (the smile of the FACS manual's strong AU12): the upper lip rises off the upper incisors and
-    # canines (a smile shows 75-100 % of their crowns, Tjan et al. 1984: about 5 mm above the rest line of the
-    # lips) and the lower lip follows the curve of the incisal edges 2-3 mm lower (the smile arc), so the open
-    # smile is a bright crescent of teeth about 8 mm high in the middle, tapering at the canines (15-18 mm from
-    # the midline) and closed at the corners.
+    # canines (a smile shows 75-100 % of their crowns, Tjan et al. 1984: here about 4 mm above the rest line of
+    # the lips) and the lower lip follows the curve of the incisal edges about 2 mm lower (the smile arc), so the
+    # open smile is a bright crescent of teeth about 6 mm high in the middle, tapering at the canines (15-18 mm
+    # from the midline) and closed at the corners.
     w = corner(MOUTH_Y + 0.02, 0.22, 0.30)
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
     between_canines = np.exp(-((ax / 0.21) ** 4)) * lips
-    crescent = between_canines * (0.07 * _g(dist_m, 0.0, 0.15) * above_m - 0.035 * _g(dist_m, 0.0, 0.12) * below_m)
+    # The whole upper lip shortens over the teeth (broad profile, like AU10's), so the rows of its red are not
+    # squeezed together when AU10 and AU23 act on them too.
+    crescent = between_canines * 0.05 * _g(dist_m, 0.0, 0.25) * above_m
+    lowered["AU12"] = -0.03 * between_canines * _g(dist_m, 0.0, 0.2) * below_m
     fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent,
                       -0.015 * w + 0.06 * cheek * (1.0 - nasolabial) - 0.02 * nasolabial)
     # AU15 lip corner depressor (depressor anguli oris): the corners go down and the lips angle down towards them,
@@ -652,8 +659,9 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     hx, hy = height_gradient(p.rest[:, 0], p.rest[:, 1])
     out = {}
     for name, (dx, dy, dz) in fields.items():
-        # Skin slides along the face (tangential move) plus the field's own bulge along z.
-        d = np.stack([dx, dy, hx * dx + hy * dy + dz], 1)
+        # Skin slides along the face (tangential move) plus the field's own bulge along z; a lowered lip keeps its
+        # depth.
+        d = np.stack([dx, dy + lowered.get(name, 0.0), hx * dx + hy * dy + dz], 1)
         out[name] = d * moving[:, None]
     # AU26 is the jaw joint's rotation (skinning, see ``joint_dirs``), not a blendshape.
     out["AU26"] = np.zeros_like(p.rest)

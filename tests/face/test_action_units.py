@@ -61,3 +61,12 @@ def test_lip_corner_depressor_turns_the_corners_down_and_out(model):
     upper_idx, _ = slit_pairs()["mouth"]
     outward = (moved[upper_idx, 0] - rest[upper_idx, 0]) * torch.sign(x)
     assert float(outward[corners].mean()) > 0.0  # stretched horizontally, not drawn in
+
+
+def test_lower_lip_depressor_parts_the_lips_downwards(model):
+    x, upper, lower = _lip_edges(model, _face(model, {"AU16": 1.0}))
+    _, upper_rest, lower_rest = _lip_edges(model, _face(model, {}))
+    middle = x.abs() < 0.1
+    assert float((lower - lower_rest)[middle].max()) < -0.04  # the lower lip goes down, about 4 mm or more
+    assert float((upper - upper_rest).abs().max()) < 0.005  # the upper lip stays
+    assert float((upper - lower)[x.abs() > 0.27].max()) < 0.01  # the corners stay together

@@ -54,7 +54,7 @@ HEAD_ROOT = (0.0, -1.0, -0.35)
 EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
 
-ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU17", "AU20",
+ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
                 "AU23", "AU25", "AU26")
 """Expression components of the procedural model (FACS action units), in basis order."""
 
@@ -635,6 +635,12 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     w = corner(MOUTH_Y - 0.04, 0.17, 0.26)
     pouch = _g(ax, MOUTH_HALF + 0.03, 0.08) * _g(y0, MOUTH_Y - 0.13, 0.07)
     fields["AU15"] = (0.015 * w * sx, -0.10 * w, 0.015 * pouch)
+    # AU16 lower lip depressor (depressor labii inferioris): the lower lip is pulled down and a little sideways, so
+    # the lips part over the lower incisors; the chin boss below goes down with it, stretched flat. Flat across the
+    # middle of the lip (the muscle inserts on both sides of the midline), fading towards the corners, which stay.
+    lower_lip = np.exp(-((ax / 0.22) ** 4)) * lips * _g(dist_m, 0.0, 0.35) * below_m
+    fields["AU16"] = (0.02 * lower_lip * np.tanh(x0 / 0.15), zero, zero)
+    lowered["AU16"] = -0.05 * lower_lip
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
     chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * _sig(-(dist_m + 0.1) / 0.025)  # same on both lip edges
     # The lower lip pushes the upper one: both edges of the slit rise together (they never cross).
@@ -774,7 +780,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
     Returns
     -------
     MorphableModel
-        About 6,800 vertices and 13,000 triangles with the default spacing; 15 action units
+        About 6,800 vertices and 13,000 triangles with the default spacing; 16 action units
         (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
         callers: treat its tensors as read-only.
     """

@@ -70,3 +70,15 @@ def test_lower_lip_depressor_parts_the_lips_downwards(model):
     assert float((lower - lower_rest)[middle].max()) < -0.04  # the lower lip goes down, about 4 mm or more
     assert float((upper - upper_rest).abs().max()) < 0.005  # the upper lip stays
     assert float((upper - lower)[x.abs() > 0.27].max()) < 0.01  # the corners stay together
+
+
+def test_lip_presser_narrows_the_red_and_keeps_the_lips_closed(model):
+    """AU24: less of the red shows, the lips stay shut."""
+    def red_height(vertices: torch.Tensor) -> float:
+        middle = (model.regions["lips"] > 0.5) & (model.template[:, 0].abs() < 0.05)
+        return float(vertices[middle, 1].max() - vertices[middle, 1].min())
+
+    pressed = _face(model, {"AU24": 1.0})
+    assert red_height(pressed) < 0.9 * red_height(_face(model, {}))
+    _, upper, lower = _lip_edges(model, pressed)
+    assert float((upper - lower).abs().max()) < 1e-4

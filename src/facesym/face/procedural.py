@@ -55,7 +55,7 @@ EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
 
 ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
-                "AU23", "AU25", "AU26")
+                "AU23", "AU24", "AU25", "AU26")
 """Expression components of the procedural model (FACS action units), in basis order."""
 
 IDENTITY_COMPONENTS = (
@@ -655,6 +655,12 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     narrow = -0.4 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
     w = corner(MOUTH_Y, 0.15, 0.12)
     fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
+    # AU24 lip presser (orbicularis oris): the closed lips press together, the red narrows and rolls in (less of it
+    # shows), and the skin just above and below the red bulges; the corners hardly move. Up to 25 % compression
+    # of the red towards the slit, so that with AU23's 40 % the rows of the lips keep their order.
+    press = -0.25 * lips * dist_m * np.exp(-((dist_m / 0.08) ** 2))
+    bulge = lips * (_g(dist_m, 0.12, 0.04) + _g(dist_m, -0.13, 0.045))
+    fields["AU24"] = (zero, press, 0.025 * bulge - 0.01 * lips * _g(dist_m, 0.0, 0.06))
     # AU25 lips part.
     w_up = lips * np.exp(-((dist_m / 0.14) ** 2)) * above_m
     w_lo = lips * np.exp(-((dist_m / 0.11) ** 2)) * below_m

@@ -786,7 +786,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
     Returns
     -------
     MorphableModel
-        About 6,800 vertices and 13,000 triangles with the default spacing; 16 action units
+        About 7,100 vertices and 13,400 triangles with the default spacing; 17 action units
         (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
         callers: treat its tensors as read-only.
     """

@@ -9,8 +9,8 @@ from facesym.face.lbs import axis_angle_to_matrix, linear_blend_skinning
 from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT
 from facesym.face.procedural import ACTION_UNITS, MOUTH_Y, slit_pairs
 
-REQUIRED_AUS = ["AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU17", "AU20", "AU23",
-                "AU25", "AU26"]
+REQUIRED_AUS = ["AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
+                "AU23", "AU24", "AU25", "AU26"]
 
 
 @pytest.fixture(scope="module")

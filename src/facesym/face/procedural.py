@@ -54,8 +54,8 @@ HEAD_ROOT = (0.0, -1.0, -0.35)
 EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
 
-ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU17", "AU20",
-                "AU23", "AU25", "AU26")
+ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
+                "AU23", "AU24", "AU25", "AU26")
 """Expression components of the procedural model (FACS action units), in basis order."""
 
 IDENTITY_COMPONENTS = (
@@ -562,6 +562,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
 
     zero = np.zeros_like(x0)
     nasolabial = _nasolabial(ax, y0)
+    # Downward moves of the lower lip that carry it as a whole, bulge and all, instead of sliding it over the rest
+    # shape of the skin below: sliding would bring the red forward onto the lip's bulge, where a dropping jaw
+    # (AU26) turns it down past the row below it (a fold; tests/face).
+    lowered: dict[str, np.ndarray] = {}
     # AU1 inner brow raiser: the inner brows and the middle of the forehead go up; forehead furrows.
     w = _g(ax, 0.18, 0.22) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.09) / 0.04)
     furrows = 0.010 * np.cos(2 * np.pi * (y0 - 0.50) / 0.11) * _sig((y0 - 0.42) / 0.03)
@@ -591,7 +595,8 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     lower = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
     upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
     fields["AU7"] = (zero, 0.035 * lower - 0.02 * upper, 0.012 * lower)
-    # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down.
+    # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down; the
+    # infraorbital triangle bunches up beside the nose and the nasolabial furrow deepens (FACS manual).
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
     bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
@@ -599,7 +604,8 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
     fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
-                     0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek)
+                     0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek * (1.0 - nasolabial)
+                     - 0.015 * nasolabial)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
     # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up
     # without compressing a row of the lip past its neighbour (no fold; tests/face).
@@ -607,17 +613,34 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
     fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
     fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold * (1.0 - nasolabial) - 0.015 * nasolabial)
-    # AU12 lip corner puller: corners up and out (zygomaticus major), the lips stretched into an upward curve and
-    # the upper lip lifted off the teeth beside the middle (the smile's crescent); the cheek bunches up and out
-    # lateral to the nasolabial fold, which deepens.
+    # AU12 lip corner puller: corners up and out (zygomaticus major), the lips stretched into an upward curve; the
+    # cheek bunches up and out lateral to the nasolabial fold, which deepens. At FACS E the stretched lips part
+    # over the teeth (the smile of the FACS manual's strong AU12): the upper lip rises off the upper incisors and
+    # canines (a smile shows 75-100 % of their crowns, Tjan et al. 1984: here about 4 mm above the rest line of
+    # the lips) and the lower lip follows the curve of the incisal edges about 2 mm lower (the smile arc), so the
+    # open smile is a bright crescent of teeth about 6 mm high in the middle, tapering at the canines (15-18 mm
+    # from the midline) and closed at the corners.
     w = corner(MOUTH_Y + 0.02, 0.22, 0.30)
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
-    crescent = _g(ax, 0.13, 0.13) * lips * _g(dist_m, 0.0, 0.15)
-    fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent * (0.03 * above_m - 0.02 * below_m),
+    between_canines = np.exp(-((ax / 0.21) ** 4)) * lips
+    # The whole upper lip shortens over the teeth (broad profile, like AU10's), so the rows of its red are not
+    # squeezed together when AU10 and AU23 act on them too.
+    crescent = between_canines * 0.05 * _g(dist_m, 0.0, 0.25) * above_m
+    lowered["AU12"] = -0.03 * between_canines * _g(dist_m, 0.0, 0.2) * below_m
+    fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent,
                       -0.015 * w + 0.06 * cheek * (1.0 - nasolabial) - 0.02 * nasolabial)
-    # AU15 lip corner depressor.
+    # AU15 lip corner depressor (depressor anguli oris): the corners go down and the lips angle down towards them,
+    # somewhat stretched horizontally (FACS manual), not drawn in; the skin below and lateral to the corners
+    # pouches forward where the muscle bunches it.
     w = corner(MOUTH_Y - 0.04, 0.17, 0.26)
-    fields["AU15"] = (-0.01 * w * sx, -0.10 * w, zero)
+    pouch = _g(ax, MOUTH_HALF + 0.03, 0.08) * _g(y0, MOUTH_Y - 0.13, 0.07)
+    fields["AU15"] = (0.015 * w * sx, -0.10 * w, 0.015 * pouch)
+    # AU16 lower lip depressor (depressor labii inferioris): the lower lip is pulled down and a little sideways, so
+    # the lips part over the lower incisors; the chin boss below goes down with it, stretched flat. Flat across the
+    # middle of the lip (the muscle inserts on both sides of the midline), fading towards the corners, which stay.
+    lower_lip = np.exp(-((ax / 0.22) ** 4)) * lips * _g(dist_m, 0.0, 0.35) * below_m
+    fields["AU16"] = (0.02 * lower_lip * np.tanh(x0 / 0.15), zero, zero)
+    lowered["AU16"] = -0.05 * lower_lip
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
     chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * _sig(-(dist_m + 0.1) / 0.025)  # same on both lip edges
     # The lower lip pushes the upper one: both edges of the slit rise together (they never cross).
@@ -632,6 +655,12 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     narrow = -0.4 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
     w = corner(MOUTH_Y, 0.15, 0.12)
     fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
+    # AU24 lip presser (orbicularis oris): the closed lips press together, the red narrows and rolls in (less of it
+    # shows), and the skin just above and below the red bulges; the corners hardly move. Up to 25 % compression
+    # of the red towards the slit, so that with AU23's 40 % the rows of the lips keep their order.
+    press = -0.25 * lips * dist_m * np.exp(-((dist_m / 0.08) ** 2))
+    bulge = lips * (_g(dist_m, 0.12, 0.04) + _g(dist_m, -0.13, 0.045))
+    fields["AU24"] = (zero, press, 0.025 * bulge - 0.01 * lips * _g(dist_m, 0.0, 0.06))
     # AU25 lips part.
     w_up = lips * np.exp(-((dist_m / 0.14) ** 2)) * above_m
     w_lo = lips * np.exp(-((dist_m / 0.11) ** 2)) * below_m
@@ -642,8 +671,9 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     hx, hy = height_gradient(p.rest[:, 0], p.rest[:, 1])
     out = {}
     for name, (dx, dy, dz) in fields.items():
-        # Skin slides along the face (tangential move) plus the field's own bulge along z.
-        d = np.stack([dx, dy, hx * dx + hy * dy + dz], 1)
+        # Skin slides along the face (tangential move) plus the field's own bulge along z; a lowered lip keeps its
+        # depth.
+        d = np.stack([dx, dy + lowered.get(name, 0.0), hx * dx + hy * dy + dz], 1)
         out[name] = d * moving[:, None]
     # AU26 is the jaw joint's rotation (skinning, see ``joint_dirs``), not a blendshape.
     out["AU26"] = np.zeros_like(p.rest)
@@ -756,7 +786,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
     Returns
     -------
     MorphableModel
-        About 6,800 vertices and 13,000 triangles with the default spacing; 15 action units
+        About 7,100 vertices and 13,400 triangles with the default spacing; 17 action units
         (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
         callers: treat its tensors as read-only.
     """

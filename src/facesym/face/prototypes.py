@@ -16,13 +16,14 @@ __all__ = ["PROTOTYPES", "prototype_phi"]
 
 PROTOTYPES: dict[str, dict[str, float]] = {
     "angry": {"AU4": 1.0, "AU5": 1.0, "AU7": 1.0, "AU23": 1.0},
-    "disgust": {"AU9": 1.0, "AU10": 1.0, "AU15": 1.0},
+    "disgust": {"AU9": 1.0, "AU15": 1.0, "AU16": 1.0},
     "fear": {"AU1": 1.0, "AU2": 1.0, "AU4": 1.0, "AU5": 1.0, "AU7": 1.0, "AU20": 1.0, "AU26": 1.0},
     "happy": {"AU6": 1.0, "AU12": 1.0},
     "sad": {"AU1": 1.0, "AU4": 1.0, "AU15": 1.0},
     "surprise": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU26": 1.0},
 }
-"""Emotion (``facesym.emotions.EMOTIONS``) → {action unit: intensity}. Disgust includes the optional AU10."""
+"""Emotion (``facesym.emotions.EMOTIONS``) → {action unit: intensity}. Disgust is EMFACS's 9+15+16 (nose wrinkler,
+which also raises the upper lip; lip corner and lower lip depressors), not 9+10+15, which EMFACS does not list."""
 
 
 def prototype_phi(model: MorphableModel, emotion: str, intensity: float = 1.0) -> torch.Tensor:

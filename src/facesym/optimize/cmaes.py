@@ -31,8 +31,9 @@ the box where the clipped objective is flat. As a safeguard outside the tutorial
 ``σ max(D)`` is capped at the box width ``2 bound`` (beyond it nearly every sample lands on the box's surface).
 
 Recommended setting for Eq. 4 (issue 6): CMA-ES's standard population ``λ = 4 + ⌊3 ln d⌋`` with DE's evaluation
-budget, i.e. for the default face model (d = 15 expression parameters) ``method: cmaes`` with ``population: 12,
-generations: 41`` (12 × 42 = 504 evaluations per emotion, as DE's 24 × 21). On a trained ``cnn`` (144 problems,
+budget, i.e. for the default face model (d = 17 expression parameters; λ = 12, as for the d = 15 it was measured
+with) ``method: cmaes`` with ``population: 12, generations: 41`` (12 × 42 = 504 evaluations per emotion, as
+DE's 24 × 21). On a trained ``cnn`` (144 problems,
 ``benchmarks/bench_optimisers.py --cmaes-population 12``, see ``benchmarks/README.md``) it ends at a higher
 median probability than DE (0.9991 vs 0.9986; higher in 63 % of paired problems) and needs fewer evaluations to
 0.95 / 0.99 / 0.999 (medians 48 / 120 / 486 vs 60 / 144 / not reached; fewer in 54 / 53 / 74 % of the paired

@@ -56,6 +56,8 @@ rule properties_table:
     input:
         paper=per_job(SURFACES),
         properties=PROPERTY_FILES,
+        # the reached probabilities: identities below statistics.min_reached_probability are flagged
+        expressions=per_job(EXPRESSIONS),
     output:
         **PROPERTIES,
     log:
@@ -66,9 +68,10 @@ rule properties_table:
     params:
         properties=list(INTERVENTIONS),
         config=lambda wildcards: job_config("statistics"),
-        # in the order of the inputs: per_job for the paper's, PROPERTY_FILES for the others
+        # in the order of the inputs: per_job for the paper's and the expressions, PROPERTY_FILES for the others
         expected=lambda wildcards: {
             "paper": slots("surfaces"),
+            "expressions": slots("expressions"),
             "properties": [
                 slot("property_surfaces", c, i, p)
                 for p in RENDERED_PROPERTIES

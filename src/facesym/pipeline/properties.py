@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from facesym.interventions.properties import ADJUSTED_AXES, PAPER_AXES, properties_table, property_scores
+from facesym.interventions.properties import (
+    ADJUSTED_AXES,
+    PAPER_AXES,
+    flag_scores,
+    properties_table,
+    property_scores,
+)
 from facesym.io.atomic import write_text
 from facesym.io.records import (
     PropertySurfaces,
@@ -86,6 +92,7 @@ def properties_table_job(
     *,
     paper_files: Sequence[str | Path],
     property_files: Sequence[str | Path],
+    expression_files: Sequence[str | Path],
     properties: Sequence[str],
     config: Mapping[str, Any],
     outputs: Mapping[str, str | Path],
@@ -95,15 +102,27 @@ def properties_table_job(
 
     ``properties`` are the config's axes; ``symmetry_left`` and ``intensity`` are read from the paper's files
     only when listed (``intensity`` also when an adjusted score needs it, then it appears as its own rows).
-    The sign flips draw from ``derive_seed(seed, "properties")``. ``expected`` maps ``"paper"`` and
-    ``"properties"`` to the slot of each file, in their order.
+    The sign flips draw from ``derive_seed(seed, "properties")``. ``expected`` maps ``"paper"``, ``"properties"``
+    and ``"expressions"`` to the slot of each file, in their order. The expressions files give each identity's
+    reached probability: below ``statistics.min_reached_probability`` it is flagged, left out of the table and
+    counted, as in Table 2.
     """
     stats = config["statistics"]
     paper = [read_surfaces(path, slot) for path, slot in zip(paper_files, expected["paper"], strict=True)]
     rendered = [
         read_property_surfaces(path, slot) for path, slot in zip(property_files, expected["properties"], strict=True)
     ]
+    if len(expression_files) != len(expected["expressions"]):
+        raise ValueError(f"{len(expression_files)} expressions files but {len(expected['expressions'])} expected slots")
+    reached = pd.DataFrame(
+        {"classifier": record.classifier, "identity": record.identity, "emotion": emotion,
+         "reached_probability": float(probability)}
+        for record in (read_expressions(path, slot) for path, slot in zip(expression_files, expected["expressions"],
+                                                                           strict=True))
+        for emotion, probability in zip(record.emotions, record.reached, strict=True)
+    )  # fmt: skip
     scores = property_scores(paper, rendered, spacing=stats["spacing"], statistic=stats["statistic"])
+    scores = flag_scores(scores, reached, stats["min_reached_probability"])
     needed = set(properties) | ({"intensity"} if set(properties) & set(ADJUSTED_AXES) else set())
     scores = scores[scores["property"].isin(needed)]
     order = {name: i for i, name in enumerate([*properties, "intensity"])}

@@ -154,8 +154,7 @@ def properties_table(scores: pd.DataFrame, resamples: int, rng: np.random.Genera
             values = kept[prop].dropna().to_numpy()
             row: dict[str, Any] = {"classifier": classifier, "emotion": emotion, "property": prop,
                                    "n_identities": len(values), "n_flagged": int(block.loc[bad, prop].notna().sum())}
-            row.update(_population(values, resamples, rng))
-            row["score"] = row.pop("mean")
+            row.update({"score" if k == "mean" else k: v for k, v in _population(values, resamples, rng).items()})
             adjusted = {"mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan}
             if prop in ADJUSTED_AXES and "intensity" in block:
                 difference = (kept[prop] - kept["intensity"]).dropna().to_numpy()

@@ -151,6 +151,8 @@ rule experiment1_accuracy:
     input:
         predictions=expand(PREDICTIONS, classifier=CLASSIFIERS),
         qc=COHORT["qc"],
+        # the palsy side of each synthetic patient; a user manifest does not say it
+        subjects=COHORT["subjects"] if config["experiment1"]["cohort"] is None else [],
     output:
         report(
             ACCURACY,

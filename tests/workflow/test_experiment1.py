@@ -89,9 +89,17 @@ def test_outputs_per_image_and_per_test(tiny_run):
     assert (calibration["n_shuffles"] == 3).all() and len(calibration) == 3 * 4 + 1
     assert calibration.loc[calibration["test"] == "subject permutation", "null"].tolist() == ["subject placebo"]
     accuracy = pd.read_csv(tiny_run.path("results/experiment1/accuracy.csv"))
-    assert set(accuracy["group"]) == {"proband", "patient"} and (accuracy["n_images"] == 12).all()
+    whole = accuracy[accuracy["palsy_side"].isna()]
+    assert set(whole["group"]) == {"proband", "patient"} and (whole["n_images"] == 12).all()
     subjects = pd.read_csv(tiny_run.path("results/experiment1/cohort/subjects.csv"))
     assert subjects["subject"].tolist() == ["proband01", "proband02", "patient01", "patient02"]
+    # the synthetic cohort knows each patient's palsy side: one row per side with patients, 6 images each
+    patients = subjects[subjects["palsy"] == 1]
+    by_side = accuracy[accuracy["palsy_side"].notna()]
+    assert (by_side["group"] == "patient").all()
+    assert set(by_side["palsy_side"]) == set(patients["weak_side"])
+    for side, rows in by_side.groupby("palsy_side"):
+        assert (rows["n_images"] == 6 * (patients["weak_side"] == side).sum()).all()
 
 
 def test_rerun_is_empty_and_a_test_setting_reruns_only_the_tests(tiny_run):

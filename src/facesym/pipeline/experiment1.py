@@ -7,7 +7,7 @@ The chain, for the synthetic cohort or a user's manifest alike::
                                                                            quality control (experiment1.faces)
     cohort_properties_job     the analysed cohort                          + symmetry measured from the images
     classify_cohort_job       per classifier: predictions                  softmax per image
-    accuracy_job              accuracy                                     per subject group
+    accuracy_job              accuracy                                     per subject group and palsy side
     ci_tests_job              per classifier: tests                        KCI, CMIknn, fast CIT, majority vote
     ci_calibration_job        per classifier: calibration                  false positives: shuffles, placebos
     table1_job                Table 1                                      ✓/✗ per classifier × property
@@ -40,7 +40,7 @@ import pandas as pd
 from facesym.cohort.checks import MOUTH_ASYMMETRY, tested_properties
 from facesym.cohort.images import SYMMETRY, image_batches, measure_symmetry, read_image, symmetry_description
 from facesym.cohort.manifest import REQUIRED_COLUMNS, Manifest, PropertySpec, load_manifest, write_manifest
-from facesym.cohort.tables import DEPENDENT, INDEPENDENT, MAJORITY, accuracy_table, table1
+from facesym.cohort.tables import DEPENDENT, INDEPENDENT, MAJORITY, accuracy_table, palsy_sides, table1
 from facesym.cohort.units import analysis_units
 from facesym.emotions import EMOTIONS
 from facesym.face.configured import face_model_from_config
@@ -326,13 +326,18 @@ def classify_cohort_job(
     )
 
 
-def accuracy_job(*, predictions: Sequence[str | Path], qc: str | Path, output: str | Path) -> None:
-    """Accuracy per subject group, per classifier and pooled per training set.
+def accuracy_job(
+    *, predictions: Sequence[str | Path], qc: str | Path, output: str | Path, subjects: str | Path | None = None
+) -> None:
+    """Accuracy per subject group, per classifier and pooled per training set, and per palsy side.
 
-    See :func:`facesym.cohort.tables.accuracy_table`.
+    ``subjects``: the synthetic cohort's ``subjects.csv``, which knows each patient's palsy side; ``None`` for a
+    user manifest, which does not (the ``palsy_side`` column stays empty). See
+    :func:`facesym.cohort.tables.accuracy_table`.
     """
     tables = [pd.read_csv(path, keep_default_na=False) for path in predictions]
-    table = accuracy_table(tables, excluded_images(qc))
+    sides = palsy_sides(pd.read_csv(subjects)) if subjects else None
+    table = accuracy_table(tables, excluded_images(qc), sides)
     _write_csv(output, table)
     log.info("accuracy:\n%s", table.to_string(index=False))
 

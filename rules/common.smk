@@ -12,6 +12,7 @@ from facesym.config import (
     population_resolution_warning,
     validate_config,
 )
+from facesym.figures.targets import figure_case, figure_settings
 from facesym.identities import identity_names
 from facesym.io.records import config_digest, provenance_config
 from facesym.resources import RESOURCES, ResourceError, check_placed
@@ -206,3 +207,26 @@ def deepfn_config(*keep):
     later = ("normalisations", "protocol", "recogniser", "autoencoder")
     section = {k: v for k, v in config["deepfn"].items() if k not in later or k in keep}
     return {**job_config("face_model", "identities", "statistics"), "deepfn": section}
+
+
+# The figures' single case (config `figures`), checked at parse time like the rest of the config.
+try:
+    FIGURES = figure_settings(config.get("figures"))
+    FIGURE_CASE = figure_case(FIGURES, CLASSIFIERS, IDENTITIES) if CLASSIFIERS else None
+except ValueError as error:
+    raise WorkflowError(str(error)) from None
+
+
+def figure_targets():
+    """The PDF of every figure of a run (each job writes its PNG and CSV beside it): Figs. 2 and 3 for the
+    configured case, Fig. 5 per classifier and the Table 2 heat map; none for a config without classifiers.
+    """
+    if FIGURE_CASE is None:
+        return []
+    classifier, identity, emotion = FIGURE_CASE
+    return [
+        figure(f"fig2_expressions_{classifier}_{identity}"),
+        figure(f"fig3_surface_{classifier}_{identity}_{emotion}"),
+        *(figure(f"fig5_symmetry_{name}") for name in CLASSIFIERS),
+        figure("table2_heatmap"),
+    ]

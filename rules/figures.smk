@@ -1,33 +1,10 @@
 # The paper's figures (Figs. 2, 3, 5 and Table 2), each registered for
 # `snakemake --report report.html`. The config's `figures` section picks the classifier, identity and emotion
-# of the single-case figures (facesym.figures.targets); `rule all` asks for figure_targets().
+# of the single-case figures (facesym.figures.targets); `rule all` asks for figure_targets() (rules/common.smk).
 from facesym.emotions import EMOTIONS
-from facesym.figures.targets import figure_case, figure_settings
 
 
 report: "../workflow/report/workflow.rst"
-
-
-try:
-    FIGURES = figure_settings(config.get("figures"))
-    FIGURE_CASE = figure_case(FIGURES, CLASSIFIERS, IDENTITIES) if CLASSIFIERS else None
-except ValueError as error:
-    raise WorkflowError(str(error)) from None
-
-
-def figure_targets():
-    """The PDF of every figure of a run (each job writes its PNG and CSV beside it): Figs. 2 and 3 for the
-    configured case, Fig. 5 per classifier and the Table 2 heat map; none for a config without classifiers.
-    """
-    if FIGURE_CASE is None:
-        return []
-    classifier, identity, emotion = FIGURE_CASE
-    return [
-        figure(f"fig2_expressions_{classifier}_{identity}"),
-        figure(f"fig3_surface_{classifier}_{identity}_{emotion}"),
-        *(figure(f"fig5_symmetry_{name}") for name in CLASSIFIERS),
-        figure("table2_heatmap"),
-    ]
 
 
 # Paper Fig. 2: the optimised expressions φ^(e) and the onset of one emotion with the left half frozen.

@@ -19,11 +19,12 @@ Method (scikit-image only; nothing is downloaded):
    found as the best-scoring *pair* of dark compact blobs (black top-hat of the smoothed face, then a blob-sized
    blur; only maxima of the whole response count, not the band's clipped edge) in the upper face: score =
    geometric mean of the two blobs' strength × a Gaussian prior on the pair's width, height, centre and tilt
-   relative to the detection box (:class:`EyePrior`) × how alike the two eye windows look when one is mirrored. A blob's strength is relative to the darkest blob of the upper face
-   except the brows right above the pair: brows are often darker than the eyes. Pairs, not single blobs,
-   because a brow, a nostril or hair is often as dark as one eye but rarely forms a level, mirror-alike pair at
-   eye distance. Each box of a face proposes a pair; every distinct proposal is scored again in a level box of
-   its own and the best one is the face's (:func:`_verified`).
+   relative to the detection box (:class:`EyePrior`) × how alike the two eye windows look when one is mirrored.
+   A blob's strength is relative to the darkest blob of the upper face except the brows right above the pair:
+   brows are often darker than the eyes. Pairs, not single blobs, because a brow, a nostril or hair is often as
+   dark as one eye but rarely forms a level, mirror-alike pair at eye distance. Each box of a face proposes a
+   pair; every distinct proposal is scored again in a level box of its own and the best one is the face's
+   (:func:`_verified`).
 3. **Align** — the similarity transform that maps the two eyes onto the canonical eye positions; then the eyes
    are found again in the aligned image, near their canonical positions (a local search), and the transform is
    updated, twice. This refinement makes the crop independent of the box and turn the cascade happened to use.

@@ -147,6 +147,29 @@ def test_dark_brows_above_the_eyes_do_not_weaken_the_eye_pair():
     assert plain[1] > 0.9 and browed[1] == pytest.approx(plain[1], abs=0.02)
 
 
+def test_dark_hair_beyond_the_eye_band_does_not_weaken_the_eye_pair():
+    """Hair (or the head's outline) at the top corners of the face box, reaching just into the band the eyes are
+    searched in: its darkest point lies outside the band, so it is no blob of the band and no reference the eyes
+    are measured against (measured before: score 0.76 instead of 0.995)."""
+    from facesym.cohort.faces import EyePrior, _eye_pair
+
+    rows, cols = np.mgrid[:96, :96]
+    eyes = np.array([[0.275, 0.40], [0.725, 0.40]]) * 96
+
+    def patch(hair: bool) -> np.ndarray:
+        image = np.full((96, 96), 0.6)
+        for x, y in eyes:
+            image[np.hypot(cols - x, rows - y) <= 3.5] = 0.3
+        if hair:  # rows 4-15: the band starts at row 14 (0.15 of the patch)
+            image[4:16, 2:11] = 0.05
+            image[4:16, 85:94] = 0.05
+        return image
+
+    plain, haired = _eye_pair(patch(False), EyePrior()), _eye_pair(patch(True), EyePrior())
+    np.testing.assert_allclose(haired[0], eyes, atol=1.5)
+    assert plain[1] > 0.9 and haired[1] == pytest.approx(plain[1], abs=0.02)
+
+
 @pytest.mark.parametrize("lashes", [(1, 1), (4, 4), (1, 5), (6, 2)])
 def test_eye_refinement_finds_the_iris_whatever_the_lash_lines(lashes):
     """Dark lash lines of any thickness along the upper lids, alike or not on the two eyes (a palsy lid, heavy

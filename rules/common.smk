@@ -132,6 +132,21 @@ def figure(name, ext="pdf"):
     return FIGURE.format(name=name, ext=ext)
 
 
+def figure_targets():
+    """The PDF of every figure of a run (each job writes its PNG and CSV beside it): Figs. 2 and 3 for the
+    configured case, Fig. 5 per classifier and the Table 2 heat map; none for a config without classifiers.
+    """
+    if FIGURE_CASE is None:
+        return []
+    classifier, identity, emotion = FIGURE_CASE
+    return [
+        figure(f"fig2_expressions_{classifier}_{identity}"),
+        figure(f"fig3_surface_{classifier}_{identity}_{emotion}"),
+        *(figure(f"fig5_symmetry_{name}") for name in CLASSIFIERS),
+        figure("table2_heatmap"),
+    ]
+
+
 def per_job(pattern):
     """Every (classifier, identity) file of a per-job stage."""
     return expand(pattern, classifier=CLASSIFIERS, identity=IDENTITIES)

@@ -15,21 +15,6 @@ except ValueError as error:
     raise WorkflowError(str(error)) from None
 
 
-def figure_targets():
-    """The PDF of every figure of a run (each job writes its PNG and CSV beside it): Figs. 2 and 3 for the
-    configured case, Fig. 5 per classifier and the Table 2 heat map; none for a config without classifiers.
-    """
-    if FIGURE_CASE is None:
-        return []
-    classifier, identity, emotion = FIGURE_CASE
-    return [
-        figure(f"fig2_expressions_{classifier}_{identity}"),
-        figure(f"fig3_surface_{classifier}_{identity}_{emotion}"),
-        *(figure(f"fig5_symmetry_{name}") for name in CLASSIFIERS),
-        figure("table2_heatmap"),
-    ]
-
-
 # Paper Fig. 2: the optimised expressions φ^(e) and the onset of one emotion with the left half frozen.
 rule figure_expressions:
     input:

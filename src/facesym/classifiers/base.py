@@ -8,7 +8,7 @@ onto the six basic emotions of :data:`facesym.emotions.EMOTIONS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Literal
 
 import torch
@@ -173,21 +173,25 @@ class Classifier:
         Used by gradient-based optimisation (``expressions.method: gradient``); everything else calls
         :meth:`predict`, which builds no autograd graph.
         """
-        chunks = []
+        chunks = [
+            (scores.softmax(dim=1) if self.output == "logits" else scores).cpu()
+            for scores in self._score_batches(images)
+        ]
+        return torch.cat(chunks) if chunks else torch.zeros(0, self.n_classes)
+
+    def _score_batches(self, images: torch.Tensor) -> Iterator[torch.Tensor]:
+        """The model's raw output ``(b, K)`` float32 for each batch of at most :attr:`batch_size` images, checked
+        against ``classes``."""
         for start in range(0, images.shape[0], self.batch_size):
-            x = self._preprocess(images[start : start + self.batch_size].to(self.device))
-            scores = self._forward(x).float()
+            batch = images[start : start + self.batch_size]
+            scores = self.scores(self.preprocess(batch))
             if scores.ndim != 2 or scores.shape[1] != self.n_classes:
                 raise entry_error(
                     self.name,
-                    f"the model returned scores of shape {tuple(scores.shape)} for a batch of {x.shape[0]}; "
-                    f"expected ({x.shape[0]}, {self.n_classes}) for the {self.n_classes} 'classes'",
+                    f"the model returned scores of shape {tuple(scores.shape)} for a batch of {batch.shape[0]}; "
+                    f"expected ({batch.shape[0]}, {self.n_classes}) for the {self.n_classes} 'classes'",
                 )
-            probs = scores.softmax(dim=1) if self.output == "logits" else scores
-            chunks.append(probs.cpu())
-        if not chunks:
-            return torch.zeros(0, self.n_classes)
-        return torch.cat(chunks)
+            yield scores
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         """The model's input for rendered images: framing crop, colour, resizing, normalisation.
@@ -221,8 +225,7 @@ class Classifier:
             probabilities (its logits are unknown: log-probabilities differ from them by a per-image constant).
         """
         probs, logits = [], []
-        for start in range(0, images.shape[0], self.batch_size):
-            scores = self.scores(self.preprocess(images[start : start + self.batch_size]))
+        for scores in self._score_batches(images):
             if self.output == "logits":
                 logits.append(scores.cpu())
                 scores = scores.softmax(dim=1)

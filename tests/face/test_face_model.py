@@ -51,9 +51,19 @@ def test_s1_equals_unsplit_model_exactly(model, draws):
     unsplit = model.template + model.identity_offsets(beta) + t[:, None, None] * model.expression_offsets(phi)
     jaw = _jaw_pose(model, phi, t)
     assert jaw.abs().max() > 0.05  # the draws open the jaw: skinning is part of the comparison
-    assert torch.equal(model.vertices(beta, phi, torch.ones(len(t)), t), model.pose_vertices(unsplit, jaw))
+    assert torch.equal(model.vertices(beta, phi, torch.ones(len(t)), t, backend="torch"),
+                       model.pose_vertices(unsplit, jaw))
     pose = 0.1 * torch.randn(len(t), model.pose_dim)
-    assert torch.equal(model.vertices(beta, phi, 1.0, t, pose=pose), model.pose_vertices(unsplit, pose + jaw))
+    assert torch.equal(model.vertices(beta, phi, 1.0, t, pose=pose, backend="torch"),
+                       model.pose_vertices(unsplit, pose + jaw))
+    # The CPU kernels: s = 1 is the model without a split (no vertex weakened by s), bit for bit.
+    no_split = torch.zeros(model.n_vertices)
+    for p in (None, pose):
+        at_one = model.vertices(beta, phi, 1.0, t, pose=p, backend="numba")
+        assert torch.equal(at_one, model.vertices(beta, phi, torch.rand(len(t)), t, pose=p, affected=no_split,
+                                                  backend="numba"))
+        reference = model.pose_vertices(unsplit, jaw if p is None else p + jaw)
+        assert torch.allclose(at_one, reference, rtol=0, atol=2e-6)
 
 
 def test_split_follows_eq2(model, draws):

@@ -119,10 +119,14 @@ def test_s1_equals_unsplit_and_s0_freezes_the_left(flame_file):
     beta, phi = torch.randn(3, 10, generator=g), torch.randn(3, 5, generator=g)
     t = torch.tensor([0.2, 0.5, 1.0])
     unsplit = model.template + model.identity_offsets(beta) + t[:, None, None] * model.expression_offsets(phi)
-    assert torch.equal(model.vertices(beta, phi, 1.0, t), unsplit)
-    frozen = model.vertices(beta, phi, 0.0, t)
-    left = model.left_weight == 1
-    assert torch.equal(frozen[:, left], model.vertices(beta, phi, 0.0, 0.0)[:, left])
+    assert torch.equal(model.vertices(beta, phi, 1.0, t, backend="torch"), unsplit)
+    at_one = model.vertices(beta, phi, 1.0, t, backend="numba")
+    assert torch.equal(at_one, model.vertices(beta, phi, 0.3, t, affected=torch.zeros(model.n_vertices)))
+    assert torch.allclose(at_one, unsplit, rtol=0, atol=2e-6)
+    for backend in ("torch", "numba"):
+        frozen = model.vertices(beta, phi, 0.0, t, backend=backend)
+        left = model.left_weight == 1
+        assert torch.equal(frozen[:, left], model.vertices(beta, phi, 0.0, 0.0, backend=backend)[:, left])
 
 
 def test_jaw_opens_by_linear_blend_skinning(flame_file):
@@ -167,3 +171,18 @@ def test_wrong_files_fail_clearly(tmp_path):
     path.write_bytes(b"not a pickle")
     with pytest.raises(FlameFormatError, match="not a readable"):
         load_flame(path)
+
+
+def test_cpu_kernels_pose_flame_like_torch(flame_file):
+    """Joint regressor, pose correctives and a five-joint tree: the kernels agree with the torch path."""
+    model = load_flame(flame_file[0], n_shape=10, n_expression=5)
+    g = torch.Generator().manual_seed(4)
+    beta, phi = torch.randn(4, 10, generator=g), torch.randn(4, 5, generator=g)
+    pose = 0.3 * torch.randn(4, model.pose_dim, generator=g)
+    s, t = torch.rand(4, generator=g), torch.rand(4, generator=g)
+    reference = model.vertices(beta, phi, s, t, pose=pose, backend="torch")
+    kernel = model.vertices(beta, phi, s, t, pose=pose, backend="numba")
+    assert torch.allclose(kernel, reference, rtol=0, atol=5e-6)
+    alone = torch.cat([model.vertices(beta[i:i + 1], phi[i:i + 1], s[i:i + 1], t[i:i + 1], pose=pose[i:i + 1],
+                                      backend="numba") for i in range(4)])
+    assert torch.equal(alone, kernel)

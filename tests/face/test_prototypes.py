@@ -1,5 +1,7 @@
 """EMFACS prototypes of the six emotions and the contact sheet."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -31,8 +33,8 @@ def test_prototype_phi():
 
 def test_prototypes_need_facs_named_components():
     model = build_procedural_model()
-    renamed = type(model)(**{**model.__dict__, "name": "flame",
-                             "expression_names": [f"psi{k}" for k in range(model.n_expression)]})
+    renamed = dataclasses.replace(model, name="flame",
+                                  expression_names=[f"psi{k}" for k in range(model.n_expression)])
     with pytest.raises(ValueError, match="FACS action units"):
         prototype_phi(renamed, "sad")
 

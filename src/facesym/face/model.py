@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
 import torch
 
+from facesym.face import vertices_cpu
 from facesym.face.lbs import linear_blend_skinning
 from facesym.render.camera import OrthographicCamera
 
@@ -94,6 +96,14 @@ def left_weights(x: np.ndarray, left_side: str = "+x", midline_tol: float = 1e-6
         w = np.where(signed > 0, 1.0, 0.0)
     w[np.abs(signed) <= midline_tol] = MIDLINE_WEIGHT
     return w.astype(np.float32)
+
+
+def _distinct_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``values`` ``(B, D)`` and each row's index among them, shape ``(B,)`` int64."""
+    if (values == values[:1]).all():  # the common case, without np.unique's sort
+        return values[:1], np.zeros(values.shape[0], dtype=np.int64)
+    distinct, index = np.unique(values, axis=0, return_inverse=True)
+    return distinct, index.reshape(-1).astype(np.int64)
 
 
 def as_batch(value: torch.Tensor | np.ndarray | float | Sequence[float], batch: int, *,
@@ -294,6 +304,7 @@ class MorphableModel:
         *,
         intensity_matched: bool = False,
         affected: torch.Tensor | None = None,
+        backend: str = "auto",
     ) -> torch.Tensor:
         """Vertices of Eq. 3 for a batch of faces.
 
@@ -320,6 +331,10 @@ class MorphableModel:
             Per-vertex weight of the part that ``s`` weakens, shape ``(N,)`` or ``(B, N)``, in [0, 1]; default
             ``left_weight`` (the paper's left half). ``1 − left_weight`` weakens the right half instead (the
             mirror intervention), a product with a vertical mask only the upper or lower face.
+        backend
+            ``"numba"``: the fixed-order CPU kernels of :mod:`facesym.face.vertices_cpu` (fast, and a face's
+            vertices do not depend on the batch it is in); ``"torch"``: torch operations (autograd, GPUs);
+            ``"auto"``: numba on the CPU unless an input requires a gradient. The two agree to float32 round-off.
 
         Returns
         -------
@@ -327,6 +342,14 @@ class MorphableModel:
             Vertices, shape ``(B, N, 3)``, float32, model units. With ``s = 1`` they equal
             ``T + B_id·β + t·(E·φ)`` (then posed) exactly.
         """
+        if backend not in ("auto", "numba", "torch"):
+            raise ValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
+        inputs = (beta, phi, s, t, pose, affected)
+        needs_grad = any(isinstance(x, torch.Tensor) and x.requires_grad for x in inputs)
+        if backend == "numba" or (backend == "auto" and self.device.type == "cpu" and not needs_grad):
+            if self.device.type != "cpu":
+                raise ValueError(f"the numba backend computes on the CPU; this model is on {self.device}")
+            return self._vertices_numba(beta, phi, s, t, pose, intensity_matched, affected)
         id_off = self.identity_offsets(beta)
         ex_off = self.expression_offsets(phi)
         batch = max(id_off.shape[0], ex_off.shape[0])
@@ -348,6 +371,91 @@ class MorphableModel:
         if pose is None:
             return unposed
         return self.pose_vertices(unposed, pose)
+
+    @cached_property
+    def _cpu_arrays(self) -> dict[str, np.ndarray]:
+        """The model's tensors laid out for :mod:`facesym.face.vertices_cpu`, built on first use."""
+        def rows(basis: torch.Tensor) -> np.ndarray:  # (N, 3, k) → (k, 3N)
+            return np.ascontiguousarray(basis.detach().cpu().numpy().reshape(-1, basis.shape[-1]).T, np.float32)
+
+        weights = self.skin_weights.detach().cpu().numpy().astype(np.float32)
+        vertex, joint = np.nonzero(weights)  # row-major: by vertex, then joint order
+        arrays = {
+            "template": self.template.detach().cpu().numpy().astype(np.float32),
+            "shape": rows(self.shapedirs), "expression": rows(self.exprdirs),
+            "left_weight": self.left_weight.detach().cpu().numpy().astype(np.float32)[None],
+            "parents": self.parents.detach().cpu().numpy().astype(np.int64),
+            "skin_offsets": np.concatenate([[0], np.cumsum(np.bincount(vertex, minlength=len(weights)))]).astype(
+                np.int64),
+            "skin_joints": joint.astype(np.int64),
+            "skin_weights": weights[vertex, joint].astype(np.float32),
+        }
+        if self.joint_dirs is not None:
+            arrays["joint_dirs"] = np.ascontiguousarray(self.joint_dirs.detach().cpu().numpy(), np.float32)
+        if self.joint_regressor is not None:
+            arrays["regressor"] = np.ascontiguousarray(self.joint_regressor.detach().cpu().numpy(), np.float32)
+        else:
+            arrays["joint_rest"] = np.ascontiguousarray(self.joint_rest.detach().cpu().numpy(), np.float32)[None]
+        if self.posedirs is not None:
+            arrays["posedirs"] = np.ascontiguousarray(self.posedirs.detach().cpu().numpy(), np.float32)
+        return arrays
+
+    def _vertices_numba(self, beta, phi, s, t, pose, intensity_matched: bool, affected) -> torch.Tensor:
+        """:meth:`vertices` through :mod:`facesym.face.vertices_cpu` (arguments as there)."""
+        arrays = self._cpu_arrays
+        n = self.n_vertices
+        beta = self._coefficients(beta, self.n_shape, "beta").detach().cpu().numpy()
+        phi = self._coefficients(phi, self.n_expression, "phi").detach().cpu().numpy()
+        batch = max(beta.shape[0], phi.shape[0])
+        for name, value in (("beta", beta), ("phi", phi)):
+            if value.shape[0] not in (1, batch):
+                raise ValueError(f"{name} has batch size {value.shape[0]}, expected 1 or {batch}")
+        s = as_batch(s, batch, dtype=torch.float32, device=torch.device("cpu"), name="s").numpy()
+        t = as_batch(t, batch, dtype=torch.float32, device=torch.device("cpu"), name="t").numpy()
+        # Each distinct β and φ is expanded once: a surfaces batch holds one identity and one expression.
+        betas, beta_row = _distinct_rows(beta)
+        phis, phi_row = _distinct_rows(phi)
+        base = arrays["template"][None] + vertices_cpu.expression_offsets(betas, arrays["shape"]).reshape(-1, n, 3)
+        base = np.ascontiguousarray(base[beta_row])
+        offsets = vertices_cpu.expression_offsets(phis, arrays["expression"]).reshape(-1, n, 3)
+        which = np.ascontiguousarray(np.broadcast_to(phi_row, (batch,)), dtype=np.int64)
+        weight = arrays["left_weight"] if affected is None else np.ascontiguousarray(
+            torch.as_tensor(affected, dtype=torch.float32).cpu().numpy().reshape(-1, n), dtype=np.float32)
+        if weight.shape[0] not in (1, batch):
+            raise ValueError(f"affected must have shape ({n},) or ({batch}, {n}), got {weight.shape}")
+        unposed = (base, offsets, which, s.copy(), t.copy(), weight, intensity_matched)
+        pose = self._joint_pose_numba(phis, which, t, pose, batch)
+        if pose is None:
+            return torch.from_numpy(vertices_cpu.unposed_vertices(*unposed))
+        n_joints = len(self.joint_names)
+        rot = vertices_cpu.rotations(np.ascontiguousarray(pose.reshape(batch, n_joints, 3)))
+        skinning = (arrays["skin_offsets"], arrays["skin_joints"], arrays["skin_weights"])
+        if "regressor" not in arrays and ("posedirs" not in arrays or n_joints == 1):
+            # Fixed joints: each face is skinned right after it is built, while it is in cache.
+            delta, shift = vertices_cpu.joint_transforms(rot, arrays["joint_rest"], arrays["parents"])
+            return torch.from_numpy(vertices_cpu.posed_vertices(*unposed, delta, shift, *skinning))
+        vertices = vertices_cpu.unposed_vertices(*unposed)
+        joints = (vertices_cpu.regress_joints(arrays["regressor"], vertices) if "regressor" in arrays
+                  else arrays["joint_rest"])
+        if "posedirs" in arrays and n_joints > 1:
+            feature = (rot[:, 1:] - np.eye(3, dtype=np.float32)).reshape(batch, -1)
+            vertices += vertices_cpu.expression_offsets(feature, arrays["posedirs"]).reshape(vertices.shape)
+        delta, shift = vertices_cpu.joint_transforms(rot, joints, arrays["parents"])
+        vertices_cpu.skin(vertices, delta, shift, *skinning)
+        return torch.from_numpy(vertices)
+
+    def _joint_pose_numba(self, phis: np.ndarray, which: np.ndarray, t: np.ndarray, pose, batch: int
+                          ) -> np.ndarray | None:
+        """``pose + t·(φ @ joint_dirs)``, shape ``(B, pose_dim)`` float32; ``None`` if there is nothing to pose."""
+        joint = None
+        if self.joint_dirs is not None:
+            per_phi = vertices_cpu.expression_offsets(phis, np.ascontiguousarray(self._cpu_arrays["joint_dirs"]))
+            joint = t[:, None] * per_phi[which]
+        if pose is None:
+            return joint if joint is not None and joint.any() else None
+        pose = np.broadcast_to(self._coefficients(pose, self.pose_dim, "pose").detach().cpu().numpy(),
+                               (batch, self.pose_dim))
+        return np.ascontiguousarray(pose if joint is None else pose + joint, dtype=np.float32)
 
     def _joint_pose(self, phi: torch.Tensor | np.ndarray, t: torch.Tensor, pose: torch.Tensor | np.ndarray | None,
                     batch: int) -> torch.Tensor | None:

@@ -41,6 +41,26 @@ TEST_SETTINGS = (
 )
 
 
+def table_slot(kind, classifier):
+    """Where a per-classifier table belongs: its classifier and the digest of the config values it depends on.
+
+    Its producing job writes both into the file and every job reading it checks them (facesym.io.tables).
+    """
+    settings = {
+        "predictions": lambda: job_config("face_model", "identities"),
+        "tests": lambda: experiment1_params(config, *TEST_SETTINGS),
+        "calibration": lambda: experiment1_params(
+            config, *TEST_SETTINGS, "calibration_shuffles"
+        ),
+    }[kind]()
+    values = {
+        "kind": kind,
+        "settings": settings,
+        "classifier": classifier_entry(config, classifier),
+    }
+    return {"classifier": classifier, "config_digest": config_digest(values)}
+
+
 rule synthetic_cohort:
     output:
         manifest=COHORT["synthetic"],
@@ -142,6 +162,7 @@ rule classify_cohort:
         classifier=classifier_params,
         # the face model places the classifier's framing
         config=lambda wildcards: job_config("face_model", "identities"),
+        slot=lambda wildcards: table_slot("predictions", wildcards.classifier),
     script:
         "../workflow/scripts/classify_cohort.py"
 
@@ -165,6 +186,8 @@ rule experiment1_accuracy:
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        expected=lambda wildcards: [table_slot("predictions", c) for c in CLASSIFIERS],
     script:
         "../workflow/scripts/experiment1_accuracy.py"
 
@@ -189,6 +212,8 @@ rule experiment1_tests:
         mem_mb=1000,
     params:
         config=lambda wildcards: experiment1_params(config, *TEST_SETTINGS),
+        expected=lambda wildcards: table_slot("predictions", wildcards.classifier),
+        slot=lambda wildcards: table_slot("tests", wildcards.classifier),
     script:
         "../workflow/scripts/experiment1_tests.py"
 
@@ -215,6 +240,8 @@ rule experiment1_calibration:
         config=lambda wildcards: experiment1_params(
             config, *TEST_SETTINGS, "calibration_shuffles"
         ),
+        expected=lambda wildcards: table_slot("predictions", wildcards.classifier),
+        slot=lambda wildcards: table_slot("calibration", wildcards.classifier),
     script:
         "../workflow/scripts/experiment1_calibration.py"
 
@@ -234,6 +261,8 @@ rule table1:
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        expected=lambda wildcards: [table_slot("tests", c) for c in CLASSIFIERS],
     script:
         "../workflow/scripts/table1.py"
 
@@ -253,5 +282,7 @@ rule experiment1_calibration_table:
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        expected=lambda wildcards: [table_slot("calibration", c) for c in CLASSIFIERS],
     script:
         "../workflow/scripts/experiment1_calibration_table.py"

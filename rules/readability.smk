@@ -40,6 +40,8 @@ rule classifier_checks:
         ),
     log:
         "logs/classifier_checks.log",
+    params:
+        entries=lambda wildcards: [classifier_entry(config, c) for c in CLASSIFIERS],
     localrule: True
     conda:
         "../envs/facesym.yaml"

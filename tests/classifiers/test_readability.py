@@ -1,5 +1,7 @@
 """The readability check on planted classifiers with known answers, and the prototype PNG/CSV writer."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,3 +116,17 @@ def test_checks_table_has_one_row_per_classifier_and_symmetry(prototypes):
     assert table["accuracy"].tolist() == pytest.approx([1 / 7, 1 / 7])
     assert table["recall_happy"].tolist() == [1.0, 1.0]
     assert not table["framed"].any()
+
+
+def test_checks_table_refuses_a_check_in_another_classifiers_place(tmp_path):
+    from facesym.io.records import ProvenanceError
+    from facesym.pipeline.readability import checks_table_job
+
+    entry = {"name": "a", "kind": "embedded", "architecture": "cnn"}
+    check = tmp_path / "b_check.json"
+    check.write_text(json.dumps({"classifier": "a", "entry": entry}))  # a's check copied over b's
+    with pytest.raises(ProvenanceError, match=r"b_check\.json: its 'classifier' is 'a' but .* expects 'b'"):
+        checks_table_job(checks=[check], entries=[{**entry, "name": "b"}], output=tmp_path / "table.csv")
+    with pytest.raises(ProvenanceError, match="its 'entry' is"):  # a's check from an entry since changed
+        checks_table_job(checks=[check], entries=[{**entry, "architecture": "resnet"}], output=tmp_path / "t.csv")
+    assert not list(tmp_path.glob("t*.csv"))

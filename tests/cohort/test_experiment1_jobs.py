@@ -20,6 +20,7 @@ from facesym.cohort.images import read_image
 from facesym.cohort.tables import DEPENDENT, INDEPENDENT
 from facesym.config import ConfigError, load_schema, validate_config
 from facesym.emotions import EMOTIONS
+from facesym.io.records import ProvenanceError
 from facesym.pipeline.experiment1 import (
     accuracy_job,
     align_faces_job,
@@ -33,6 +34,10 @@ from facesym.pipeline.experiment1 import (
 
 FER = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
 SIZE = 16
+# What the workflow passes each job (rules/experiment1.smk: table_slot); the digests here are arbitrary labels.
+PREDICTED = {"classifier": "planted", "config_digest": "pred0"}
+TESTED = {"classifier": "planted", "config_digest": "test0"}
+CALIBRATED = {"classifier": "planted", "config_digest": "cal0"}
 # Writing TorchScript is deprecated in torch ≥ 2.9; users still have such files.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.*` is deprecated:DeprecationWarning")
 
@@ -125,13 +130,16 @@ def analysed(tmp_path_factory, repo):
         weights=None,
         config=config,
         output=out / "experiment1" / "planted.csv",
+        slot=PREDICTED,
     )
     ci_tests_job(
         predictions=out / "experiment1" / "planted.csv",
+        expected=PREDICTED,
         cohort=out / "cohort" / "cohort.csv",
         qc=out / "cohort" / "face_qc.csv",
         config=config,
         output=out / "ci" / "planted.csv",
+        slot=TESTED,
     )
     return folder, config
 
@@ -153,6 +161,8 @@ def test_classifier_outputs_per_image_are_the_models(analysed):
     folder, _ = analysed
     predictions = pd.read_csv(folder / "results" / "experiment1" / "planted.csv")
     assert list(predictions.columns[:4]) == ["cohort", "classifier", "training_set", "image"]
+    assert list(predictions.columns[-2:]) == ["config_digest", "facesym_version"]
+    assert (predictions["config_digest"] == "pred0").all()
     assert (predictions["cohort"] == "real").all() and (predictions["training_set"] == "user models").all()
     assert len(predictions) == 12 * 2 * 6 + 1
     model = RightHalfHappy()
@@ -198,11 +208,14 @@ def test_calibration_counts_shuffled_false_positives(analysed, tmp_path):
     out = folder / "results"
     ci_calibration_job(
         predictions=out / "experiment1" / "planted.csv",
+        expected=PREDICTED,
         cohort=out / "cohort" / "cohort.csv",
         config=config,
         output=tmp_path / "calibration" / "planted.csv",
+        slot=CALIBRATED,
     )
-    calibration_table_job(files=[tmp_path / "calibration" / "planted.csv"], output=tmp_path / "calibration.csv")
+    calibration_table_job(files=[tmp_path / "calibration" / "planted.csv"], expected=[CALIBRATED],
+                          output=tmp_path / "calibration.csv")
     table = pd.read_csv(tmp_path / "calibration.csv")
     nulls = table.groupby("property")["null"].unique().map(sorted).to_dict()
     # palsy, constant within subjects, gets the subject placebo too; the image-level properties only the shuffle
@@ -225,7 +238,8 @@ def test_accuracy_per_group_counts_correct_predictions(analysed, tmp_path):
     folder, _ = analysed
     predictions = folder / "results" / "experiment1" / "planted.csv"
     accuracy_job(
-        predictions=[predictions], qc=folder / "results" / "cohort" / "face_qc.csv", output=tmp_path / "accuracy.csv"
+        predictions=[predictions], expected=[PREDICTED], qc=folder / "results" / "cohort" / "face_qc.csv",
+        output=tmp_path / "accuracy.csv",
     )
     table = pd.read_csv(tmp_path / "accuracy.csv").set_index(["classifier", "group"])
     expected = pd.read_csv(predictions).groupby("group")["correct"].agg(["sum", "count"])
@@ -246,13 +260,15 @@ def test_table1_groups_classifiers_by_training_set(tmp_path):
     ):
         rows = [
             {"cohort": "synthetic", "classifier": name, "training_set": training_set, "property": prop,
-             "test": test, "decision": decision if test == "majority" else "", "n_images": 20, "n_excluded": 4}
+             "test": test, "decision": decision if test == "majority" else "", "n_images": 20, "n_excluded": 4,
+             "config_digest": "d", "facesym_version": "0"}
             for prop, decision in zip(("palsy", "symmetry"), decisions, strict=True)
             for test in ("kci", "majority")
         ]  # fmt: skip
         files.append(tmp_path / f"{name}.csv")
         pd.DataFrame(rows).to_csv(files[-1], index=False)
-    table1_job(ci_files=files, output=tmp_path / "table1.csv")
+    table1_job(ci_files=files, expected=[{"classifier": c, "config_digest": "d"} for c in "abc"],
+               output=tmp_path / "table1.csv")
     lines = (tmp_path / "table1.csv").read_text(encoding="utf-8").splitlines()
     assert lines == [
         "classifier,a,c,b",
@@ -262,6 +278,33 @@ def test_table1_groups_classifiers_by_training_set(tmp_path):
         "palsy,✓,✗,✓",
         "symmetry,✗,✓,✓",
     ]
+
+
+def test_a_table_in_another_classifiers_place_is_refused(analysed, tmp_path):
+    """A valid predictions or tests file copied over another classifier's stops every job that reads it."""
+    folder, config = analysed
+    out = folder / "results"
+    qc = out / "cohort" / "face_qc.csv"
+    other = tmp_path / "experiment1" / "other.csv"
+    other.parent.mkdir()
+    other.write_bytes((out / "experiment1" / "planted.csv").read_bytes())  # planted's file in other's place
+    other_slot = {"classifier": "other", "config_digest": "pred0"}
+    with pytest.raises(ProvenanceError, match=r"other\.csv: classifier is 'planted' but .* expects 'other'"):
+        accuracy_job(predictions=[out / "experiment1" / "planted.csv", other], expected=[PREDICTED, other_slot],
+                     qc=qc, output=tmp_path / "accuracy.csv")
+    with pytest.raises(ProvenanceError, match="classifier is 'planted'"):
+        ci_tests_job(predictions=other, expected=other_slot, cohort=out / "cohort" / "cohort.csv", qc=qc,
+                     config=config, output=tmp_path / "ci.csv", slot={**TESTED, "classifier": "other"})
+    # the same classifier's file from another config
+    with pytest.raises(ProvenanceError, match="config_digest is 'pred0' but .* expects 'pred1'.*delete the file"):
+        accuracy_job(predictions=[out / "experiment1" / "planted.csv"],
+                     expected=[{**PREDICTED, "config_digest": "pred1"}], qc=qc, output=tmp_path / "accuracy.csv")
+    with pytest.raises(ProvenanceError, match="tests.csv: classifier is 'planted' but .* expects 'b'"):
+        tests = tmp_path / "tests.csv"
+        tests.write_bytes((out / "ci" / "planted.csv").read_bytes())
+        table1_job(ci_files=[out / "ci" / "planted.csv", tests], expected=[TESTED, {**TESTED, "classifier": "b"}],
+                   output=tmp_path / "table1.csv")
+    assert not (tmp_path / "accuracy.csv").exists() and not (tmp_path / "table1.csv").exists()
 
 
 def test_bad_manifest_stops_with_every_row_named(tmp_path, repo):

@@ -10,4 +10,5 @@ classify_cohort_job(
     weights=snakemake.input.weights[0] if snakemake.params.classifier["kind"] == "embedded" else None,
     config=snakemake.params.config,
     output=snakemake.output[0],
+    slot=snakemake.params.slot,
 )

@@ -8,4 +8,5 @@ accuracy_job(
     output=snakemake.output[0],
     # the synthetic cohort's subjects table knows each patient's palsy side; a user manifest has none
     subjects=snakemake.input.subjects or None,
+    expected=snakemake.params.expected,
 )

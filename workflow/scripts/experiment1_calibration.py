@@ -7,4 +7,6 @@ ci_calibration_job(
     cohort=snakemake.input.cohort,
     config=snakemake.params.config,
     output=snakemake.output[0],
+    expected=snakemake.params.expected,
+    slot=snakemake.params.slot,
 )

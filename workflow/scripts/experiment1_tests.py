@@ -8,4 +8,6 @@ ci_tests_job(
     qc=snakemake.input.qc,
     config=snakemake.params.config,
     output=snakemake.output[0],
+    expected=snakemake.params.expected,
+    slot=snakemake.params.slot,
 )

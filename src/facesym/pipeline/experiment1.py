@@ -45,6 +45,7 @@ from facesym.cohort.units import analysis_units
 from facesym.emotions import EMOTIONS
 from facesym.face.configured import face_model_from_config
 from facesym.io.atomic import atomic_path, write_text
+from facesym.io.tables import read_classifier_table, write_classifier_table
 from facesym.seeds import derive_seed
 
 __all__ = [
@@ -285,13 +286,15 @@ def classify_cohort_job(
     weights: str | Path | None,
     config: Mapping[str, Any],
     output: str | Path,
+    slot: Mapping[str, Any],
 ) -> None:
     """One classifier's softmax for every cohort image -> ``output`` (CSV).
 
     Columns: ``cohort``, ``classifier``, ``training_set`` (the entry's ``group``), the manifest's ``image``
     (relative to the working directory when inside it), ``subject``, ``label``, ``group`` and properties,
     ``p_<emotion>`` for the six emotions (softmax over all the model's classes), ``predicted`` (the arg-max
-    class, as an emotion or an extra class such as ``neutral``) and ``correct`` (``predicted == label``).
+    class, as an emotion or an extra class such as ``neutral``) and ``correct`` (``predicted == label``), then
+    the provenance columns of :mod:`facesym.io.tables` for ``slot`` (``classifier``, ``config_digest``).
     """
     import torch
 
@@ -316,7 +319,7 @@ def classify_cohort_job(
         table[f"p_{emotion}"] = probabilities[:, column]
     table["predicted"] = [names[k] for k in probabilities.argmax(axis=1)]
     table["correct"] = (table["predicted"] == table["label"]).astype(int)
-    _write_csv(output, table)
+    write_classifier_table(output, table, slot)
     log.info(
         "%s on %d images in %.1f s; accuracy per group %s",
         classifier.name,
@@ -327,31 +330,38 @@ def classify_cohort_job(
 
 
 def accuracy_job(
-    *, predictions: Sequence[str | Path], qc: str | Path, output: str | Path, subjects: str | Path | None = None
+    *,
+    predictions: Sequence[str | Path],
+    expected: Sequence[Mapping[str, Any]],
+    qc: str | Path,
+    output: str | Path,
+    subjects: str | Path | None = None,
 ) -> None:
     """Accuracy per subject group, per classifier and pooled per training set, and per palsy side.
 
     ``subjects``: the synthetic cohort's ``subjects.csv``, which knows each patient's palsy side; ``None`` for a
-    user manifest, which does not (the ``palsy_side`` column stays empty). See
-    :func:`facesym.cohort.tables.accuracy_table`.
+    user manifest, which does not (the ``palsy_side`` column stays empty). ``expected``: each file's slot
+    (:func:`facesym.io.tables.read_classifier_table`). See :func:`facesym.cohort.tables.accuracy_table`.
     """
-    tables = [pd.read_csv(path, keep_default_na=False) for path in predictions]
+    tables = [read_classifier_table(path, slot) for path, slot in zip(predictions, expected, strict=True)]
     sides = palsy_sides(pd.read_csv(subjects)) if subjects else None
     table = accuracy_table(tables, excluded_images(qc), sides)
     _write_csv(output, table)
     log.info("accuracy:\n%s", table.to_string(index=False))
 
 
-def _test_inputs(predictions: str | Path, cohort: str | Path, config: Mapping[str, Any]):
-    """The rows tested (images or subject × label means), their property types and the Experiment 1 settings."""
-    table = pd.read_csv(predictions, keep_default_na=False)
+def _test_inputs(predictions: str | Path, expected: Mapping[str, Any], cohort: str | Path, config: Mapping[str, Any]):
+    """The rows tested (images or subject × label means), their property types, the Experiment 1 settings and the
+    number of images classified."""
+    table = read_classifier_table(predictions, expected)
+    n_images = len(table)
     types = tested_properties(load_manifest(cohort))
     missing = [name for name in types if name not in table.columns]
     if missing:
         raise ValueError(f"{predictions} lacks the cohort's properties {missing}; rerun its classify_cohort job")
     experiment = config["experiment1"]
     table, types = analysis_units(table, [f"p_{experiment['output_emotion']}"], types, experiment["unit"])
-    return table, types, experiment
+    return table, types, experiment, n_images
 
 
 def _settings(experiment: Mapping[str, Any]) -> dict[str, Any]:
@@ -364,7 +374,14 @@ def _settings(experiment: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def ci_tests_job(
-    *, predictions: str | Path, cohort: str | Path, qc: str | Path, config: Mapping[str, Any], output: str | Path
+    *,
+    predictions: str | Path,
+    expected: Mapping[str, Any],
+    cohort: str | Path,
+    qc: str | Path,
+    config: Mapping[str, Any],
+    output: str | Path,
+    slot: Mapping[str, Any],
 ) -> None:
     """Is each property independent of the classifier's output given the instructed label? -> ``output``.
 
@@ -374,14 +391,15 @@ def ci_tests_job(
     (:func:`facesym.cit.subject_permutation_test`, not part of the vote). One row per test (``p_value``,
     ``statistic``, ``n``, ``rejects``, ``settings`` as JSON) and one ``majority`` row per property
     (``n_rejecting``, ``dependent``, ``decision`` ✓/✗). Every row carries ``n_images`` (the images tested) and
-    ``n_excluded`` (those face quality control left out, from ``qc``).
+    ``n_excluded`` (those face quality control left out, from ``qc``). ``expected`` is the predictions' slot,
+    ``slot`` this output's (:mod:`facesym.io.tables`).
     """
     from facesym.cit import conditional_independence, subject_permutation_test
     from facesym.cit.placebo import subject_level
 
     started = time.perf_counter()
-    table, types, experiment = _test_inputs(predictions, cohort, config)
-    classifier = str(table["classifier"].iloc[0])
+    table, types, experiment, n_images = _test_inputs(predictions, expected, cohort, config)
+    classifier = slot["classifier"]
     output_column = f"p_{experiment['output_emotion']}"
     common = {
         "cohort": table["cohort"].iloc[0],
@@ -390,7 +408,7 @@ def ci_tests_job(
         "output": output_column,
         "condition": "label",
         "unit": experiment["unit"],
-        "n_images": len(pd.read_csv(predictions, usecols=["image"])),
+        "n_images": n_images,
         "n_excluded": len(excluded_images(qc)),
     }
     rows = []
@@ -447,7 +465,7 @@ def ci_tests_job(
         *common, "property", "property_type", "test", "statistic", "p_value", "n", "alpha", "rejects", "n_rejecting",
         "decision", "seed", "settings",
     ]  # fmt: skip
-    _write_csv(output, pd.DataFrame(rows, columns=columns))
+    write_classifier_table(output, pd.DataFrame(rows, columns=columns), slot)
     log.info("tests of %d properties for %s in %.1f s", len(types), classifier, time.perf_counter() - started)
 
 
@@ -459,7 +477,13 @@ PLACEBO_NULL = "subject placebo"
 
 
 def ci_calibration_job(
-    *, predictions: str | Path, cohort: str | Path, config: Mapping[str, Any], output: str | Path
+    *,
+    predictions: str | Path,
+    expected: Mapping[str, Any],
+    cohort: str | Path,
+    config: Mapping[str, Any],
+    output: str | Path,
+    slot: Mapping[str, Any],
 ) -> None:
     """False-positive rates of each test and the vote on this classifier's outputs -> ``output``.
 
@@ -473,14 +497,15 @@ def ci_calibration_job(
       tests. Its rows include the test whose null permutes subjects (``test = "subject permutation"``).
 
     One row per (property, null, test or ``majority``) with the rate, its exact 95 % interval and whether the count
-    stays within the binomial limit of a level-``alpha`` test.
+    stays within the binomial limit of a level-``alpha`` test. ``expected`` is the predictions' slot, ``slot``
+    this output's (:mod:`facesym.io.tables`).
     """
     from facesym.cit import calibrate
     from facesym.cit.placebo import placebo_calibration, subject_level
 
     started = time.perf_counter()
-    table, types, experiment = _test_inputs(predictions, cohort, config)
-    classifier = str(table["classifier"].iloc[0])
+    table, types, experiment, _ = _test_inputs(predictions, expected, cohort, config)
+    classifier = slot["classifier"]
     output_column = f"p_{experiment['output_emotion']}"
     y, z = table[output_column].to_numpy(float), table["label"].to_numpy(str)
     draws, settings = experiment["calibration_shuffles"], _settings(experiment)
@@ -516,20 +541,23 @@ def ci_calibration_job(
                     }
                 )
             log.info("%s, %s, %s: false positives %s", classifier, name, null, calibration.false_positives())
-    _write_csv(output, pd.DataFrame(rows))
+    write_classifier_table(output, pd.DataFrame(rows), slot)
     log.info("calibration of %s in %.1f s", classifier, time.perf_counter() - started)
 
 
-def table1_job(*, ci_files: Sequence[str | Path], output: str | Path) -> None:
-    """The paper's Table 1 from each classifier's test rows (:func:`facesym.cohort.tables.table1`)."""
-    table = table1([pd.read_csv(path, keep_default_na=False) for path in ci_files])
+def table1_job(*, ci_files: Sequence[str | Path], expected: Sequence[Mapping[str, Any]], output: str | Path) -> None:
+    """The paper's Table 1 from each classifier's test rows (:func:`facesym.cohort.tables.table1`); ``expected``:
+    each file's slot (:func:`facesym.io.tables.read_classifier_table`)."""
+    table = table1([read_classifier_table(path, slot) for path, slot in zip(ci_files, expected, strict=True)])
     write_text(output, table.to_csv())
     log.info("Table 1:\n%s", table.to_string())
 
 
-def calibration_table_job(*, files: Sequence[str | Path], output: str | Path) -> None:
-    """All classifiers' calibration rows in one table -> ``output``."""
-    table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in files], ignore_index=True)
+def calibration_table_job(*, files: Sequence[str | Path], expected: Sequence[Mapping[str, Any]],
+                          output: str | Path) -> None:
+    """All classifiers' calibration rows in one table -> ``output``; ``expected``: each file's slot."""
+    tables = [read_classifier_table(path, slot) for path, slot in zip(files, expected, strict=True)]
+    table = pd.concat(tables, ignore_index=True)
     _write_csv(output, table)
     for null, vote in table[table["test"] == MAJORITY].groupby("null"):
         log.info(

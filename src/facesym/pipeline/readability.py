@@ -23,6 +23,7 @@ from facesym.classifiers.readability import (
 from facesym.classifiers.registry import load_classifier
 from facesym.face.configured import face_model_from_config
 from facesym.io.atomic import write_json, write_text
+from facesym.io.records import ProvenanceError
 from facesym.seeds import derive_seed
 
 __all__ = ["checks_table_job", "prototype_pngs_job", "readability_job"]
@@ -117,7 +118,22 @@ def prototype_pngs_job(
     log.info("wrote %d prototype PNGs of %d identities", len(table), len(identities))
 
 
-def checks_table_job(*, checks: Sequence[str | Path], output: str | Path) -> None:
-    """Every classifier's check in one table -> ``output`` (see :func:`checks_table`)."""
-    table = checks_table([json.loads(Path(path).read_text()) for path in checks])
+def checks_table_job(*, checks: Sequence[str | Path], entries: Sequence[Mapping[str, Any]], output: str | Path) -> None:
+    """Every classifier's check in one table -> ``output`` (see :func:`checks_table`).
+
+    ``entries``: the config entry of each check's classifier, in the same order. A check made for another
+    classifier (a file copied over another's) or from another entry stops the job, naming the file.
+    """
+    loaded = []
+    for path, entry in zip(checks, entries, strict=True):
+        check = json.loads(Path(path).read_text())
+        expected = json.loads(json.dumps(dict(entry)))  # as the check stored it
+        for key, found, wanted in (("classifier", check.get("classifier"), entry["name"]),
+                                   ("entry", check.get("entry"), expected)):
+            if found != wanted:
+                raise ProvenanceError(f"{path}: its '{key}' is {found!r} but this file's place in the workflow "
+                                      f"expects {wanted!r}; delete the file and run the same snakemake command "
+                                      "again to rebuild it")
+        loaded.append(check)
+    table = checks_table(loaded)
     write_text(output, table.to_csv(index=False, float_format="%.4f"))

@@ -1,0 +1,90 @@
+"""Per-classifier CSV results that state where they belong, and the check that they sit there.
+
+Experiment 1 writes one CSV per classifier (its predictions on the cohort, its conditional-independence tests,
+their calibration) that later jobs read and aggregate. Like the HDF5 records of :mod:`facesym.io.records`, each
+such file carries its provenance, here as columns a spreadsheet or ``pandas.read_csv`` shows like any other:
+
+- ``classifier``: the config entry whose outputs these are (already a column of every such table);
+- ``config_digest``: the digest of the config values that made the file (:func:`facesym.io.records.config_digest`
+  of what the workflow passes), the same in every row;
+- ``facesym_version``: the package version that wrote it.
+
+A reader is given the slot the workflow expects and stops with :class:`~facesym.io.records.ProvenanceError`,
+naming the file, the column and both values, when the file says otherwise: a valid CSV copied over another
+classifier's would otherwise count one classifier twice and drop another from Table 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from facesym import __version__
+from facesym.io.atomic import write_text
+from facesym.io.records import ProvenanceError
+
+__all__ = ["PROVENANCE_COLUMNS", "read_classifier_table", "write_classifier_table"]
+
+PROVENANCE_COLUMNS = ("config_digest", "facesym_version")
+"""Columns :func:`write_classifier_table` appends; :func:`read_classifier_table` checks and removes them."""
+
+
+def write_classifier_table(path: str | Path, table: pd.DataFrame, slot: Mapping[str, Any], *,
+                           float_format: str = "%.6g") -> None:
+    """Write one classifier's table with its provenance columns, atomically.
+
+    Parameters
+    ----------
+    path
+        The CSV to write.
+    table
+        Rows to write; must have a ``classifier`` column equal to ``slot["classifier"]`` in every row.
+    slot
+        ``{"classifier": name, "config_digest": digest}`` as the workflow computes it for this file.
+    float_format
+        Format of floating-point cells.
+    """
+    if "classifier" not in table.columns or set(table["classifier"].astype(str)) - {slot["classifier"]}:
+        raise ValueError(f"{path}: every row's 'classifier' must be {slot['classifier']!r}")
+    out = table.assign(config_digest=slot["config_digest"], facesym_version=__version__)
+    write_text(path, out.to_csv(index=False, float_format=float_format))
+
+
+def read_classifier_table(path: str | Path, slot: Mapping[str, Any]) -> pd.DataFrame:
+    """Read one classifier's table and check that it belongs to ``slot``.
+
+    Parameters
+    ----------
+    path
+        A CSV written by :func:`write_classifier_table`.
+    slot
+        ``{"classifier": name, "config_digest": digest or None}``: what the workflow expects at ``path``
+        (``None`` skips the digest, for callers outside the workflow).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows without the provenance columns; empty cells stay empty strings.
+
+    Raises
+    ------
+    ProvenanceError
+        The file lacks the columns or names another classifier or config; the message names the file, the
+        column, both values and the remedy.
+    """
+    table = pd.read_csv(path, keep_default_na=False)
+    remedy = "delete the file and run the same snakemake command again to rebuild it"
+    for column, wanted in (("classifier", slot["classifier"]), ("config_digest", slot.get("config_digest"))):
+        if column not in table.columns:
+            raise ProvenanceError(f"{path}: no '{column}' column, so it cannot be checked where it belongs "
+                                  f"(written by another facesym version?); {remedy}")
+        if wanted is None or table.empty:
+            continue
+        found = sorted(set(table[column].astype(str)))
+        if found != [str(wanted)]:
+            raise ProvenanceError(f"{path}: {column} is {', '.join(map(repr, found))} but this file's place in the "
+                                  f"workflow expects {str(wanted)!r}; {remedy}")
+    return table.drop(columns=[c for c in PROVENANCE_COLUMNS if c in table.columns])

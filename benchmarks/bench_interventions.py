@@ -9,7 +9,10 @@
    images (default 512, the surfaces batch) split into the face model's vertices, rendering, preprocessing
    (framing crop, colour, resizing, normalisation) and the network's forward pass, beside the end-to-end path the
    surfaces job takes (``Scene.images`` + ``Classifier.predict_with_logits``). The headline is the end-to-end rate
-   as a share of the render-only rate.
+   as a share of the render-only rate, beside its bound for each network (render and forward pass alone,
+   ``1 / (1/render rate + 1/forward rate)``). Beside them, the earlier paths of the two slow stages: the face
+   model's vertices through torch operations (``backend="torch"``) and the network in NCHW layout (facesym's own
+   networks now run channels-last on the CPU).
 3. The work of one chain on the default config split into its stages (expression optimisation, intervention and
    control surfaces, permutation tests). Start-up cost per job is measured by ``bench_jobcost.py``.
 
@@ -162,16 +165,38 @@ def grid_batch(scene: Scene, config: dict, batch: int) -> tuple[torch.Tensor, to
     return as_tensor(np.repeat(phi, batch, 0)), as_tensor(s), as_tensor(t)
 
 
-def bench_stages(classifiers: dict, scene: Scene, config: dict, batch: int, repeats: int) -> dict:
+def nchw_networks(config: dict, base_dir: Path, names: list[str]) -> dict:
+    """The zoo's own networks (embedded, Keras) as plain NCHW modules with the weights :func:`zoo` loads, for the
+    layout comparison."""
+    from facesym.classifiers.keras import load_keras_model
+
+    networks = {}
+    for entry in config["classifiers"]:
+        if entry["name"] not in names:
+            continue
+        if entry["kind"] == "embedded":
+            torch.manual_seed(0)  # as zoo() saved it
+            networks[entry["name"]] = build_embedded_network(entry).eval()
+        elif entry["kind"] == "keras":
+            networks[entry["name"]] = load_keras_model(base_dir / entry["path"], drop_final_softmax=True).eval()
+    return networks
+
+
+def bench_stages(classifiers: dict, scene: Scene, config: dict, batch: int, repeats: int,
+                 networks: dict | None = None) -> dict:
     """Stage times of one grid batch per classifier (section 2); medians in seconds."""
     phi, s, t = grid_batch(scene, config, batch)
     results = {}
     for name, classifier in classifiers.items():
-        times: dict[str, list[float]] = {k: [] for k in ("vertices", "render", "preprocess", "forward", "end_to_end")}
+        stages = ("vertices", "vertices_torch", "render", "preprocess", "forward", "forward_nchw", "end_to_end")
+        times: dict[str, list[float]] = {k: [] for k in stages}
+        nchw = (networks or {}).get(name)
         classifier.predict_with_logits(scene.images(phi[:2], s[:2], t[:2]))  # warm up kernels and allocators
         for _ in range(repeats):
             seconds, vertices = timed(scene.vertices, phi, s, t)
             times["vertices"].append(seconds)
+            seconds, _ = timed(scene.model.vertices, scene.beta[None], phi, s, t, backend="torch")
+            times["vertices_torch"].append(seconds)
             seconds, images = timed(scene.render, vertices)
             times["render"].append(seconds)
             with torch.no_grad():
@@ -179,20 +204,26 @@ def bench_stages(classifiers: dict, scene: Scene, config: dict, batch: int, repe
                 times["preprocess"].append(seconds)
                 seconds, _ = timed(classifier.scores, x)
                 times["forward"].append(seconds)
+                if nchw is not None:
+                    seconds, _ = timed(nchw, x.contiguous())  # the same batch as Classifier.scores above
+                    times["forward_nchw"].append(seconds)
             started = time.perf_counter()
             classifier.predict_with_logits(scene.images(phi, s, t))
             times["end_to_end"].append(time.perf_counter() - started)
-        results[name] = {k: statistics.median(v) for k, v in times.items()}
+        results[name] = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
     print(f"render -> classify, one batch of {batch} grid images at {scene.size} px {scene.color}, "
           f"{torch.get_num_threads()} torch thread(s), median of {repeats} (ms; rates in images/s):")
-    print(f"  {'classifier':15s} {'vertices':>8s} {'render':>8s} {'preproc':>8s} {'forward':>8s} {'e2e':>8s} "
-          f"{'render/s':>9s} {'e2e/s':>8s} {'share':>6s}")
+    print(f"  {'classifier':15s} {'vertices':>8s} {'(torch)':>8s} {'render':>8s} {'preproc':>8s} {'forward':>8s} "
+          f"{'(NCHW)':>8s} {'e2e':>8s} {'render/s':>9s} {'e2e/s':>8s} {'share':>6s} {'bound':>6s}")
     for name, r in results.items():
         render_rate, e2e_rate = batch / r["render"], batch / r["end_to_end"]
-        r |= {"render_rate": render_rate, "end_to_end_rate": e2e_rate, "share": e2e_rate / render_rate}
-        print(f"  {name:15s} {1e3 * r['vertices']:8.1f} {1e3 * r['render']:8.1f} {1e3 * r['preprocess']:8.1f} "
-              f"{1e3 * r['forward']:8.1f} {1e3 * r['end_to_end']:8.1f} {render_rate:9.0f} {e2e_rate:8.0f} "
-              f"{100 * r['share']:5.1f}%")
+        bound = r["render"] / (r["render"] + r["forward"])  # share if vertices and preprocessing cost nothing
+        r |= {"render_rate": render_rate, "end_to_end_rate": e2e_rate, "share": e2e_rate / render_rate,
+              "bound": bound}
+        print(f"  {name:15s} {1e3 * r['vertices']:8.1f} {1e3 * r['vertices_torch']:8.1f} {1e3 * r['render']:8.1f} "
+              f"{1e3 * r['preprocess']:8.1f} {1e3 * r['forward']:8.1f} {1e3 * r['forward_nchw']:8.1f} "
+              f"{1e3 * r['end_to_end']:8.1f} {render_rate:9.0f} {e2e_rate:8.0f} {100 * r['share']:5.1f}% "
+              f"{100 * bound:5.1f}%")
     return results
 
 
@@ -254,7 +285,8 @@ def main() -> None:
         main_classifier, scene, config["expressions"]["population"], args.generations, args.repeats, args.single
     )
     chosen = {k: v for k, v in classifiers.items() if not args.classifiers or k in args.classifiers}
-    figures["stages"] = bench_stages(chosen, scene, config, args.batch, args.repeats)
+    networks = nchw_networks(config, args.base_dir, list(chosen))
+    figures["stages"] = bench_stages(chosen, scene, config, args.batch, args.repeats, networks)
     if not args.skip_job:
         figures["chain"] = bench_job(config, main_classifier, scene, max(1, args.repeats // 2))
     if args.json:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from facesym.classifiers.base import Classifier
+from facesym.classifiers.base import Classifier, channels_last_on_cpu
 from facesym.classifiers.entries import (
     ClassifierConfigError,
     check_declared_input,
@@ -357,6 +357,7 @@ def load_keras(
     spec = preprocessing_from_entry(entry)
     check_declared_input(name, spec.channels, spec.input_size, model.input_shape)
     model.to(device).eval()
-    classifier = _classifier({**entry, "output": model.returns}, _module_forward(name, model), device, batch_size)
+    forward = channels_last_on_cpu(model, device)
+    classifier = _classifier({**entry, "output": model.returns}, _module_forward(name, forward), device, batch_size)
     _probe(classifier)
     return classifier

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from facesym.classifiers.architectures import build_network
-from facesym.classifiers.base import Classifier, Preprocess
+from facesym.classifiers.base import Classifier, Preprocess, channels_last_on_cpu
 from facesym.classifiers.entries import ARCH_KEYS, embedded_spec, entry_error, rebuild_command
 from facesym.classifiers.framing import Box
 from facesym.classifiers.training import TrainingResult, TrainingSettings, seeded, train_network
@@ -164,4 +164,5 @@ def load_embedded(
     )
     network.load_state_dict(checkpoint["state_dict"])
     network.to(device).eval()
-    return Classifier(name, checkpoint["classes"], spec, network, device=device, batch_size=batch_size)
+    forward = channels_last_on_cpu(network, device)
+    return Classifier(name, checkpoint["classes"], spec, forward, device=device, batch_size=batch_size)

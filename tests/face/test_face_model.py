@@ -160,7 +160,8 @@ def test_no_fold_anywhere_in_the_box(model, s):
     for kind, phi in (("random", uniform), ("box corner", corner), ("mouth corner", mouth)):
         moved = model.vertices(beta, phi, s, 1.0)
         flipped = front & (_signed_areas(moved, tris) <= 0)
-        assert int(flipped.sum()) == 0, f"{kind}: {int(flipped.sum())} triangles flip in {int(flipped.any(1).sum())} faces"
+        faces = int(flipped.any(1).sum())
+        assert int(flipped.sum()) == 0, f"{kind}: {int(flipped.sum())} triangles flip in {faces} faces"
         for name, (upper, lower) in slit_pairs().items():
             assert upper.size > 10 and np.array_equal(model.template[upper, 0], model.template[lower, 0])
             gap = moved[:, upper, 1] - moved[:, lower, 1]

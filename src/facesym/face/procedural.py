@@ -36,7 +36,8 @@ from facesym.face.appearance import REGIONS, PaletteAppearance
 from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT, MorphableModel, left_weights
 from facesym.render.camera import OrthographicCamera
 
-__all__ = ["build_procedural_model", "ProceduralModel", "slit_pairs", "ACTION_UNITS", "IDENTITY_COMPONENTS", "MAX_SHAPE"]
+__all__ = ["build_procedural_model", "ProceduralModel", "slit_pairs", "ACTION_UNITS", "IDENTITY_COMPONENTS",
+           "MAX_SHAPE"]
 
 # Landmarks, model units.
 EYE_Y = 0.0

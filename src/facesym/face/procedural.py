@@ -33,6 +33,7 @@ import torch
 from scipy.interpolate import PchipInterpolator
 
 from facesym.face.appearance import REGIONS, PaletteAppearance
+from facesym.face.lbs import axis_angle_to_matrix
 from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT, MorphableModel, left_weights
 from facesym.render.camera import OrthographicCamera
 
@@ -797,29 +798,56 @@ class ProceduralModel(MorphableModel):
     lid_pair: torch.Tensor | None = None
     lid_lift: torch.Tensor | None = None
 
-    def vertices(self, *args, **kwargs) -> torch.Tensor:  # noqa: D102 - documented by MorphableModel.vertices
-        return self.lid_contact(super().vertices(*args, **kwargs))
+    def vertices(  # noqa: D102 - documented by MorphableModel.vertices
+        self,
+        beta: torch.Tensor | np.ndarray,
+        phi: torch.Tensor | np.ndarray,
+        s: torch.Tensor | np.ndarray | float,
+        t: torch.Tensor | np.ndarray | float,
+        pose: torch.Tensor | np.ndarray | None = None,
+        *,
+        intensity_matched: bool = False,
+        affected: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        out = super().vertices(beta, phi, s, t, pose, intensity_matched=intensity_matched, affected=affected)
+        # The eyes follow the root joint only (skinning weight 1): the lids touch along the head's own y axis.
+        rotation = None if pose is None else axis_angle_to_matrix(
+            self._coefficients(pose, self.pose_dim, "pose")[:, :3]).expand(out.shape[0], -1, -1)
+        return self.lid_contact(out, rotation)
 
     vertices.__doc__ = MorphableModel.vertices.__doc__
 
-    def lid_contact(self, vertices: torch.Tensor) -> torch.Tensor:
+    def lid_contact(self, vertices: torch.Tensor, rotation: torch.Tensor | None = None) -> torch.Tensor:
         """Lift every upper lid that lies below its lower lid onto it.
 
         Parameters
         ----------
         vertices
             Vertices of Eq. 3 (posed), shape ``(B, N, 3)``, model units.
+        rotation
+            Rotation of every head's root joint, shape ``(B, 3, 3)``; ``None`` = upright heads. Overlap and lift are
+            measured along the head's own vertical axis.
 
         Returns
         -------
         torch.Tensor
-            A new tensor, shape ``(B, N, 3)``: equal to ``vertices`` wherever the lids do not overlap.
+            Shape ``(B, N, 3)``: equal to ``vertices`` wherever the lids do not overlap. ``vertices`` itself, changed
+            in place, unless it requires grad (then a new tensor).
         """
         if self.lid_upper is None:
             return vertices
-        overlap = (vertices[:, self.lid_lower, 1] - vertices[:, self.lid_upper, 1]).clamp_min(0.0)
+        apart = vertices[:, self.lid_lower] - vertices[:, self.lid_upper]
+        if rotation is not None:
+            apart = torch.einsum("bji,bpj->bpi", rotation, apart)  # into the head's frame
+        overlap = apart[..., 1].clamp_min(0.0)
+        if not bool(overlap.any()):  # open eyes, the common case: no copy of the batch
+            return vertices
         lift = overlap[:, self.lid_pair, None] * self.lid_lift
-        return vertices.index_add(1, self.lid_vertices, lift)
+        if rotation is not None:
+            lift = torch.einsum("bij,bmj->bmi", rotation, lift)
+        if vertices.requires_grad:  # autograd (the gradient optimiser) needs the vertices of Eq. 3 untouched
+            return vertices.index_add(1, self.lid_vertices, lift)
+        return vertices.index_add_(1, self.lid_vertices, lift)
 
     def to(self, device: torch.device | str) -> ProceduralModel:
         """A copy of the model on ``device``."""

@@ -20,7 +20,9 @@ and furrows that make them readable. Every field is evaluated on both halves, so
 applies to every action unit. Action units are FACS intensities in [0, 1] (1 = FACS E, the maximum; A–D at about
 0.1, 0.3, 0.55, 0.8), the model's ``expression_bounds``. AU26 (jaw drop) is not a blendshape: it rotates the jaw
 joint by ``JAW_DROP`` radians per unit (linear blend skinning), and the chin, lower lip, lower teeth, tongue and
-the floor of the mouth follow the jaw; it is never split by the symmetry ``s``.
+the floor of the mouth follow the jaw; it is never split by the symmetry ``s``. AU43 (eyes closed) lowers the upper
+lid onto the lower one; :class:`ProceduralModel` keeps lids from passing through each other when other units raise
+the lower lid (the one place where action units do not add linearly).
 """
 
 from __future__ import annotations
@@ -943,8 +945,8 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
 
     Returns
     -------
-    MorphableModel
-        About 7,100 vertices and 13,400 triangles with the default spacing; 17 action units
+    ProceduralModel
+        About 7,100 vertices and 13,400 triangles with the default spacing; 18 action units
         (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
         callers: treat its tensors as read-only.
     """

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from facesym.classifiers.entries import model_files
 from facesym.cohort import ManifestError
-from facesym.cohort.checks import check_cohort_config
+from facesym.cohort.checks import check_cohort_config, experiment1_params
 from facesym.config import (
     ConfigError,
     classifier_entry,
@@ -230,3 +230,34 @@ def figure_targets():
         *(figure(f"fig5_symmetry_{name}") for name in CLASSIFIERS),
         figure("table2_heatmap"),
     ]
+
+
+# Experiment 1's test settings: what a tests.csv depends on besides its predictions.
+TEST_SETTINGS = (
+    "output_emotion",
+    "unit",
+    "alpha",
+    "permutations",
+    "knn",
+    "fast_cit_splits",
+)
+
+
+def table_slot(kind, classifier):
+    """Where a per-classifier table belongs: its classifier and the digest of the config values it depends on.
+
+    Its producing job writes both into the file and every job reading it checks them (facesym.io.tables).
+    """
+    settings = {
+        "predictions": lambda: job_config("face_model", "identities"),
+        "tests": lambda: experiment1_params(config, *TEST_SETTINGS),
+        "calibration": lambda: experiment1_params(
+            config, *TEST_SETTINGS, "calibration_shuffles"
+        ),
+    }[kind]()
+    values = {
+        "kind": kind,
+        "settings": settings,
+        "classifier": classifier_entry(config, classifier),
+    }
+    return {"classifier": classifier, "config_digest": config_digest(values)}

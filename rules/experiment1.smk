@@ -5,7 +5,7 @@ import re
 
 from facesym.cohort import load_manifest, spec_path
 from facesym.emotions import EMOTIONS
-from facesym.cohort.checks import cohort_source, experiment1_params, face_mode
+from facesym.cohort.checks import cohort_source, face_mode
 
 # Final files of Experiment 1 (for `rule all`); no calibration table when calibration_shuffles is 0.
 EXPERIMENT1_TARGETS = [TABLE1, ACCURACY] + (
@@ -29,36 +29,6 @@ COHORT_SIZE = (
 )
 # A pattern that matches nothing when the config has no classifier.
 CLASSIFIER_NAMES = "|".join(re.escape(name) for name in CLASSIFIERS) or "(?!)"
-
-
-TEST_SETTINGS = (
-    "output_emotion",
-    "unit",
-    "alpha",
-    "permutations",
-    "knn",
-    "fast_cit_splits",
-)
-
-
-def table_slot(kind, classifier):
-    """Where a per-classifier table belongs: its classifier and the digest of the config values it depends on.
-
-    Its producing job writes both into the file and every job reading it checks them (facesym.io.tables).
-    """
-    settings = {
-        "predictions": lambda: job_config("face_model", "identities"),
-        "tests": lambda: experiment1_params(config, *TEST_SETTINGS),
-        "calibration": lambda: experiment1_params(
-            config, *TEST_SETTINGS, "calibration_shuffles"
-        ),
-    }[kind]()
-    values = {
-        "kind": kind,
-        "settings": settings,
-        "classifier": classifier_entry(config, classifier),
-    }
-    return {"classifier": classifier, "config_digest": config_digest(values)}
 
 
 rule synthetic_cohort:

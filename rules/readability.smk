@@ -40,11 +40,11 @@ rule classifier_checks:
         ),
     log:
         "logs/classifier_checks.log",
-    params:
-        entries=lambda wildcards: [classifier_entry(config, c) for c in CLASSIFIERS],
     localrule: True
     conda:
         "../envs/facesym.yaml"
+    params:
+        entries=lambda wildcards: [classifier_entry(config, c) for c in CLASSIFIERS],
     script:
         "../workflow/scripts/readability_table.py"
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from facesym.face import MorphableModel, build_procedural_model
-from facesym.face.procedural import slit_pairs
+from facesym.face.procedural import IDENTITY_COMPONENTS, slit_pairs
 from facesym.render import render
 
 
@@ -82,3 +82,39 @@ def test_lip_presser_narrows_the_red_and_keeps_the_lips_closed(model):
     assert red_height(pressed) < 0.9 * red_height(_face(model, {}))
     _, upper, lower = _lip_edges(model, pressed)
     assert float((upper - lower).abs().max()) < 1e-4
+
+
+def test_eyes_closed_covers_the_iris_and_the_lids_meet(model):
+    """AU43 (FACS: the upper lid lowered until the eye is closed, 41-42-43 as one continuum) hides the eyeball;
+    half of it leaves a narrowed eye; with the lower lid raised by AU6, AU7 and AU9 the lids meet and never cross."""
+    upper, lower = slit_pairs()["eyes"]
+    eyeball = ("iris", "pupil", "sclera")
+    rest = _face(model, {})
+    assert all(_region_pixels(model, rest, part) > 0 for part in eyeball)
+    closed = _face(model, {"AU43": 1.0})
+    assert sum(_region_pixels(model, closed, part) for part in eyeball) == 0
+    assert float((closed[upper, 1] - closed[lower, 1]).abs().max()) < 1e-4
+    assert float((closed[lower] - rest[lower]).abs().max()) < 1e-6  # the lower lid stays where it was
+    half = _face(model, {"AU43": 0.5})
+    gap, gap_rest = half[upper, 1] - half[lower, 1], rest[upper, 1] - rest[lower, 1]
+    assert 0.2 < float(gap.max() / gap_rest.max()) < 0.6
+    squeezed = _face(model, {"AU43": 1.0, "AU6": 1.0, "AU7": 1.0, "AU9": 1.0})
+    gap = squeezed[upper, 1] - squeezed[lower, 1]
+    assert float(gap.min()) >= -1e-6 and float(gap.max()) < 1e-4
+    assert float(squeezed[lower, 1].mean() - rest[lower, 1].mean()) > 0.02  # raised lower lid, upper lid on it
+
+
+def test_eyes_close_for_every_identity():
+    """The lid closes for small and large eyes alike (identity ``eye_size`` at ±3 SD and random identities)."""
+    model = build_procedural_model(n_shape=12)
+    beta = torch.randn(8, model.n_shape, generator=torch.Generator().manual_seed(4))
+    beta[0, IDENTITY_COMPONENTS.index("eye_size")] = 3.0
+    beta[1, IDENTITY_COMPONENTS.index("eye_size")] = -3.0
+    phi = torch.zeros(8, model.n_expression)
+    phi[:, model.expression_names.index("AU43")] = 1.0
+    closed = model.vertices(beta, phi, 1.0, 1.0)
+    upper, lower = slit_pairs()["eyes"]
+    gap = closed[:, upper, 1] - closed[:, lower, 1]
+    assert float(gap.abs().max()) < 1e-4
+    for face in closed:
+        assert _region_pixels(model, face, "iris") + _region_pixels(model, face, "sclera") == 0

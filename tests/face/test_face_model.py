@@ -10,7 +10,7 @@ from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT
 from facesym.face.procedural import ACTION_UNITS, MOUTH_Y, slit_pairs
 
 REQUIRED_AUS = ["AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
-                "AU23", "AU24", "AU25", "AU26"]
+                "AU23", "AU24", "AU25", "AU26", "AU43"]
 
 
 @pytest.fixture(scope="module")
@@ -51,18 +51,19 @@ def test_s1_equals_unsplit_model_exactly(model, draws):
     unsplit = model.template + model.identity_offsets(beta) + t[:, None, None] * model.expression_offsets(phi)
     jaw = _jaw_pose(model, phi, t)
     assert jaw.abs().max() > 0.05  # the draws open the jaw: skinning is part of the comparison
-    assert torch.equal(model.vertices(beta, phi, torch.ones(len(t)), t, backend="torch"),
-                       model.pose_vertices(unsplit, jaw))
+    # The lids' contact (ProceduralModel.lid_contact) is part of the unsplit model too.
+    expected = model.lid_contact(model.pose_vertices(unsplit, jaw))
+    assert torch.equal(model.vertices(beta, phi, torch.ones(len(t)), t, backend="torch"), expected)
     pose = 0.1 * torch.randn(len(t), model.pose_dim)
-    assert torch.equal(model.vertices(beta, phi, 1.0, t, pose=pose, backend="torch"),
-                       model.pose_vertices(unsplit, pose + jaw))
+    rotation = axis_angle_to_matrix(pose[:, :3])
+    posed = model.lid_contact(model.pose_vertices(unsplit, pose + jaw), rotation)
+    assert torch.equal(model.vertices(beta, phi, 1.0, t, pose=pose, backend="torch"), posed)
     # The CPU kernels: s = 1 is the model without a split (no vertex weakened by s), bit for bit.
     no_split = torch.zeros(model.n_vertices)
-    for p in (None, pose):
+    for p, reference in ((None, expected), (pose, posed)):
         at_one = model.vertices(beta, phi, 1.0, t, pose=p, backend="numba")
         assert torch.equal(at_one, model.vertices(beta, phi, torch.rand(len(t)), t, pose=p, affected=no_split,
                                                   backend="numba"))
-        reference = model.pose_vertices(unsplit, jaw if p is None else p + jaw)
         assert torch.allclose(at_one, reference, rtol=0, atol=2e-6)
 
 
@@ -80,14 +81,16 @@ def test_split_follows_eq2(model, draws):
     assert inside.sum() > 50 and torch.all((w[inside] > 0) & (w[inside] < 1))
     order = torch.argsort(x)
     assert torch.all(torch.diff(w[order]) >= 0)  # monotone in x: no seam, no fold of the split
-    neutral = model.vertices(beta, phi, 0.0, 0.0)
-    full = model.vertices(beta, phi, 1.0, t)
-    frozen = model.vertices(beta, phi, 0.0, t)
+    # Eq. 3 itself, before the lids' contact (which stops lids that the random draws push past each other).
+    eq3 = MorphableModel.vertices
+    neutral = eq3(model, beta, phi, 0.0, 0.0)
+    full = eq3(model, beta, phi, 1.0, t)
+    frozen = eq3(model, beta, phi, 0.0, t)
     assert torch.equal(frozen[:, w == 1], neutral[:, w == 1])
     assert torch.allclose(frozen[:, w == 0], full[:, w == 0], atol=1e-6)
     # Every vertex moves by the fraction 1 − w of its expression at s = 0 (Eq. 3 with E_L = w ⊙ E).
     assert torch.allclose(frozen, neutral + (1 - w)[None, :, None] * (full - neutral), atol=1e-5)
-    half = model.vertices(beta, phi, 0.5, t)
+    half = eq3(model, beta, phi, 0.5, t)
     assert torch.allclose(half, 0.5 * (frozen + full), atol=1e-5)
 
 
@@ -136,31 +139,41 @@ def _signed_areas(v: torch.Tensor, tris: torch.Tensor) -> torch.Tensor:
     return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
 
 
+MOUTH_AUS = ("AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20", "AU23", "AU24", "AU25", "AU26")
+
+
 @pytest.mark.parametrize("s", [1.0, 0.0])
 def test_no_fold_anywhere_in_the_box(model, s):
-    """Random φ in the anatomical box (and its corners): no skin triangle facing the viewer flips in the frontal
-    projection, and neither the lips nor the lids pass through each other."""
+    """48 identities drawn as the pipeline draws them, each with random φ in the anatomical box, a random corner of
+    the whole box and a random corner of the mouth's units (the others at 0): no skin triangle facing the viewer
+    flips in the frontal projection, and neither the lips nor the lids pass through each other."""
     g = torch.Generator().manual_seed(11)
     n = 48
-    phi = torch.rand(n, model.n_expression, generator=g)
-    phi[: n // 4] = (phi[: n // 4] > 0.5).float()  # corners of the box: every unit at 0 or 1
-    phi[0] = 1.0
-    beta = torch.randn(n, model.n_shape, generator=g)  # identities as the pipeline draws them
+    beta = torch.randn(n, model.n_shape, generator=g)
+    uniform = torch.rand(n, model.n_expression, generator=g)
+    corner = (torch.rand(n, model.n_expression, generator=g) > 0.5).float()
+    corner[0] = 1.0
+    mouth = torch.zeros(n, model.n_expression)
+    columns = [model.expression_names.index(au) for au in MOUTH_AUS]
+    mouth[:, columns] = (torch.rand(n, len(columns), generator=g) > 0.5).float()
+    mouth[0, columns] = 1.0
     rest = model.vertices(beta, torch.zeros(n, model.n_expression), 1.0, 0.0)
-    moved = model.vertices(beta, phi, s, 1.0)
     skin = model.regions["skin_mesh"][model.triangles].amin(1) > 0
     tris = model.triangles[skin]
-    a0, a1 = _signed_areas(rest, tris), _signed_areas(moved, tris)
+    a0 = _signed_areas(rest, tris)
     # Triangles facing the viewer at rest (normal within 60° of the view axis): a rotation of the jaw turns the
     # underside of the chin away at the silhouette, which is no fold.
     normals = torch.linalg.cross(*(rest[:, tris[:, k]] - rest[:, tris[:, 0]] for k in (1, 2)), dim=-1)
     front = (normals[..., 2] / normals.norm(dim=-1).clamp_min(1e-12) > 0.5) & (a0 > 0)
-    flipped = front & (a1 <= 0)
-    assert int(flipped.sum()) == 0, f"{int(flipped.sum())} triangles flip"
-    for name, (upper, lower) in slit_pairs().items():
-        assert upper.size > 10 and np.array_equal(model.template[upper, 0], model.template[lower, 0])
-        gap = moved[:, upper, 1] - moved[:, lower, 1]
-        assert float(gap.min()) >= -1e-4, f"{name}: upper and lower edge cross by {-float(gap.min()):.4f}"
+    for kind, phi in (("random", uniform), ("box corner", corner), ("mouth corner", mouth)):
+        moved = model.vertices(beta, phi, s, 1.0)
+        flipped = front & (_signed_areas(moved, tris) <= 0)
+        faces = int(flipped.any(1).sum())
+        assert int(flipped.sum()) == 0, f"{kind}: {int(flipped.sum())} triangles flip in {faces} faces"
+        for name, (upper, lower) in slit_pairs().items():
+            assert upper.size > 10 and np.array_equal(model.template[upper, 0], model.template[lower, 0])
+            gap = moved[:, upper, 1] - moved[:, lower, 1]
+            assert float(gap.min()) >= -1e-4, f"{kind}, {name}: upper and lower edge cross by {-float(gap.min()):.4f}"
 
 
 def test_left_side_is_configurable(draws):

@@ -20,12 +20,14 @@ and furrows that make them readable. Every field is evaluated on both halves, so
 applies to every action unit. Action units are FACS intensities in [0, 1] (1 = FACS E, the maximum; A–D at about
 0.1, 0.3, 0.55, 0.8), the model's ``expression_bounds``. AU26 (jaw drop) is not a blendshape: it rotates the jaw
 joint by ``JAW_DROP`` radians per unit (linear blend skinning), and the chin, lower lip, lower teeth, tongue and
-the floor of the mouth follow the jaw; it is never split by the symmetry ``s``.
+the floor of the mouth follow the jaw; it is never split by the symmetry ``s``. AU43 (eyes closed) lowers the upper
+lid onto the lower one; :class:`ProceduralModel` keeps lids from passing through each other when other units raise
+the lower lid (the one place where action units do not add linearly).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -33,10 +35,12 @@ import torch
 from scipy.interpolate import PchipInterpolator
 
 from facesym.face.appearance import REGIONS, PaletteAppearance
+from facesym.face.lbs import axis_angle_to_matrix
 from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT, MorphableModel, left_weights
 from facesym.render.camera import OrthographicCamera
 
-__all__ = ["build_procedural_model", "slit_pairs", "ACTION_UNITS", "IDENTITY_COMPONENTS", "MAX_SHAPE"]
+__all__ = ["build_procedural_model", "ProceduralModel", "slit_pairs", "ACTION_UNITS", "IDENTITY_COMPONENTS",
+           "MAX_SHAPE"]
 
 # Landmarks, model units.
 EYE_Y = 0.0
@@ -55,7 +59,7 @@ EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
 
 ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
-                "AU23", "AU24", "AU25", "AU26")
+                "AU23", "AU24", "AU25", "AU26", "AU43")
 """Expression components of the procedural model (FACS action units), in basis order."""
 
 IDENTITY_COMPONENTS = (
@@ -174,6 +178,7 @@ class _Parts:
     masks: np.ndarray  # (N, R) region weights
     cavity_jaw: np.ndarray  # jaw attachment of cavity vertices
     follows_skin: np.ndarray  # 1 where action units move a vertex (skin, cavity sheet), 0 elsewhere
+    column: np.ndarray  # column of the skin grid (slit copies: their column), -1 for other parts
 
 
 def _quad_triangles(idx_bottom: np.ndarray, idx_top: np.ndarray, mirror_from: int) -> np.ndarray:
@@ -237,7 +242,8 @@ def _skin_grid(row_step: float, col_step: float) -> tuple[dict[str, np.ndarray],
     mouth_side[base[r_mouth]] = 0.0
     mouth_side[base[r_mouth][split_mouth]] = 1.0
     mouth_side[extra_mouth] = -1.0
-    attrs = {"x0": x0, "y0": y0, "eye_side": eye_side, "mouth_side": mouth_side}
+    column = np.concatenate([np.tile(np.arange(n_cols), n_rows), np.nonzero(split_eye)[0], np.nonzero(split_mouth)[0]])
+    attrs = {"x0": x0, "y0": y0, "eye_side": eye_side, "mouth_side": mouth_side, "column": column}
     return attrs, tris
 
 
@@ -267,6 +273,17 @@ def _eye_open_warp(x0: np.ndarray, y0: np.ndarray, eye_side: np.ndarray) -> np.n
     dy[up] = UPPER_LID_OPEN * almond(ax[up], True) * np.exp(-np.abs(y0[up] - EYE_Y) / 0.09)
     dy[lo] = -LOWER_LID_OPEN * almond(ax[lo], False) * np.exp(-np.abs(y0[lo] - EYE_Y) / 0.08)
     return dy
+
+
+def _eye_opening(ax: np.ndarray) -> np.ndarray:
+    """Height of the mean eye's opening at rest (upper minus lower lid margin) at ``|x| = ax``, model units."""
+    return UPPER_LID_OPEN * almond(ax, True) + LOWER_LID_OPEN * almond(ax, False)
+
+
+def _lid_profile(y0: np.ndarray) -> np.ndarray:
+    """How much of a move of the upper lid's margin the skin at grid height ``y0`` above it takes: 1 at the margin,
+    flat over the tarsal plate (about 1 cm), fading towards the brow."""
+    return np.exp(-(((y0 - EYE_Y) / 0.16) ** 2))
 
 
 def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, eye_side: np.ndarray,
@@ -510,6 +527,7 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
         masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks, neck_masks]),
         cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears + n_neck)]),
         follows_skin=np.concatenate([np.ones(n_skin), np.zeros(n_eyes), cav_follow, np.zeros(n_ears + n_neck)]),
+        column=np.concatenate([attrs["column"], np.full(n_other, -1)]),
     )
 
 
@@ -557,8 +575,11 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     lips = lip_envelope(ax, 0.33)
     fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def corner(cy: float, sxw: float, syw: float) -> np.ndarray:
-        return np.exp(-(((ax - MOUTH_HALF) / sxw) ** 2) - ((y0 - cy) / syw) ** 2)
+    def corner(cy: float, sxw: float, syw: float, lateral: float | None = None) -> np.ndarray:
+        """Weight of a pull on the mouth corner (modiolus): 1 at the corner, falling off over ``sxw`` towards the
+        lips, over ``lateral`` (default ``sxw``) away from them and over ``syw`` vertically."""
+        width = np.where(ax > MOUTH_HALF, sxw if lateral is None else lateral, sxw)
+        return np.exp(-(((ax - MOUTH_HALF) / width) ** 2) - ((y0 - cy) / syw) ** 2)
 
     zero = np.zeros_like(x0)
     nasolabial = _nasolabial(ax, y0)
@@ -576,7 +597,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU4 brow lowerer: brows down and together, bunched between them with vertical furrows. With AU1 the inner
     # brows still rise (frontalis outweighs the depressors vertically; corrugator draws them together): the
     # oblique brow of sadness and fear.
-    w = _g(ax, 0.25, 0.30) * _g(y0, 0.27, 0.15) * _sig((y0 - 0.06) / 0.06)
+    # The lowered brow pushes the skin below it down over the whole upper lid (hooding), from the brow to the lid
+    # crease and margin: a gradual fall-off (0.09, about 7 mm), not one squeezed into the crease, which folded
+    # there with AU5 and AU9 for identities with low brows (brow_height below −2 SD; tests/face).
+    w = _g(ax, 0.25, 0.30) * _g(y0, 0.27, 0.15) * _sig((y0 - 0.06) / 0.09)
     glabella = _g(y0, 0.20, 0.12) * (0.030 * _g(ax, 0.09, 0.05) - 0.02 * _g(x0, 0.0, 0.03))
     fields["AU4"] = (-0.07 * w * sx * _sig((ax - 0.02) / 0.02), -0.075 * w, 0.03 * w + glabella)
     # AU5 upper lid raiser: the lid margin retracts; the skin above it moves almost as far (flat near the margin),
@@ -595,6 +619,12 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     lower = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
     upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
     fields["AU7"] = (zero, 0.035 * lower - 0.02 * upper, 0.012 * lower)
+    # AU43 eyes closed (levator palpebrae relaxes, orbicularis pars palpebralis closes; FACS's 41-42-43 continuum
+    # of upper-lid lowering, 1 = closed): the upper lid's margin comes down to the lower lid's, the tarsal plate
+    # moving as one piece (flat profile near the margin) and the skin above it following less, up to the brow.
+    # It goes a quarter further than the mean eye's opening so that larger eyes (identity ``eye_size``) close
+    # too; where it would pass the lower lid, the lid contact of ``ProceduralModel.vertices`` stops it there.
+    fields["AU43"] = (zero, -1.25 * _eye_opening(ax) * _lid_profile(y0) * above_eye, zero)
     # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down; the
     # infraorbital triangle bunches up beside the nose and the nasolabial furrow deepens (FACS manual).
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
@@ -620,7 +650,11 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # the lips) and the lower lip follows the curve of the incisal edges about 2 mm lower (the smile arc), so the
     # open smile is a bright crescent of teeth about 6 mm high in the middle, tapering at the canines (15-18 mm
     # from the midline) and closed at the corners.
-    w = corner(MOUTH_Y + 0.02, 0.22, 0.30)
+    # A muscle shortens along its whole length: the pull on the corner fades over the muscle's course towards
+    # its origin on the zygomatic bone (about 5 cm), not over the few millimetres beside the corner, so the cheek
+    # lateral to the corner bunches (compressed by at most about a quarter) instead of being squeezed past
+    # itself when AU20 pulls the same way (tests/face: 12+20 with a dropped jaw folded the cheek at the corners).
+    w = corner(MOUTH_Y + 0.02, 0.22, 0.30, lateral=0.55)
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
     between_canines = np.exp(-((ax / 0.21) ** 4)) * lips
     # The whole upper lip shortens over the teeth (broad profile, like AU10's), so the rows of its red are not
@@ -647,17 +681,20 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     lip = _g(x0, 0.0, 0.22) * _g(dist_m, 0.0, 0.15)
     fields["AU17"] = (zero, 0.05 * chin + 0.02 * lip,
                       0.025 * chin + 0.03 * lip * below_m + 0.008 * chin * np.cos(2 * np.pi * x0 / 0.09))
-    # AU20 lip stretcher: corners pulled sideways, lips flattened.
-    w = corner(MOUTH_Y, 0.22, 0.18)
+    # AU20 lip stretcher: corners pulled sideways, lips flattened; risorius and platysma run laterally from the
+    # corner over the cheek (about 4 cm), so the pull fades over that length lateral to the corner, as AU12's.
+    w = corner(MOUTH_Y, 0.22, 0.18, lateral=0.45)
     fields["AU20"] = (0.08 * w * sx, -0.015 * w, -0.01 * w)
     # AU23 lip tightener: the red of the lips narrows towards the slit, the mouth narrows.
-    # A compression of the red towards the slit by up to 40 % (the gradient of d·exp(−d²/w²) is at most 1).
-    narrow = -0.4 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
+    # A compression of the red towards the slit by up to 30 % (the gradient of d·exp(−d²/w²) is at most 1).
+    narrow = -0.3 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
     w = corner(MOUTH_Y, 0.15, 0.12)
     fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
     # AU24 lip presser (orbicularis oris): the closed lips press together, the red narrows and rolls in (less of it
     # shows), and the skin just above and below the red bulges; the corners hardly move. Up to 25 % compression
-    # of the red towards the slit, so that with AU23's 40 % the rows of the lips keep their order.
+    # of the red towards the slit. The red is tissue of finite height: AU23 (30 %), AU24, AU25's parting (9 %)
+    # and the thinnest lips of the identity basis (−3 SD: 30 %) together stay below 100 %, so the rows of the
+    # lips keep their order for every identity (tests/face; AU23 at 40 % folded thin lips).
     press = -0.25 * lips * dist_m * np.exp(-((dist_m / 0.08) ** 2))
     bulge = lips * (_g(dist_m, 0.12, 0.04) + _g(dist_m, -0.13, 0.045))
     fields["AU24"] = (zero, press, 0.025 * bulge - 0.01 * lips * _g(dist_m, 0.0, 0.06))
@@ -675,6 +712,11 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
         # depth.
         d = np.stack([dx, dy + lowered.get(name, 0.0), hx * dx + hy * dy + dz], 1)
         out[name] = d * moving[:, None]
+    # The closing lid travels over the curved eyeball, further than a tangent plane stays close to the surface:
+    # it follows the chord of the height field instead (the skin lies on the closed eye, not in front of it).
+    x, y = p.rest[:, 0], p.rest[:, 1]
+    lid_dy = out["AU43"][:, 1]
+    out["AU43"][:, 2] = (height(x, y + lid_dy) - height(x, y)) * moving
     # AU26 is the jaw joint's rotation (skinning, see ``joint_dirs``), not a blendshape.
     out["AU26"] = np.zeros_like(p.rest)
     return {name: out[name] for name in ACTION_UNITS}
@@ -710,7 +752,11 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
         "cheek_fullness": (0.03 * sx * _g(ax, 0.50, 0.22) * _g(y, -0.75, 0.20), zero,
                            0.035 * _g(ax, 0.50, 0.22) * _g(y, -0.75, 0.20)),
         "mouth_width": (0.07 * x * _g(x, 0.0, 0.40) * _g(y, MOUTH_Y, 0.12), zero, zero),
-        "lip_fullness": (zero, 0.012 * lips * (_g(y, MOUTH_Y + 0.07, 0.09) - _g(y, MOUTH_Y - 0.08, 0.09)),
+        # Fuller lips: a taller red, stretched evenly about the line where the lips meet (about 0.4 mm at its
+        # border per SD), and more protrusion. An even stretch has the smallest gradient for its border's shift:
+        # two Gaussians either side of the slit compressed the rows beside it by 21 % per SD, which thin lips
+        # (−2 SD) and the lip tighteners (AU23, AU24) together folded past the slit (tests/face).
+        "lip_fullness": (zero, 0.10 * lips * (y - MOUTH_Y) * np.exp(-(((y - MOUTH_Y) / 0.12) ** 2)),
                          0.02 * lips * _g(y, MOUTH_Y, 0.10)),
         "philtrum_length": (zero, -0.035 * _g(x, 0.0, 0.45) * _g(y, -0.95, 0.22), zero),
         "forehead_slope": (zero, zero, -0.08 * np.clip(y - 0.45, 0.0, None) * _sig((y - 0.45) / 0.1)),
@@ -723,9 +769,119 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
 
 
 # ---------------------------------------------------------------------------------------------- model
+@dataclass(frozen=True)
+class ProceduralModel(MorphableModel):
+    """The procedural face: a :class:`MorphableModel` whose eyelids meet instead of passing through each other.
+
+    Action units add linearly, but lids are solid: once the upper lid's margin reaches the lower lid's (AU43 eyes
+    closed, with the lower lid raised by AU6, AU7 or AU9, or an upper lid lowered by AU7), it rests on it. No
+    linear blendshape can both close the eye on its own and stay above a lower lid that other units raise, so
+    :meth:`vertices` adds that contact after Eq. 3: wherever an upper-lid margin vertex lies below its lower-lid
+    partner (the two copies of one slit vertex), the upper lid is lifted by the overlap, its skin by the share
+    ``lid_weight`` of the margin's move (the profile with which AU43 lowers it). Where the lids do not touch,
+    nothing changes: the model is Eq. 3 exactly.
+
+    Attributes (besides :class:`MorphableModel`'s)
+    ----------------------------------------------
+    lid_upper, lid_lower
+        Vertex indices of the two copies of every eye-slit vertex (upper-lid and lower-lid margin), shape ``(P,)``.
+    lid_vertices
+        Skin vertices of the upper lids that the contact lifts, shape ``(M,)``.
+    lid_pair
+        For every vertex in ``lid_vertices``, the slit pair (index into ``lid_upper``) of its column, ``(M,)``.
+    lid_lift
+        Displacement per unit of overlap at every vertex in ``lid_vertices``, shape ``(M, 3)``: the lid profile
+        in y and the rest surface's slope in z, so the lifted lid stays on the face.
+    """
+
+    lid_upper: torch.Tensor | None = None
+    lid_lower: torch.Tensor | None = None
+    lid_vertices: torch.Tensor | None = None
+    lid_pair: torch.Tensor | None = None
+    lid_lift: torch.Tensor | None = None
+
+    def vertices(  # noqa: D102 - documented by MorphableModel.vertices
+        self,
+        beta: torch.Tensor | np.ndarray,
+        phi: torch.Tensor | np.ndarray,
+        s: torch.Tensor | np.ndarray | float,
+        t: torch.Tensor | np.ndarray | float,
+        pose: torch.Tensor | np.ndarray | None = None,
+        *,
+        intensity_matched: bool = False,
+        affected: torch.Tensor | None = None,
+        backend: str = "auto",
+    ) -> torch.Tensor:
+        out = super().vertices(beta, phi, s, t, pose, intensity_matched=intensity_matched, affected=affected,
+                               backend=backend)
+        # The eyes follow the root joint only (skinning weight 1): the lids touch along the head's own y axis.
+        rotation = None if pose is None else axis_angle_to_matrix(
+            self._coefficients(pose, self.pose_dim, "pose")[:, :3]).expand(out.shape[0], -1, -1)
+        return self.lid_contact(out, rotation)
+
+    vertices.__doc__ = MorphableModel.vertices.__doc__
+
+    def lid_contact(self, vertices: torch.Tensor, rotation: torch.Tensor | None = None) -> torch.Tensor:
+        """Lift every upper lid that lies below its lower lid onto it.
+
+        Parameters
+        ----------
+        vertices
+            Vertices of Eq. 3 (posed), shape ``(B, N, 3)``, model units.
+        rotation
+            Rotation of every head's root joint, shape ``(B, 3, 3)``; ``None`` = upright heads. Overlap and lift are
+            measured along the head's own vertical axis.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape ``(B, N, 3)``: equal to ``vertices`` wherever the lids do not overlap. ``vertices`` itself, changed
+            in place, unless it requires grad (then a new tensor).
+        """
+        if self.lid_upper is None:
+            return vertices
+        apart = vertices[:, self.lid_lower] - vertices[:, self.lid_upper]
+        if rotation is not None:
+            apart = torch.einsum("bji,bpj->bpi", rotation, apart)  # into the head's frame
+        overlap = apart[..., 1].clamp_min(0.0)
+        if not bool(overlap.any()):  # open eyes, the common case: no copy of the batch
+            return vertices
+        lift = overlap[:, self.lid_pair, None] * self.lid_lift
+        if rotation is not None:
+            lift = torch.einsum("bij,bmj->bmi", rotation, lift)
+        if vertices.requires_grad:  # autograd (the gradient optimiser) needs the vertices of Eq. 3 untouched
+            return vertices.index_add(1, self.lid_vertices, lift)
+        return vertices.index_add_(1, self.lid_vertices, lift)
+
+    def to(self, device: torch.device | str) -> ProceduralModel:
+        """A copy of the model on ``device``."""
+        moved = super().to(device)
+        return replace(moved, **{name: getattr(self, name).to(device) for name in (
+            "lid_upper", "lid_lower", "lid_vertices", "lid_pair", "lid_lift") if getattr(self, name) is not None})
+
+
+def _lid_contact(p: _Parts) -> dict[str, np.ndarray]:
+    """Index arrays and lift of :class:`ProceduralModel`'s lid contact (see its attributes)."""
+    skin = p.kind == 0
+    on_row = skin & (p.y0 == EYE_Y)
+    upper = np.nonzero(on_row & (p.eye_side > 0))[0]
+    lower = np.nonzero(on_row & (p.eye_side < 0))[0]
+    upper = upper[np.argsort(p.column[upper])]
+    lower = lower[np.argsort(p.column[lower])]
+    columns = p.column[upper]
+    if not np.array_equal(columns, p.column[lower]):
+        raise AssertionError("every eye-slit vertex has an upper and a lower copy")
+    profile = _lid_profile(p.y0)
+    lid = np.nonzero(skin & (p.eye_side > 0) & np.isin(p.column, columns) & (profile > 1e-3))[0]
+    pair = np.searchsorted(columns, p.column[lid])
+    _, hy = height_gradient(p.rest[lid, 0], p.rest[lid, 1])
+    lift = np.stack([np.zeros(lid.size), profile[lid], hy * profile[lid]], 1)
+    return {"lid_upper": upper, "lid_lower": lower, "lid_vertices": lid, "lid_pair": pair, "lid_lift": lift}
+
+
 @lru_cache(maxsize=8)
 def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: float,
-                  col_step: float, midline_band: float) -> MorphableModel:
+                  col_step: float, midline_band: float) -> ProceduralModel:
     p = _build_parts(row_step, col_step)
     aus = _action_units(p)
     ids = _identity_components(p.rest)
@@ -741,7 +897,8 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
     template = p.rest * flip
     joint_dirs = np.zeros((len(ACTION_UNITS), 6))
     joint_dirs[ACTION_UNITS.index("AU26"), 3] = JAW_DROP  # about +x (unchanged by the x mirror): chin down
-    return MorphableModel(
+    contact = _lid_contact(p)
+    return ProceduralModel(
         name="procedural",
         template=torch.tensor(template, dtype=f32),
         triangles=torch.tensor(np.ascontiguousarray(tris), dtype=torch.int64),
@@ -760,12 +917,17 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
         regions=regions,
         expression_bounds=torch.tensor([[0.0, 1.0]] * len(ACTION_UNITS), dtype=f32),
         joint_dirs=torch.tensor(joint_dirs, dtype=f32),
+        lid_upper=torch.tensor(contact["lid_upper"], dtype=torch.int64),
+        lid_lower=torch.tensor(contact["lid_lower"], dtype=torch.int64),
+        lid_vertices=torch.tensor(contact["lid_vertices"], dtype=torch.int64),
+        lid_pair=torch.tensor(contact["lid_pair"], dtype=torch.int64),
+        lid_lift=torch.tensor(contact["lid_lift"] * flip, dtype=f32),
     )
 
 
 def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: str = "+x", *,
                            midline_band: float = MIDLINE_BAND_MM, row_step: float = 0.025,
-                           col_step: float = 0.028) -> MorphableModel:
+                           col_step: float = 0.028) -> ProceduralModel:
     """The embedded face model (deterministic; built once per argument set and cached).
 
     Parameters
@@ -785,8 +947,8 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
 
     Returns
     -------
-    MorphableModel
-        About 7,100 vertices and 13,400 triangles with the default spacing; 17 action units
+    ProceduralModel
+        About 7,100 vertices and 13,400 triangles with the default spacing; 18 action units
         (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
         callers: treat its tensors as read-only.
     """

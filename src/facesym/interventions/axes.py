@@ -293,7 +293,10 @@ def _synkinesis(scene: AxisScene, phi: torch.Tensor, a: torch.Tensor, t: torch.T
     vertices = scene._reference(phi, t)
     # The eye region does not follow the jaw joint, so the co-activation's offsets add after posing exactly.
     coactivation = model.expression_offsets(extra) * (t[:, None] * model.left_weight[None, :])[..., None]
-    return torch.where((a == 1.0)[:, None, None], vertices, vertices + coactivation), scene.colors, scene.lighting
+    moved = vertices + coactivation
+    if hasattr(model, "lid_contact"):  # the raised lower lid meets the upper one as in model.vertices
+        moved = model.lid_contact(moved)
+    return torch.where((a == 1.0)[:, None, None], vertices, moved), scene.colors, scene.lighting
 
 
 def _turn(axis: int) -> Axis:

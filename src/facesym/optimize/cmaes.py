@@ -31,7 +31,7 @@ the box where the clipped objective is flat. As a safeguard outside the tutorial
 ``σ max(D)`` is capped at the box width ``2 bound`` (beyond it nearly every sample lands on the box's surface).
 
 Recommended setting for Eq. 4 (issue 6): CMA-ES's standard population ``λ = 4 + ⌊3 ln d⌋`` with DE's evaluation
-budget, i.e. for the default face model (d = 17 expression parameters; λ = 12, as for the d = 15 it was measured
+budget, i.e. for the default face model (d = 18 expression parameters; λ = 12, as for the d = 15 it was measured
 with) ``method: cmaes`` with ``population: 12, generations: 41`` (12 × 42 = 504 evaluations per emotion, as
 DE's 24 × 21). On a trained ``cnn`` (144 problems,
 ``benchmarks/bench_optimisers.py --cmaes-population 12``, see ``benchmarks/README.md``) it ends at a higher

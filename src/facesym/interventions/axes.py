@@ -235,7 +235,7 @@ class AxisScene(Scene):
             Model units.
         colors : torch.Tensor, shape (N, 3) or (B, N, 3)
             Albedo in [0, 1].
-        lighting : torch.Tensor, shape (9,) or (B, 9)
+        lighting : torch.Tensor, shape (27,) or (B, 27)
             See :func:`facesym.render.lighting_from_coefficients`.
         """
         phi = torch.as_tensor(phi, dtype=torch.float32, device=self.device)
@@ -252,7 +252,8 @@ class AxisScene(Scene):
 
 
 Axis = Callable[[AxisScene, torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
-"""``(scene, phi (B, d), a (B,), t (B,)) -> (vertices (B, N, 3), albedo (N, 3) or (B, N, 3), light (9,) or (B, 9))``."""
+"""``(scene, phi (B, d), a (B,), t (B,)) -> (vertices (B, N, 3), albedo (N, 3) or (B, N, 3), light (27,) or
+(B, 27))``."""
 
 
 def _symmetry_left(scene: AxisScene, phi: torch.Tensor, a: torch.Tensor, t: torch.Tensor):

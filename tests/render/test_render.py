@@ -9,7 +9,7 @@ from facesym.emotions import EMOTIONS
 from facesym.face import build_procedural_model
 from facesym.face.prototypes import prototype_phi
 from facesym.render import LIGHT_DIM, OrthographicCamera, lighting_from_coefficients, render, render_depth
-from facesym.render.occlusion import horizon_occlusion
+from facesym.render.occlusion import coarse_vertices, horizon_occlusion
 from facesym.render.shading import LUMA, sh_basis, sh_from_directional, vertex_normals
 
 BACKENDS = ("numba", "torch")
@@ -294,3 +294,16 @@ def test_ambient_occlusion_follows_the_expression():
     seen = (depth[3, row, col] - faces[3, :, 2]).abs() < 0.02
     inside = seen & (model.regions["mouth_cavity"] > 0) & (model.regions["teeth"] < 0.5)
     assert int(inside.sum()) > 10 and float(ao[3, inside].mean()) < 0.8
+
+
+def test_occlusion_is_sampled_on_a_maximal_independent_set():
+    """No two sampled vertices share an edge, every other vertex has a sampled neighbour, and the face's vertices
+    are sampled at about a quarter of them."""
+    model = build_procedural_model()
+    tris = model.triangles.numpy()
+    coarse, indptr, indices = coarse_vertices(tris, model.n_vertices)
+    edges = np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]])
+    assert not np.any(coarse[edges[:, 0]] & coarse[edges[:, 1]])
+    counts = np.diff(indptr)
+    assert np.all(counts[~coarse] >= 1) and np.all(counts[coarse] == 0) and np.all(coarse[indices])
+    assert 0.15 < coarse.mean() < 0.4

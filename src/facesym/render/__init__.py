@@ -132,8 +132,8 @@ def render(
     screen = camera.project(verts, (height, width))
     normals = vertex_normals(verts, tris)
     depth = rasterize(screen, tris, None, height, width, background)[0]
-    occlusion = crease_occlusion(verts, tris) * horizon_occlusion(screen, normals, depth,
-                                                                    float(camera.screen_params(height, width)[2]))
+    scale = float(camera.screen_params(height, width)[2])
+    occlusion = crease_occlusion(verts, tris) * horizon_occlusion(screen, normals, depth, scale, tris)
     shaded = shade_vertices(albedo * occlusion, normals, light)
     if color == "gray":
         luma = torch.tensor(LUMA, dtype=torch.float32, device=dev)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from facesym.render.occlusion import ao_offsets
+from facesym.render.occlusion import AO_MIN_NZ, AO_RADII, ao_offsets, coarse_vertices
 from facesym.render.shading import CREASE, SH_CONSTANTS
 
 __all__ = ["render_shaded", "render_depth"]
@@ -37,6 +37,7 @@ CREASE_FREE = np.float32(CREASE[1])
 CREASE_FLOOR = np.float32(CREASE[2])
 _LUMA = (np.float32(0.299), np.float32(0.587), np.float32(0.114))
 _SH = tuple(np.float32(c) for c in SH_CONSTANTS)
+AO_MIN_NZ = np.float32(AO_MIN_NZ)
 
 
 @njit(cache=True, inline="always")
@@ -99,13 +100,14 @@ def _rasterize(xs, ys, zs, tris, zbuf, face, bary, keep):
                     zbuf[row, col] = z
                     if keep:
                         face[row, col] = f
-                        bary[0, row, col] = l0
-                        bary[1, row, col] = l1
-                        bary[2, row, col] = l2
+                        bary[row, col, 0] = l0
+                        bary[row, col, 1] = l1
+                        bary[row, col, 2] = l2
 
 
 @njit(cache=True)
-def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_scale, out_colors):
+def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_radii, inv_scale, coarse, indptr, indices,
+           out_colors):
     n_vertices = world.shape[0]
     normals = np.zeros((n_vertices, 3), dtype=np.float32)
     # One-ring sums for the crease term: the corner sum of every incident triangle, and their count.
@@ -142,8 +144,53 @@ def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_scale, o
         normals[c, 1] += ny
         normals[c, 2] += nz
     height, width = zbuf.shape
+    # Horizon-based ambient occlusion from the depth buffer (facesym.render.occlusion), sampled at the coarse
+    # vertices; the others take their coarse neighbours' mean.
+    ao = np.ones(n_vertices, dtype=np.float32)
     n_dirs, n_radii = offsets.shape[0], offsets.shape[1]
     inv_dirs = _ONE / np.float32(n_dirs)
+    for v in range(n_vertices):
+        if not coarse[v]:
+            continue
+        norm = max(np.sqrt(normals[v, 0] * normals[v, 0] + normals[v, 1] * normals[v, 1]
+                           + normals[v, 2] * normals[v, 2]), np.float32(1e-12))
+        nx = normals[v, 0] / norm
+        ny = normals[v, 1] / norm
+        nz = normals[v, 2] / norm
+        inv_nz = _ONE / max(nz, AO_MIN_NZ)
+        px = xs[v]
+        py = ys[v]
+        occluded = _ZERO
+        for k in range(n_dirs):
+            horizon = _ZERO
+            for r in range(n_radii):
+                sx = px + offsets[k, r, 0]
+                sy = py + offsets[k, r, 1]
+                if sx < _ZERO or sy < _ZERO:
+                    continue
+                col = int(sx)
+                row = int(sy)
+                if col >= width or row >= height:
+                    continue
+                sample = zbuf[row, col]
+                if sample == -np.inf:
+                    continue
+                dx = (np.float32(col) + _HALF - px) * inv_scale
+                dy = (py - (np.float32(row) + _HALF)) * inv_scale
+                # Height above the tangent plane, per unit of the sampling distance.
+                rise = (sample - world[v, 2] + (nx * dx + ny * dy) * inv_nz) * inv_radii[r]
+                horizon = max(horizon, rise)
+            occluded += horizon / np.sqrt(_ONE + horizon * horizon)
+        ao[v] = min(max(_ONE - occluded * inv_dirs, _ZERO), _ONE)
+    for v in range(n_vertices):
+        if coarse[v]:
+            continue
+        lo, hi = indptr[v], indptr[v + 1]
+        if hi > lo:
+            total = _ZERO
+            for j in range(lo, hi):
+                total += ao[indices[j]]
+            ao[v] = total / np.float32(hi - lo)
     rgb = np.empty(3, dtype=np.float32)
     for v in range(n_vertices):
         norm = np.sqrt(normals[v, 0] * normals[v, 0] + normals[v, 1] * normals[v, 1] + normals[v, 2] * normals[v, 2])
@@ -162,30 +209,7 @@ def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_scale, o
                    + (ring[v, 2] * half - _THREE_HALVES * world[v, 2]) * normals[v, 2]) / norm
             edge_sq = max(_EDGE_FROM_AREA * norm / count, np.float32(1e-12))
             occ = min(max(_ONE - CREASE_GAIN * (_TWO * lap / edge_sq - CREASE_FREE), CREASE_FLOOR), _ONE)
-        # Horizon-based ambient occlusion from the depth buffer (facesym.render.occlusion).
-        occluded = _ZERO
-        for k in range(n_dirs):
-            horizon = _ZERO
-            for r in range(n_radii):
-                col = int(np.floor(xs[v] + offsets[k, r, 0]))
-                row = int(np.floor(ys[v] + offsets[k, r, 1]))
-                if col < 0 or col >= width or row < 0 or row >= height:
-                    continue
-                sample = zbuf[row, col]
-                if sample == -np.inf:
-                    continue
-                dx = (np.float32(col) + _HALF - xs[v]) * inv_scale
-                dy = (ys[v] - (np.float32(row) + _HALF)) * inv_scale
-                dist = np.sqrt(dx * dx + dy * dy)
-                if dist <= _ZERO:
-                    continue
-                dz = sample - world[v, 2]
-                along = (nx * dx + ny * dy) / dist
-                rise = dz / np.sqrt(dz * dz + dist * dist) + along / max(np.sqrt(nz * nz + along * along),
-                                                                         np.float32(1e-12))
-                horizon = max(horizon, rise)
-            occluded += horizon
-        occ *= min(max(_ONE - occluded * inv_dirs, _ZERO), _ONE)
+        occ *= ao[v]
         basis1 = _SH[1] * ny
         basis2 = _SH[2] * nz
         basis3 = _SH[3] * nx
@@ -219,6 +243,7 @@ def _project(world, camera, xs, ys):
 
 @njit(cache=True)
 def _resolve(tris, colors, face, bary, img):
+    # The unrolled channel writes are much faster than a channel loop.
     height, width = face.shape
     n_channels = img.shape[0]
     for row in range(height):
@@ -227,14 +252,16 @@ def _resolve(tris, colors, face, bary, img):
             if f < 0:
                 continue
             i0, i1, i2 = tris[f, 0], tris[f, 1], tris[f, 2]
-            l0, l1, l2 = bary[0, row, col], bary[1, row, col], bary[2, row, col]
+            l0, l1, l2 = bary[row, col, 0], bary[row, col, 1], bary[row, col, 2]
             # Barycentrics sum to 1 only up to rounding: clip so images stay within [0, 1].
-            for c in range(n_channels):
-                img[c, row, col] = _unit(l0 * colors[i0, c] + l1 * colors[i1, c] + l2 * colors[i2, c])
+            img[0, row, col] = _unit(l0 * colors[i0, 0] + l1 * colors[i1, 0] + l2 * colors[i2, 0])
+            if n_channels == 3:
+                img[1, row, col] = _unit(l0 * colors[i0, 1] + l1 * colors[i1, 1] + l2 * colors[i2, 1])
+                img[2, row, col] = _unit(l0 * colors[i0, 2] + l1 * colors[i1, 2] + l2 * colors[i2, 2])
 
 
 @njit(parallel=True, cache=True)
-def _shaded_kernel(world, tris, albedo, light, camera, background, offsets, out):
+def _shaded_kernel(world, tris, albedo, light, camera, background, offsets, inv_radii, coarse, indptr, indices, out):
     batch, n_vertices = world.shape[0], world.shape[1]
     n_channels, height, width = out.shape[1], out.shape[2], out.shape[3]
     gray = n_channels == 1
@@ -244,12 +271,12 @@ def _shaded_kernel(world, tris, albedo, light, camera, background, offsets, out)
         ys = np.empty(n_vertices, dtype=np.float32)
         _project(world[b], camera, xs, ys)
         zbuf = np.full((height, width), -np.inf, dtype=np.float32)
-        face = np.full((height, width), -1, dtype=np.int64)
-        bary = np.empty((3, height, width), dtype=np.float32)
+        face = np.full((height, width), -1, dtype=np.int32)
+        bary = np.empty((height, width, 3), dtype=np.float32)
         _rasterize(xs, ys, world[b, :, 2], tris, zbuf, face, bary, True)
         colors = np.empty((n_vertices, n_channels), dtype=np.float32)
-        _shade(world[b], tris, albedo[0] if shared else albedo[b], light[b], gray, xs, ys, zbuf, offsets,
-               _ONE / camera[2], colors)
+        _shade(world[b], tris, albedo[0] if shared else albedo[b], light[b], gray, xs, ys, zbuf, offsets, inv_radii,
+               _ONE / camera[2], coarse, indptr, indices, colors)
         img = out[b]
         img[:] = background
         _resolve(tris, colors, face, bary, img)
@@ -258,8 +285,8 @@ def _shaded_kernel(world, tris, albedo, light, camera, background, offsets, out)
 @njit(parallel=True, cache=True)
 def _depth_kernel(world, tris, camera, out):
     batch, n_vertices = world.shape[0], world.shape[1]
-    dummy_face = np.empty((1, 1), dtype=np.int64)
-    dummy_bary = np.empty((3, 1, 1), dtype=np.float32)
+    dummy_face = np.empty((1, 1), dtype=np.int32)
+    dummy_bary = np.empty((1, 1, 3), dtype=np.float32)
     for b in prange(batch):
         xs = np.empty(n_vertices, dtype=np.float32)
         ys = np.empty(n_vertices, dtype=np.float32)
@@ -296,8 +323,10 @@ def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, 
         Images, shape ``(B, channels, height, width)`` float32.
     """
     out = np.empty((world.shape[0], channels, height, width), dtype=np.float32)
+    inv_radii = (1.0 / np.asarray(AO_RADII, dtype=np.float64)).astype(np.float32)
+    coarse, indptr, indices = coarse_vertices(triangles, world.shape[1])
     _shaded_kernel(world, triangles, albedo, lighting, camera, np.float32(background), ao_offsets(float(camera[2])),
-                   out)
+                   inv_radii, coarse, indptr, indices, out)
     return out
 
 

@@ -307,3 +307,36 @@ def test_occlusion_is_sampled_on_a_maximal_independent_set():
     counts = np.diff(indptr)
     assert np.all(counts[~coarse] >= 1) and np.all(counts[coarse] == 0) and np.all(coarse[indices])
     assert 0.15 < coarse.mean() < 0.4
+
+
+def test_ambient_occlusion_does_not_depend_on_the_model_units():
+    """The sampling distances are relative to the camera window: the face in metres under a camera framed in metres
+    (FLAME's units) is occluded exactly like the face in model units."""
+    model = build_procedural_model()
+    faces = model.vertices(torch.zeros(1, model.n_shape), prototype_phi(model, "surprise")[None], 1.0, 1.0)
+    results = []
+    for factor in (1.0, 0.075):  # 1 model unit = 75 mm
+        camera = OrthographicCamera(0.0, -0.28 * factor, 1.35 * factor)
+        verts = faces * factor
+        screen = camera.project(verts, 96)
+        depth = render_depth(verts, model.triangles, size=96, camera=camera)
+        results.append(horizon_occlusion(screen, vertex_normals(verts, model.triangles), depth,
+                                         float(camera.screen_params(96, 96)[2]), model.triangles))
+    assert float(results[0].min()) < 0.5
+    assert (results[0] - results[1]).abs().max() < 1e-3
+
+
+def test_rotating_a_light_turns_its_direction():
+    """A key light turned by R is the key light from R d (the sky's gradient turns with it)."""
+    from facesym.render.shading import rotate_lighting
+
+    d = torch.tensor([[0.2, 0.4, 0.9]])
+    d = d / d.norm()
+    angle = torch.tensor(0.7)
+    c, s = torch.cos(angle), torch.sin(angle)
+    rotation = torch.tensor([[[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]]])
+    light = sh_from_directional(torch.full((1, 3), 0.3), torch.tensor([[0.6, 0.5, 0.4]]), d, radius=0.3)
+    turned = rotate_lighting(light, rotation)
+    expected = sh_from_directional(torch.full((1, 3), 0.3), torch.tensor([[0.6, 0.5, 0.4]]), d @ rotation[0].T,
+                                   radius=0.3)
+    torch.testing.assert_close(turned, expected, atol=1e-5, rtol=1e-5)

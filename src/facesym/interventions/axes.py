@@ -49,6 +49,7 @@ from facesym.face import MorphableModel
 from facesym.face.model import MM_PER_UNIT
 from facesym.interventions.scene import Scene
 from facesym.render import render
+from facesym.render.shading import LIGHT_DIM, rotate_lighting
 
 __all__ = [
     "AXES",
@@ -318,9 +319,8 @@ def _light_direction(scene: AxisScene, phi: torch.Tensor, a: torch.Tensor, t: to
     angle = (1.0 - a) * math.radians(scene.settings["max_degrees"])
     if scene.model.left_side == "-x":
         angle = -angle
-    light = scene.lighting.reshape(1, 9).expand(a.shape[0], 9)
-    direction = torch.einsum("bij,bj->bi", _rotation(angle, 1), light[:, 6:9])
-    turned = torch.cat([light[:, :6], direction], dim=1)
+    light = scene.lighting.reshape(1, LIGHT_DIM).expand(a.shape[0], LIGHT_DIM)
+    turned = rotate_lighting(light, _rotation(angle, 1))
     return scene._reference(phi, t), scene.colors, torch.where((a == 1.0)[:, None], light, turned)
 
 

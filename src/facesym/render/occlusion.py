@@ -8,15 +8,16 @@ s = 0 keeps its neutral occlusion) at the cost of a few depth-buffer reads per v
 
 Horizon-based ambient occlusion (after Bavoil, Sainz & Dimitrov 2008) on the camera's depth buffer: for a vertex
 at depth ``z`` with unit normal ``n``, the depth buffer is read at ``K = len(AO_ANGLES)`` directions and the
-distances ``r ∈ AO_RADII`` around the vertex's pixel position. A sample at the pixel centre displaced by ``δ``
-(model units in the image plane) with depth ``z_s`` lies ``e = (z_s − z + n·δ / n_z) / r`` sampling distances above
-the vertex's tangent plane (``n_z`` at least ``AO_MIN_NZ``; measured at the sample's own pixel centre, so a plane is
-exactly unoccluded whatever the pixel grid). Per direction the horizon is the highest ``e``, at least 0, and
-``e / √(1 + e²)``, the sine of its elevation above the tangent plane, the part of that direction's sky it hides; the
-vertex's factor is ``clip(1 − mean over directions, 0, 1)``. Samples outside the image or on the backdrop occlude
-nothing. No square root or division per sample: the renderer's inner loop stays a few multiply-adds. The depth
-buffer is the image's own (the same rasterisation, at the render size), so the result depends a little on the
-render size (one pixel is 4 mm at 64 px).
+distances ``r`` (``AO_RADII``, relative to the camera window) around the vertex's pixel position. A sample at the
+pixel centre displaced by ``δ`` (model units in the image plane) with depth ``z_s`` lies
+``e = (z_s − z + n·δ / n_z) / r`` sampling distances above the vertex's tangent plane (``n_z`` at least
+``AO_MIN_NZ``; measured at the sample's own pixel centre, so a plane is exactly unoccluded whatever the pixel
+grid). Per direction the horizon is the highest ``e``, at least 0, and ``e / √(1 + e²)``, the sine of its
+elevation above the tangent plane, is the part of that direction's sky it hides; the vertex's factor is
+``clip(1 − mean over directions, 0, 1)``. Samples outside the image or on the backdrop occlude nothing. No square
+root or division per sample: the renderer's inner loop stays a few multiply-adds. The depth buffer is the image's
+own (the same rasterisation, at the render size), so the result depends a little on the render size (one pixel is
+4 mm at 64 px).
 
 Occlusion varies over the sampling distances (6–12 mm), while the face mesh's vertices lie about 2 mm apart, so it
 is sampled on a maximal independent set of the mesh's vertices (``coarse_vertices``: about a quarter of them, no
@@ -32,11 +33,13 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-__all__ = ["AO_RADII", "AO_ANGLES", "AO_MIN_NZ", "ao_offsets", "coarse_vertices", "horizon_occlusion"]
+__all__ = ["AO_RADII", "AO_ANGLES", "AO_MIN_NZ", "ao_sampling", "coarse_vertices", "horizon_occlusion"]
 
-AO_RADII = (0.08, 0.16)
-"""Sampling distances, model units (6 and 12 mm: the scale of the eye sockets, the nose and the lips; finer
-creases are the crease term's, :data:`facesym.render.shading.CREASE`)."""
+AO_RADII = (0.08 / 1.35, 0.16 / 1.35)
+"""Sampling distances as fractions of the camera window's half-width (``OrthographicCamera.half_extent``): 0.08 and
+0.16 units, 6 and 12 mm, on the procedural face and on FLAME normalised to its frame — the scale of the eye sockets,
+the nose and the lips; finer creases are the crease term's (:data:`facesym.render.shading.CREASE`). Relative to the
+window, so a model in other units (FLAME in metres) is sampled at the same place on the face."""
 
 AO_MIN_NZ = 0.1
 """Smallest normal component towards the camera used for the tangent plane: surfaces seen edge-on (the head's
@@ -46,15 +49,30 @@ AO_ANGLES = tuple(2.0 * math.pi * k / 8 for k in range(8))
 """Directions in the image plane, radians from the model's +x towards +y."""
 
 
-def ao_offsets(scale: float) -> np.ndarray:
-    """Sample offsets in pixels, shape ``(K, R, 2)`` float32: column and row offset of the sample at direction k
-    and radius r (rows grow downwards, model y upwards) for ``scale`` pixels per model unit
-    (``OrthographicCamera.screen_params(...)[2]``)."""
+def ao_sampling(scale: float, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample offsets in pixels and the sampling distances they stand for.
+
+    Parameters
+    ----------
+    scale
+        Pixels per model unit (``OrthographicCamera.screen_params(height, width)[2]``).
+    height, width
+        Image size in pixels (the camera window's half-width is ``min(height, width) / (2 scale)`` model units).
+
+    Returns
+    -------
+    offsets : np.ndarray
+        Shape ``(K, R, 2)`` float32: column and row offset of the sample at direction k and radius r (rows grow
+        downwards, model y upwards).
+    inv_radii : np.ndarray
+        Shape ``(R,)`` float32: 1 / the sampling distances, model units⁻¹.
+    """
+    half_extent = min(height, width) / (2.0 * float(np.float32(scale)))
+    radii = np.asarray(AO_RADII, dtype=np.float64) * half_extent
     angles = np.asarray(AO_ANGLES, dtype=np.float64)
-    radii = np.asarray(AO_RADII, dtype=np.float64)
     dx = np.cos(angles)[:, None] * radii[None] * scale
     dy = -np.sin(angles)[:, None] * radii[None] * scale
-    return np.stack([dx, dy], axis=-1).astype(np.float32)
+    return np.stack([dx, dy], axis=-1).astype(np.float32), (1.0 / radii).astype(np.float32)
 
 
 @lru_cache(maxsize=8)
@@ -127,9 +145,8 @@ def horizon_occlusion(screen: torch.Tensor, normals: torch.Tensor, depth: torch.
     """
     batch = screen.shape[0]
     height, width = depth.shape[1:]
-    offsets = torch.from_numpy(ao_offsets(scale)).to(screen.device)
+    offsets, inv_radii = (torch.from_numpy(a).to(screen.device) for a in ao_sampling(scale, height, width))
     inv_scale = torch.tensor(1.0 / np.float32(scale), dtype=torch.float32, device=screen.device)
-    inv_radii = torch.from_numpy((1.0 / np.asarray(AO_RADII, dtype=np.float64)).astype(np.float32)).to(screen.device)
     x, y, z = (screen[..., i, None, None] for i in range(3))
     # float32 operations in the numba kernel's order, so both backends read the same pixels.
     sx = x + offsets[..., 0]  # (B, N, K, R)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from facesym.render.occlusion import AO_MIN_NZ, AO_RADII, ao_offsets, coarse_vertices
+from facesym.render.occlusion import AO_MIN_NZ, ao_sampling, coarse_vertices
 from facesym.render.shading import CREASE, SH_CONSTANTS
 
 __all__ = ["render_shaded", "render_depth"]
@@ -323,10 +323,10 @@ def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, 
         Images, shape ``(B, channels, height, width)`` float32.
     """
     out = np.empty((world.shape[0], channels, height, width), dtype=np.float32)
-    inv_radii = (1.0 / np.asarray(AO_RADII, dtype=np.float64)).astype(np.float32)
+    offsets, inv_radii = ao_sampling(float(camera[2]), height, width)
     coarse, indptr, indices = coarse_vertices(triangles, world.shape[1])
-    _shaded_kernel(world, triangles, albedo, lighting, camera, np.float32(background), ao_offsets(float(camera[2])),
-                   inv_radii, coarse, indptr, indices, out)
+    _shaded_kernel(world, triangles, albedo, lighting, camera, np.float32(background), offsets, inv_radii, coarse,
+                   indptr, indices, out)
     return out
 
 

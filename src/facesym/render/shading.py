@@ -36,8 +36,8 @@ import numpy as np
 import torch
 
 __all__ = ["LIGHT_DIM", "SH_NAMES", "SH_CONSTANTS", "KEY_RADIUS", "SKY_GRADIENT", "lighting_from_coefficients",
-           "default_lighting", "sh_from_directional", "sh_basis", "prepare_lighting", "vertex_normals",
-           "shade_vertices", "crease_occlusion", "LUMA", "CREASE"]
+           "default_lighting", "sh_from_directional", "sh_basis", "rotate_lighting", "prepare_lighting",
+           "vertex_normals", "shade_vertices", "crease_occlusion", "LUMA", "CREASE"]
 
 LIGHT_DIM = 27
 """Numbers per light: 9 spherical-harmonic coefficients of the shading function for each of R, G, B."""
@@ -170,6 +170,36 @@ def lighting_from_coefficients(coeffs: torch.Tensor | np.ndarray) -> torch.Tenso
     )
     return sh_from_directional(ambient[:, None] * tint, directional[:, None] * tint, direction, KEY_RADIUS,
                                SKY_GRADIENT)
+
+
+def rotate_lighting(lighting: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
+    """Turn SH lights: the environment rotated by ``rotation``, so that ``S'(n) = S(Rᵀ n)``.
+
+    Order-2 SH are closed under rotation; the rotated coefficients are recovered exactly (to float rounding) by
+    least squares from the shading at 32 spread directions.
+
+    Parameters
+    ----------
+    lighting
+        Shape ``(B, 27)``.
+    rotation
+        Rotation matrices, shape ``(B, 3, 3)`` (a light from direction ``d`` then comes from ``R d``).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(B, 27)``.
+    """
+    k = torch.arange(32, dtype=torch.float64) + 0.5
+    z = 1.0 - 2.0 * k / 32
+    phi = math.pi * (1.0 + math.sqrt(5.0)) * k
+    r = torch.sqrt(1.0 - z * z)
+    points = torch.stack([r * torch.cos(phi), r * torch.sin(phi), z], dim=1)  # (M, 3)
+    fit = torch.linalg.pinv(sh_basis(points))  # (9, M)
+    rot = rotation.to(torch.float64)
+    back = torch.einsum("bji,mj->bmi", rot, points)  # Rᵀ n
+    values = torch.einsum("bmk,bck->bmc", sh_basis(back), lighting.to(torch.float64).reshape(-1, 3, 9))
+    return torch.einsum("km,bmc->bck", fit, values).reshape(-1, LIGHT_DIM).to(lighting.dtype)
 
 
 def default_lighting(batch: int = 1, device: torch.device | str = "cpu") -> torch.Tensor:

@@ -12,10 +12,12 @@ distances ``r`` (``AO_RADII``, relative to the camera window) around the vertex'
 pixel centre displaced by ``δ`` (model units in the image plane) with depth ``z_s`` lies
 ``e = (z_s − z + n·δ / n_z) / r`` sampling distances above the vertex's tangent plane (``n_z`` at least
 ``AO_MIN_NZ``; measured at the sample's own pixel centre, so a plane is exactly unoccluded whatever the pixel
-grid). Per direction the horizon is the highest ``e``, at least 0, and ``e / √(1 + e²)``, the sine of its
-elevation above the tangent plane, is the part of that direction's sky it hides; the vertex's factor is
-``clip(1 − mean over directions, 0, 1)``. Samples outside the image or on the backdrop occlude nothing. No square
-root or division per sample: the renderer's inner loop stays a few multiply-adds. The depth buffer is the image's
+grid). Per direction the horizon is the highest ``e``, at least 0, at the elevation ``h`` above the tangent plane
+with ``tan h = e``; it hides ``sin² h = e² / (1 + e²)`` of that direction's diffuse light (cosine-weighted: the sky
+near the horizon lights a surface little, so a shallow hollow — the eye's window between the lids, a socket —
+loses little, a deep one — the open mouth — much), and the vertex's factor is ``clip(1 − mean over directions,
+0, 1)``. Samples outside the image or on the backdrop occlude nothing. No square root or division per sample: the
+renderer's inner loop stays a few multiply-adds. The depth buffer is the image's
 own (the same rasterisation, at the render size), so the result depends a little on the render size (one pixel is
 4 mm at 64 px).
 
@@ -164,7 +166,8 @@ def horizon_occlusion(screen: torch.Tensor, normals: torch.Tensor, depth: torch.
     rise = (sample - z + (nx * dx + ny * dy) * inv_nz) * inv_radii
     used = inside & torch.isfinite(sample)
     horizon = torch.where(used, rise, torch.zeros_like(rise)).amax(-1).clamp_min(0.0)  # (B, N, K)
-    occluded = (horizon / torch.sqrt(1.0 + horizon * horizon)).mean(-1)
+    squared = horizon * horizon
+    occluded = (squared / (1.0 + squared)).mean(-1)
     ao = (1.0 - occluded).clamp(0.0, 1.0)
     if triangles is not None:
         coarse, indptr, indices = coarse_vertices(torch.as_tensor(triangles).cpu().numpy(), screen.shape[1])

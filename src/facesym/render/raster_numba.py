@@ -180,7 +180,8 @@ def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_radii, i
                 # Height above the tangent plane, per unit of the sampling distance.
                 rise = (sample - world[v, 2] + (nx * dx + ny * dy) * inv_nz) * inv_radii[r]
                 horizon = max(horizon, rise)
-            occluded += horizon / np.sqrt(_ONE + horizon * horizon)
+            squared = horizon * horizon
+            occluded += squared / (_ONE + squared)
         ao[v] = min(max(_ONE - occluded * inv_dirs, _ZERO), _ONE)
     for v in range(n_vertices):
         if coarse[v]:

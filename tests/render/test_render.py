@@ -9,7 +9,8 @@ from facesym.emotions import EMOTIONS
 from facesym.face import build_procedural_model
 from facesym.face.prototypes import prototype_phi
 from facesym.render import LIGHT_DIM, OrthographicCamera, lighting_from_coefficients, render, render_depth
-from facesym.render.shading import LUMA
+from facesym.render.occlusion import coarse_vertices, horizon_occlusion
+from facesym.render.shading import LUMA, sh_basis, sh_from_directional, vertex_normals
 
 BACKENDS = ("numba", "torch")
 UNIT = OrthographicCamera(0.0, 0.0, 1.0)  # the window [-1, 1]²
@@ -149,70 +150,193 @@ def test_symmetric_face_renders_symmetric_and_s0_does_not(face):
     assert torch.all(mirror_error[n + 1:] > 2 * mirror_error[1:n])  # prototypes at s = 0
 
 
-def test_lambertian_shading():
+def _shading(light: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+    """S(n) per colour channel of SH lights (B, 27) at unit normals (M, 3): shape (B, M, 3)."""
+    return torch.einsum("mk,bck->bmc", sh_basis(normals), light.reshape(-1, 3, 9))
+
+
+def _fibonacci_sphere(n: int) -> torch.Tensor:
+    k = np.arange(n) + 0.5
+    z = 1.0 - 2.0 * k / n
+    phi = np.pi * (1.0 + 5**0.5) * k
+    r = np.sqrt(1.0 - z * z)
+    return torch.tensor(np.c_[r * np.cos(phi), r * np.sin(phi), z], dtype=torch.float64)
+
+
+def test_sh_lights_are_the_projection_of_a_sky_and_a_soft_key_light():
+    """The SH coefficients equal the numerical order-2 projection of the exact shading function of a sky with a
+    vertical gradient plus a disc light: S(n) = a (1 + g·2/3·n_y) + D · mean over the disc of max(0, n·ω)."""
+    direction = torch.tensor([[0.3, 0.5, 0.81]], dtype=torch.float64)
+    direction = direction / direction.norm()
+    ambient = torch.tensor([[0.3, 0.35, 0.4]], dtype=torch.float64)
+    strength = torch.tensor([[0.7, 0.6, 0.5]], dtype=torch.float64)
+    radius, gradient = 0.35, 0.3
+    light = sh_from_directional(ambient, strength, direction, radius, gradient)
+    normals = _fibonacci_sphere(20000)
+    # Points of the disc: a cone of half-angle `radius` about `direction`, uniform in solid angle.
+    cone = _fibonacci_sphere(20000)
+    cone = cone[cone[:, 2] >= np.cos(radius)]
+    axis = torch.linalg.cross(torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64), direction[0])
+    angle = torch.arccos(direction[0, 2])
+    k = torch.tensor([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]]) / axis.norm()
+    rotation = torch.eye(3, dtype=torch.float64) + torch.sin(angle) * k + (1 - torch.cos(angle)) * k @ k
+    disc = cone @ rotation.T
+    exact = (ambient[:, None] * (1 + gradient * 2 / 3 * normals[:, 1:2])
+             + strength[:, None] * (normals @ disc.T).clamp_min(0).mean(1)[None, :, None])
+    basis = sh_basis(normals)
+    projected = torch.einsum("mk,bmc->bck", basis, exact) * (4 * np.pi / len(normals))
+    np.testing.assert_allclose(projected.reshape(1, -1).numpy(), light.numpy(), atol=2e-3)
+
+
+def test_sh_shading_of_planes_in_both_backends():
+    """A uniform sky shades every orientation alike; a point light gives the order-2 clamped cosine, 17/16 of its
+    strength facing it and 3/32 at grazing incidence."""
     plane = torch.tensor([[-1.0, -1.0, 0.0], [1.0, -1.0, 0.0], [1.0, 1.0, 0.0], [-1.0, 1.0, 0.0]])
     verts = torch.stack([plane, plane.clone()])
     verts[1, :, 2] = 0.9 * verts[1, :, 1]  # tilted about x: its normal points down and to the viewer
     tris = torch.tensor([[0, 1, 2], [0, 2, 3]])
-    light = torch.tensor([0.2, 0.2, 0.2, 0.7, 0.7, 0.7, 0.0, 0.6, 0.8])
-    img = render(verts, tris, torch.ones(4, 3), size=8, camera=UNIT, lighting=light)[:, 0, 4, 4]
+    sky = sh_from_directional(torch.full((1, 3), 0.4), torch.zeros(1, 3), torch.tensor([[0.0, 0.0, 1.0]]))
+    point = sh_from_directional(torch.zeros(1, 3), torch.full((1, 3), 0.5), torch.tensor([[0.0, 0.0, 1.0]]))
     n_tilted = torch.tensor([0.0, -0.9, 1.0]) / np.hypot(0.9, 1.0)
-    expected = 0.2 + 0.7 * torch.stack([torch.tensor(0.8), (n_tilted * light[6:]).sum().clamp_min(0)])
-    assert torch.allclose(img, expected, atol=1e-5)
+    c = float(n_tilted[2])
+    for backend in BACKENDS:
+        img = render(verts, tris, torch.ones(4, 3), size=8, camera=UNIT, lighting=sky, backend=backend)
+        assert torch.allclose(img[:, :, 4, 4], torch.tensor(0.4), atol=1e-5)
+        img = render(verts, tris, torch.ones(4, 3), size=8, camera=UNIT, lighting=point, backend=backend)
+        expected = 0.5 * torch.tensor([17 / 16, 0.25 + 0.5 * c + 5 / 16 * (3 * c * c - 1) / 2])
+        assert torch.allclose(img[:, 0, 4, 4], expected, atol=1e-5)
+    grazing = _shading(point, torch.tensor([[1.0, 0.0, 0.0]]))
+    assert torch.allclose(grazing, torch.tensor(0.5 * 3 / 32), atol=1e-6)
 
 
 def test_lighting_from_coefficients():
     ref = lighting_from_coefficients(torch.zeros(4))
     assert ref.shape == (1, LIGHT_DIM)
-    direction = ref[0, 6:]
-    assert torch.isclose(direction.norm(), torch.tensor(1.0)) and direction[1] > 0.3 and direction[2] > 0.8
+    up, down, front, back = (torch.tensor([v], dtype=torch.float32) for v in
+                             ([0.0, 1.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0]))
+    # Lit from the front and above, and the frontal plane keeps the brightness of the former light (0.36 + 0.68·0.9).
+    assert float(_shading(ref, front)[0, 0, 1]) == pytest.approx(0.36 + 0.68 * 0.9, abs=0.02)
+    assert torch.all(_shading(ref, up) > _shading(ref, down) + 0.2)
     extreme = lighting_from_coefficients(torch.tensor([[10.0, -10.0, 10.0, 10.0], [-10.0, 10.0, -10.0, -10.0]]))
-    assert torch.all(extreme[:, 6:][:, 2] > 0.5)  # still from the front
-    assert torch.all(extreme[:, :6] > 0.1) and torch.all(extreme[:, :3] + extreme[:, 3:6] < 1.4)
+    assert torch.all(_shading(extreme, front) > _shading(extreme, back) + 0.25)  # still from the front
+    assert torch.all(_shading(extreme, front) > 0.5) and torch.all(_shading(extreme, front) < 1.3)
+    assert torch.all(_shading(extreme, back) > 0.0)
     draws = lighting_from_coefficients(torch.randn(200, 4, generator=torch.Generator().manual_seed(0)))
-    assert draws[:, 6].std() > 0.1 and draws[:, 0].std() > 0.02
+    side = _shading(draws, torch.tensor([[1.0, 0.0, 0.0]]))[:, 0, 1]
+    assert side.std() > 0.05 and _shading(draws, front)[:, 0, 1].std() > 0.02
 
 
-def test_inputs_are_checked(face):
-    model, verts, albedo, _ = face
-    with pytest.raises(ValueError, match="lighting_from_coefficients"):
-        render(verts[:1], model.triangles, albedo, size=32, lighting=torch.zeros(1, 4))
-    with pytest.raises(ValueError, match="backend"):
-        render(verts[:1], model.triangles, albedo, size=32, backend="opengl")
-    with pytest.raises(ValueError, match="CPU only"):
-        render(verts[:1], model.triangles, albedo, size=32, device="cuda")
-    with pytest.raises(ValueError, match="color"):
-        render(verts[:1], model.triangles, albedo, size=32, color="hsv")
-    with pytest.raises(ValueError, match="vertex_colors"):
-        render(verts[:1], model.triangles, albedo[:, :10], size=32)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_torch_backend_on_cuda(face):
-    model, verts, albedo, light = face
-    a = render(verts, model.triangles, albedo, size=64, lighting=light)
-    b = render(verts, model.triangles, albedo, size=64, lighting=light, backend="torch", device="cuda")
-    assert b.device.type == "cuda" and (a - b.cpu()).abs().max() < 1e-3
-
-
-def test_crease_occlusion_darkens_the_folds_an_expression_forms():
-    """Forehead and glabellar furrows (AU1+2+4) darken where the expression moves the face and nowhere else; the
-    half frozen at s = 0 keeps its neutral shading, and both backends shade with it."""
-    from facesym.render.shading import CREASE, crease_occlusion
-
+def test_old_light_layout_is_converted():
+    old = torch.tensor([0.2, 0.2, 0.2, 0.7, 0.7, 0.7, 0.0, 0.6, 0.8])
+    converted = sh_from_directional(old[None, :3], old[None, 3:6], old[None, 6:])
     model = build_procedural_model()
-    phi = torch.zeros(1, model.n_expression)
-    for au in ("AU1", "AU2", "AU4"):
-        phi[0, model.expression_names.index(au)] = 1.0
+    verts = model.vertices(torch.zeros(1, model.n_shape), torch.zeros(1, model.n_expression), 1.0, 1.0)
+    albedo = model.albedo(torch.zeros(1, model.n_appearance))
+    assert torch.equal(render(verts, model.triangles, albedo, size=32, lighting=old),
+                       render(verts, model.triangles, albedo, size=32, lighting=converted))
+
+
+def test_ambient_occlusion_of_a_groove_and_a_plane():
+    """Open skin sees the whole sky; the bottom of a groove 6 mm deep and 12 mm wide sees less, its rim more."""
+    n = 41
+    g = np.linspace(-1.0, 1.0, n)
+    xx, yy = np.meshgrid(g, g)
+    idx = np.arange(n * n).reshape(n, n)
+    quads = np.stack([idx[:-1, :-1], idx[:-1, 1:], idx[1:, 1:], idx[1:, :-1]], -1).reshape(-1, 4)
+    tris = torch.tensor(np.concatenate([quads[:, [0, 1, 2]], quads[:, [0, 2, 3]]]))
+    groove = -0.08 * np.clip(1 - np.abs(xx) / 0.08, 0, None)
+    verts = torch.tensor(np.stack([np.c_[xx.ravel(), yy.ravel(), np.zeros(n * n)],
+                                   np.c_[xx.ravel(), yy.ravel(), groove.ravel()]]), dtype=torch.float32)
+    camera = OrthographicCamera(0.0, 0.0, 1.0)
+    size = 128
+    screen = camera.project(verts, size)
+    normals = vertex_normals(verts, tris)
+    depth = render_depth(verts, tris, size=size, camera=camera)
+    ao = horizon_occlusion(screen, normals, depth, float(camera.screen_params(size, size)[2]))[..., 0]
+    inner = torch.from_numpy((np.abs(yy) < 0.7).ravel() & (np.abs(xx) < 0.7).ravel())
+    assert torch.allclose(ao[0, inner], torch.tensor(1.0))
+    bottom = torch.from_numpy(np.abs(xx.ravel()) < 1e-6) & inner
+    far = torch.from_numpy(np.abs(xx.ravel()) > 0.3) & inner
+    assert float(ao[1, bottom].max()) < 0.8 and torch.allclose(ao[1, far], torch.tensor(1.0))
+    # Both backends shade with it: a white groove under a uniform sky shows its occlusion.
+    sky = sh_from_directional(torch.ones(1, 3), torch.zeros(1, 3), torch.tensor([[0.0, 0.0, 1.0]]))
+    images = [render(verts[1:], tris, torch.ones(n * n, 3), size=size, camera=camera, lighting=sky,
+                     backend=backend, color="gray") for backend in BACKENDS]
+    assert (images[0] - images[1]).abs().max() < 1e-4
+    centre = images[0][0, 0, size // 2, size // 2 - 1 : size // 2 + 1]
+    assert float(centre.max()) < 0.8 and float(images[0][0, 0, size // 2, size // 4]) == pytest.approx(1.0)
+
+
+def test_ambient_occlusion_follows_the_expression():
+    """The opened mouth's inside is shaded; raised brows (AU1+2+4+5) change their occlusion where they move, and the
+    half frozen at s = 0 keeps its neutral occlusion away from the midline band."""
+    model = build_procedural_model()
+    brows = torch.zeros(1, model.n_expression)
+    for au in ("AU1", "AU2", "AU4", "AU5"):
+        brows[0, model.expression_names.index(au)] = 1.0
     beta = torch.zeros(1, model.n_shape)
-    faces = torch.cat([model.vertices(beta, phi, s, t) for s, t in ((1.0, 0.0), (1.0, 1.0), (0.0, 1.0))])
-    occ = crease_occlusion(faces, model.triangles)[..., 0]
-    assert float(occ.min()) >= np.float32(CREASE[2]) and float(occ.max()) <= 1.0
+    faces = torch.cat([model.vertices(beta, brows, s, t) for s, t in ((1.0, 0.0), (1.0, 1.0), (0.0, 1.0))]
+                      + [model.vertices(beta, prototype_phi(model, "surprise")[None], 1.0, 1.0)])
+    size = 112
+    screen = model.camera.project(faces, size)
+    depth = render_depth(faces, model.triangles, size=size)
+    ao = horizon_occlusion(screen, vertex_normals(faces, model.triangles), depth,
+                           float(model.camera.screen_params(size, size)[2]))[..., 0]
     x, y = model.template[:, 0], model.template[:, 1]
-    forehead = (model.regions["skin_mesh"] > 0) & (y > 0.1) & (y < 0.9) & (x.abs() < 0.6)
-    darker = occ[1] < occ[0] - 0.05
-    assert int((darker & forehead).sum()) > 30 and int((darker & ~forehead).sum()) < int((darker & forehead).sum())
-    frozen = model.left_weight == 1
-    assert torch.allclose(occ[2, frozen & forehead & (x > 0.15)], occ[0, frozen & forehead & (x > 0.15)], atol=1e-5)
-    right = (model.left_weight == 0) & forehead
-    assert int((occ[2] < occ[0] - 0.05)[right].sum()) > 10
+    frozen_brow = (model.left_weight == 1) & (model.regions["skin_mesh"] > 0) & (y > 0.1) & (x > 0.3)
+    assert int(frozen_brow.sum()) > 50
+    assert torch.allclose(ao[2, frozen_brow], ao[0, frozen_brow], atol=1e-5)
+    moved_brow = (model.left_weight == 0) & (model.regions["skin_mesh"] > 0) & (y > 0.1) & (x < -0.3)
+    assert float((ao[1, moved_brow] - ao[0, moved_brow]).abs().max()) > 0.02
+    assert torch.allclose(ao[2, moved_brow], ao[1, moved_brow], atol=1e-5)
+    # The inside of the opened mouth that the camera sees lies in the shade of the lips and teeth around it.
+    col, row = (screen[3, :, i].floor().long().clamp(0, size - 1) for i in (0, 1))
+    seen = (depth[3, row, col] - faces[3, :, 2]).abs() < 0.02
+    inside = seen & (model.regions["mouth_cavity"] > 0) & (model.regions["teeth"] < 0.5)
+    assert int(inside.sum()) > 10 and float(ao[3, inside].mean()) < 0.8
+
+
+def test_occlusion_is_sampled_on_a_maximal_independent_set():
+    """No two sampled vertices share an edge, every other vertex has a sampled neighbour, and the face's vertices
+    are sampled at about a quarter of them."""
+    model = build_procedural_model()
+    tris = model.triangles.numpy()
+    coarse, indptr, indices = coarse_vertices(tris, model.n_vertices)
+    edges = np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]])
+    assert not np.any(coarse[edges[:, 0]] & coarse[edges[:, 1]])
+    counts = np.diff(indptr)
+    assert np.all(counts[~coarse] >= 1) and np.all(counts[coarse] == 0) and np.all(coarse[indices])
+    assert 0.15 < coarse.mean() < 0.4
+
+
+def test_ambient_occlusion_does_not_depend_on_the_model_units():
+    """The sampling distances are relative to the camera window: the face in metres under a camera framed in metres
+    (FLAME's units) is occluded exactly like the face in model units."""
+    model = build_procedural_model()
+    faces = model.vertices(torch.zeros(1, model.n_shape), prototype_phi(model, "surprise")[None], 1.0, 1.0)
+    results = []
+    for factor in (1.0, 0.075):  # 1 model unit = 75 mm
+        camera = OrthographicCamera(0.0, -0.28 * factor, 1.35 * factor)
+        verts = faces * factor
+        screen = camera.project(verts, 96)
+        depth = render_depth(verts, model.triangles, size=96, camera=camera)
+        results.append(horizon_occlusion(screen, vertex_normals(verts, model.triangles), depth,
+                                         float(camera.screen_params(96, 96)[2]), model.triangles))
+    assert float(results[0].min()) < 0.5
+    assert (results[0] - results[1]).abs().max() < 1e-3
+
+
+def test_rotating_a_light_turns_its_direction():
+    """A key light turned by R is the key light from R d (the sky's gradient turns with it)."""
+    from facesym.render.shading import rotate_lighting
+
+    d = torch.tensor([[0.2, 0.4, 0.9]])
+    d = d / d.norm()
+    angle = torch.tensor(0.7)
+    c, s = torch.cos(angle), torch.sin(angle)
+    rotation = torch.tensor([[[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]]])
+    light = sh_from_directional(torch.full((1, 3), 0.3), torch.tensor([[0.6, 0.5, 0.4]]), d, radius=0.3)
+    turned = rotate_lighting(light, rotation)
+    expected = sh_from_directional(torch.full((1, 3), 0.3), torch.tensor([[0.6, 0.5, 0.4]]), d @ rotation[0].T,
+                                   radius=0.3)
+    torch.testing.assert_close(turned, expected, atol=1e-5, rtol=1e-5)

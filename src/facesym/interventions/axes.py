@@ -49,6 +49,7 @@ from facesym.face import MorphableModel
 from facesym.face.model import MM_PER_UNIT
 from facesym.interventions.scene import Scene
 from facesym.render import render
+from facesym.render.shading import LIGHT_DIM, rotate_lighting
 
 __all__ = [
     "AXES",
@@ -235,7 +236,7 @@ class AxisScene(Scene):
             Model units.
         colors : torch.Tensor, shape (N, 3) or (B, N, 3)
             Albedo in [0, 1].
-        lighting : torch.Tensor, shape (9,) or (B, 9)
+        lighting : torch.Tensor, shape (27,) or (B, 27)
             See :func:`facesym.render.lighting_from_coefficients`.
         """
         phi = torch.as_tensor(phi, dtype=torch.float32, device=self.device)
@@ -252,7 +253,8 @@ class AxisScene(Scene):
 
 
 Axis = Callable[[AxisScene, torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
-"""``(scene, phi (B, d), a (B,), t (B,)) -> (vertices (B, N, 3), albedo (N, 3) or (B, N, 3), light (9,) or (B, 9))``."""
+"""``(scene, phi (B, d), a (B,), t (B,)) -> (vertices (B, N, 3), albedo (N, 3) or (B, N, 3), light (27,) or
+(B, 27))``."""
 
 
 def _symmetry_left(scene: AxisScene, phi: torch.Tensor, a: torch.Tensor, t: torch.Tensor):
@@ -320,9 +322,8 @@ def _light_direction(scene: AxisScene, phi: torch.Tensor, a: torch.Tensor, t: to
     angle = (1.0 - a) * math.radians(scene.settings["max_degrees"])
     if scene.model.left_side == "-x":
         angle = -angle
-    light = scene.lighting.reshape(1, 9).expand(a.shape[0], 9)
-    direction = torch.einsum("bij,bj->bi", _rotation(angle, 1), light[:, 6:9])
-    turned = torch.cat([light[:, :6], direction], dim=1)
+    light = scene.lighting.reshape(1, LIGHT_DIM).expand(a.shape[0], LIGHT_DIM)
+    turned = rotate_lighting(light, _rotation(angle, 1))
     return scene._reference(phi, t), scene.colors, torch.where((a == 1.0)[:, None], light, turned)
 
 

@@ -33,7 +33,7 @@ class Scene:
     colors
         Per-vertex albedo, shape ``(N, 3)`` in ``[0, 1]``.
     lighting
-        The light, shape ``(9,)`` (see :func:`facesym.render.lighting_from_coefficients`).
+        The light, shape ``(27,)`` (see :func:`facesym.render.lighting_from_coefficients`).
     size
         Image side in pixels.
     color

@@ -1,4 +1,5 @@
-"""Batched rendering of face meshes: orthographic camera, z-buffer, per-vertex albedo, Lambertian + ambient.
+"""Batched rendering of face meshes: orthographic camera, z-buffer, per-vertex albedo, spherical-harmonic lighting
+with ambient occlusion.
 
 Two backends draw the same images: ``"numba"`` (CPU, one image per thread) and ``"torch"`` (any torch device,
 e.g. CUDA). See :mod:`facesym.render.raster_numba` for the rasterisation rules both follow.
@@ -10,12 +11,13 @@ import numpy as np
 import torch
 
 from facesym.render.camera import OrthographicCamera, image_shape
+from facesym.render.occlusion import horizon_occlusion
 from facesym.render.shading import (
     LIGHT_DIM,
     LUMA,
     crease_occlusion,
-    default_lighting,
     lighting_from_coefficients,
+    prepare_lighting,
     shade_vertices,
     vertex_normals,
 )
@@ -33,21 +35,6 @@ def _check_backend(backend: str, device: torch.device) -> None:
         raise ValueError(f"unknown render backend {backend!r}; choose one of {BACKENDS}")
     if backend == "numba" and device.type != "cpu":
         raise ValueError(f"the numba backend renders on the CPU only; use backend='torch' for device {device}")
-
-
-def _prepare_lighting(lighting: torch.Tensor | np.ndarray | None, batch: int, device: torch.device) -> torch.Tensor:
-    if lighting is None:
-        return default_lighting(batch, device)
-    light = torch.as_tensor(lighting, dtype=torch.float32, device=device)
-    if light.dim() == 1:
-        light = light[None]
-    if light.dim() != 2 or light.shape[1] != LIGHT_DIM or light.shape[0] not in (1, batch):
-        raise ValueError(
-            f"lighting must have shape ({batch}, {LIGHT_DIM}) or ({LIGHT_DIM},): ambient RGB, directional RGB, "
-            f"direction; got {tuple(light.shape)}. Map an identity's standard-normal lighting draw with "
-            "lighting_from_coefficients() first."
-        )
-    return light.expand(batch, -1)
 
 
 def _prepare(vertices: torch.Tensor | np.ndarray, triangles: torch.Tensor | np.ndarray, device: str | torch.device,
@@ -95,8 +82,10 @@ def render(
     size
         Image size in pixels, int (square) or ``(H, W)``.
     lighting
-        Lights, shape ``(B, 9)`` or ``(9,)``, as returned by :func:`lighting_from_coefficients`; ``None`` = the
-        reference frontal-top light.
+        Lights, shape ``(B, 27)`` or ``(27,)``: 9 spherical-harmonic coefficients of the shading per colour
+        channel, as returned by :func:`lighting_from_coefficients` (see :mod:`facesym.render.shading`; the older
+        9-vector of ambient RGB, directional RGB and direction is accepted too); ``None`` = the reference
+        frontal-top light.
     color
         ``"rgb"`` (3 channels) or ``"gray"`` (1 channel, BT.601 luma of the shaded RGB).
     backend
@@ -125,7 +114,7 @@ def render(
     if albedo.dim() != 3 or albedo.shape[1:] != (n_vertices, 3) or albedo.shape[0] not in (1, batch):
         raise ValueError(f"vertex_colors must have shape ({batch}, {n_vertices}, 3) or ({n_vertices}, 3), "
                          f"got {tuple(albedo.shape)}")
-    light = _prepare_lighting(lighting, batch, dev)
+    light = prepare_lighting(lighting, batch, dev)
     height, width = image_shape(size)
     camera = camera or DEFAULT_CAMERA
     channels = 3 if color == "rgb" else 1
@@ -141,7 +130,11 @@ def render(
     from facesym.render.raster_torch import rasterize
 
     screen = camera.project(verts, (height, width))
-    shaded = shade_vertices(albedo * crease_occlusion(verts, tris), vertex_normals(verts, tris), light)
+    normals = vertex_normals(verts, tris)
+    depth = rasterize(screen, tris, None, height, width, background)[0]
+    scale = float(camera.screen_params(height, width)[2])
+    occlusion = crease_occlusion(verts, tris) * horizon_occlusion(screen, normals, depth, scale, tris)
+    shaded = shade_vertices(albedo * occlusion, normals, light)
     if color == "gray":
         luma = torch.tensor(LUMA, dtype=torch.float32, device=dev)
         shaded = (shaded * luma).sum(-1, keepdim=True)

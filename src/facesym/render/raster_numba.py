@@ -9,8 +9,11 @@ Both backends follow the same rules so that they draw the same pixels:
 - the nearest fragment (largest z) wins; among equal depths the lower triangle index wins;
 - depth and colour are interpolated linearly (orthographic projection needs no perspective correction).
 
-Shading is per vertex (Gouraud): Lambertian + ambient from area-weighted vertex normals, times the crease
-occlusion of :mod:`facesym.render.shading` (from the uniform Laplacian of the same one-ring sums).
+Shading is per vertex (Gouraud): order-2 spherical-harmonic lighting of area-weighted vertex normals
+(:mod:`facesym.render.shading`), times the crease occlusion (from the uniform Laplacian of the same one-ring
+sums) and the horizon-based ambient occlusion of :mod:`facesym.render.occlusion`, read from the image's own depth
+buffer. Shading is therefore deferred: a first pass over the triangles fills the depth buffer and keeps the
+winning triangle and barycentrics per pixel, the vertices are shaded, and a pass over the pixels interpolates.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from facesym.render.shading import CREASE
+from facesym.render.occlusion import AO_MIN_NZ, ao_sampling, coarse_vertices
+from facesym.render.shading import CREASE, SH_CONSTANTS
 
 __all__ = ["render_shaded", "render_depth"]
 
@@ -32,6 +36,8 @@ CREASE_GAIN = np.float32(CREASE[0])
 CREASE_FREE = np.float32(CREASE[1])
 CREASE_FLOOR = np.float32(CREASE[2])
 _LUMA = (np.float32(0.299), np.float32(0.587), np.float32(0.114))
+_SH = tuple(np.float32(c) for c in SH_CONSTANTS)
+AO_MIN_NZ = np.float32(AO_MIN_NZ)
 
 
 @njit(cache=True, inline="always")
@@ -49,8 +55,8 @@ def _edge_setup(xs, ys, a, b):
 
 
 @njit(cache=True)
-def _rasterize(xs, ys, zs, colors, tris, zbuf, img, channels):
-    # ``channels`` is 0 (depth only), 1 or 3; the unrolled writes below are much faster than a channel loop.
+def _rasterize(xs, ys, zs, tris, zbuf, face, bary, keep):
+    # ``keep``: also record the winning triangle and its barycentrics per pixel (for the deferred shading).
     height, width = zbuf.shape
     for f in range(tris.shape[0]):
         i0, i1, i2 = tris[f, 0], tris[f, 1], tris[f, 2]
@@ -92,17 +98,16 @@ def _rasterize(xs, ys, zs, colors, tris, zbuf, img, channels):
                 z = l0 * z0 + l1 * z1 + l2 * z2
                 if z > zbuf[row, col]:
                     zbuf[row, col] = z
-                    # Barycentrics sum to 1 only up to rounding: clip so images stay within [0, 1].
-                    if channels == 1:
-                        img[0, row, col] = _unit(l0 * colors[i0, 0] + l1 * colors[i1, 0] + l2 * colors[i2, 0])
-                    elif channels == 3:
-                        img[0, row, col] = _unit(l0 * colors[i0, 0] + l1 * colors[i1, 0] + l2 * colors[i2, 0])
-                        img[1, row, col] = _unit(l0 * colors[i0, 1] + l1 * colors[i1, 1] + l2 * colors[i2, 1])
-                        img[2, row, col] = _unit(l0 * colors[i0, 2] + l1 * colors[i1, 2] + l2 * colors[i2, 2])
+                    if keep:
+                        face[row, col] = f
+                        bary[row, col, 0] = l0
+                        bary[row, col, 1] = l1
+                        bary[row, col, 2] = l2
 
 
 @njit(cache=True)
-def _shade(world, tris, albedo, light, gray, out_colors):
+def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_radii, inv_scale, coarse, indptr, indices,
+           out_colors):
     n_vertices = world.shape[0]
     normals = np.zeros((n_vertices, 3), dtype=np.float32)
     # One-ring sums for the crease term: the corner sum of every incident triangle, and their count.
@@ -138,11 +143,62 @@ def _shade(world, tris, albedo, light, gray, out_colors):
         normals[c, 0] += nx
         normals[c, 1] += ny
         normals[c, 2] += nz
+    height, width = zbuf.shape
+    # Horizon-based ambient occlusion from the depth buffer (facesym.render.occlusion), sampled at the coarse
+    # vertices; the others take their coarse neighbours' mean.
+    ao = np.ones(n_vertices, dtype=np.float32)
+    n_dirs, n_radii = offsets.shape[0], offsets.shape[1]
+    inv_dirs = _ONE / np.float32(n_dirs)
+    for v in range(n_vertices):
+        if not coarse[v]:
+            continue
+        norm = max(np.sqrt(normals[v, 0] * normals[v, 0] + normals[v, 1] * normals[v, 1]
+                           + normals[v, 2] * normals[v, 2]), np.float32(1e-12))
+        nx = normals[v, 0] / norm
+        ny = normals[v, 1] / norm
+        nz = normals[v, 2] / norm
+        inv_nz = _ONE / max(nz, AO_MIN_NZ)
+        px = xs[v]
+        py = ys[v]
+        occluded = _ZERO
+        for k in range(n_dirs):
+            horizon = _ZERO
+            for r in range(n_radii):
+                sx = px + offsets[k, r, 0]
+                sy = py + offsets[k, r, 1]
+                if sx < _ZERO or sy < _ZERO:
+                    continue
+                col = int(sx)
+                row = int(sy)
+                if col >= width or row >= height:
+                    continue
+                sample = zbuf[row, col]
+                if sample == -np.inf:
+                    continue
+                dx = (np.float32(col) + _HALF - px) * inv_scale
+                dy = (py - (np.float32(row) + _HALF)) * inv_scale
+                # Height above the tangent plane, per unit of the sampling distance.
+                rise = (sample - world[v, 2] + (nx * dx + ny * dy) * inv_nz) * inv_radii[r]
+                horizon = max(horizon, rise)
+            squared = horizon * horizon
+            occluded += squared / (_ONE + squared)
+        ao[v] = min(max(_ONE - occluded * inv_dirs, _ZERO), _ONE)
+    for v in range(n_vertices):
+        if coarse[v]:
+            continue
+        lo, hi = indptr[v], indptr[v + 1]
+        if hi > lo:
+            total = _ZERO
+            for j in range(lo, hi):
+                total += ao[indices[j]]
+            ao[v] = total / np.float32(hi - lo)
+    rgb = np.empty(3, dtype=np.float32)
     for v in range(n_vertices):
         norm = np.sqrt(normals[v, 0] * normals[v, 0] + normals[v, 1] * normals[v, 1] + normals[v, 2] * normals[v, 2])
         norm = max(norm, np.float32(1e-12))
-        lambert = (normals[v, 0] * light[6] + normals[v, 1] * light[7] + normals[v, 2] * light[8]) / norm
-        lambert = max(lambert, _ZERO)
+        nx = normals[v, 0] / norm
+        ny = normals[v, 1] / norm
+        nz = normals[v, 2] / norm
         occ = _ONE
         count = ring[v, 3]
         if count > _ZERO:
@@ -154,15 +210,27 @@ def _shade(world, tris, albedo, light, gray, out_colors):
                    + (ring[v, 2] * half - _THREE_HALVES * world[v, 2]) * normals[v, 2]) / norm
             edge_sq = max(_EDGE_FROM_AREA * norm / count, np.float32(1e-12))
             occ = min(max(_ONE - CREASE_GAIN * (_TWO * lap / edge_sq - CREASE_FREE), CREASE_FLOOR), _ONE)
-        r = min(max(albedo[v, 0] * occ * (light[0] + light[3] * lambert), _ZERO), _ONE)
-        g = min(max(albedo[v, 1] * occ * (light[1] + light[4] * lambert), _ZERO), _ONE)
-        bl = min(max(albedo[v, 2] * occ * (light[2] + light[5] * lambert), _ZERO), _ONE)
+        occ *= ao[v]
+        basis1 = _SH[1] * ny
+        basis2 = _SH[2] * nz
+        basis3 = _SH[3] * nx
+        basis4 = _SH[4] * nx * ny
+        basis5 = _SH[5] * ny * nz
+        basis6 = _SH[6] * (np.float32(3.0) * nz * nz - _ONE)
+        basis7 = _SH[7] * nx * nz
+        basis8 = _SH[8] * (nx * nx - ny * ny)
+        for c in range(3):
+            o = 9 * c
+            shading = (light[o] * _SH[0] + light[o + 1] * basis1 + light[o + 2] * basis2 + light[o + 3] * basis3
+                       + light[o + 4] * basis4 + light[o + 5] * basis5 + light[o + 6] * basis6
+                       + light[o + 7] * basis7 + light[o + 8] * basis8)
+            rgb[c] = min(max(albedo[v, c] * occ * shading, _ZERO), _ONE)
         if gray:
-            out_colors[v, 0] = _LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * bl
+            out_colors[v, 0] = _LUMA[0] * rgb[0] + _LUMA[1] * rgb[1] + _LUMA[2] * rgb[2]
         else:
-            out_colors[v, 0] = r
-            out_colors[v, 1] = g
-            out_colors[v, 2] = bl
+            out_colors[v, 0] = rgb[0]
+            out_colors[v, 1] = rgb[1]
+            out_colors[v, 2] = rgb[2]
 
 
 @njit(cache=True)
@@ -174,36 +242,59 @@ def _project(world, camera, xs, ys):
         ys[v] = (cy - world[v, 1]) * scale + off_y
 
 
+@njit(cache=True)
+def _resolve(tris, colors, face, bary, img):
+    # The unrolled channel writes are much faster than a channel loop.
+    height, width = face.shape
+    n_channels = img.shape[0]
+    for row in range(height):
+        for col in range(width):
+            f = face[row, col]
+            if f < 0:
+                continue
+            i0, i1, i2 = tris[f, 0], tris[f, 1], tris[f, 2]
+            l0, l1, l2 = bary[row, col, 0], bary[row, col, 1], bary[row, col, 2]
+            # Barycentrics sum to 1 only up to rounding: clip so images stay within [0, 1].
+            img[0, row, col] = _unit(l0 * colors[i0, 0] + l1 * colors[i1, 0] + l2 * colors[i2, 0])
+            if n_channels == 3:
+                img[1, row, col] = _unit(l0 * colors[i0, 1] + l1 * colors[i1, 1] + l2 * colors[i2, 1])
+                img[2, row, col] = _unit(l0 * colors[i0, 2] + l1 * colors[i1, 2] + l2 * colors[i2, 2])
+
+
 @njit(parallel=True, cache=True)
-def _shaded_kernel(world, tris, albedo, light, camera, background, out):
+def _shaded_kernel(world, tris, albedo, light, camera, background, offsets, inv_radii, coarse, indptr, indices, out):
     batch, n_vertices = world.shape[0], world.shape[1]
     n_channels, height, width = out.shape[1], out.shape[2], out.shape[3]
     gray = n_channels == 1
     shared = albedo.shape[0] == 1
     for b in prange(batch):
-        colors = np.empty((n_vertices, n_channels), dtype=np.float32)
-        _shade(world[b], tris, albedo[0] if shared else albedo[b], light[b], gray, colors)
         xs = np.empty(n_vertices, dtype=np.float32)
         ys = np.empty(n_vertices, dtype=np.float32)
         _project(world[b], camera, xs, ys)
         zbuf = np.full((height, width), -np.inf, dtype=np.float32)
+        face = np.full((height, width), -1, dtype=np.int32)
+        bary = np.empty((height, width, 3), dtype=np.float32)
+        _rasterize(xs, ys, world[b, :, 2], tris, zbuf, face, bary, True)
+        colors = np.empty((n_vertices, n_channels), dtype=np.float32)
+        _shade(world[b], tris, albedo[0] if shared else albedo[b], light[b], gray, xs, ys, zbuf, offsets, inv_radii,
+               _ONE / camera[2], coarse, indptr, indices, colors)
         img = out[b]
         img[:] = background
-        _rasterize(xs, ys, world[b, :, 2], colors, tris, zbuf, img, n_channels)
+        _resolve(tris, colors, face, bary, img)
 
 
 @njit(parallel=True, cache=True)
 def _depth_kernel(world, tris, camera, out):
     batch, n_vertices = world.shape[0], world.shape[1]
-    dummy_colors = np.empty((1, 1), dtype=np.float32)
-    dummy_img = np.empty((1, 1, 1), dtype=np.float32)
+    dummy_face = np.empty((1, 1), dtype=np.int32)
+    dummy_bary = np.empty((1, 1, 3), dtype=np.float32)
     for b in prange(batch):
         xs = np.empty(n_vertices, dtype=np.float32)
         ys = np.empty(n_vertices, dtype=np.float32)
         _project(world[b], camera, xs, ys)
         zbuf = out[b]
         zbuf[:] = -np.inf
-        _rasterize(xs, ys, world[b, :, 2], dummy_colors, tris, zbuf, dummy_img, 0)
+        _rasterize(xs, ys, world[b, :, 2], tris, zbuf, dummy_face, dummy_bary, False)
 
 
 def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, lighting: np.ndarray,
@@ -219,7 +310,7 @@ def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, 
     albedo
         Shape ``(B, N, 3)`` or ``(1, N, 3)`` float32 in [0, 1].
     lighting
-        Shape ``(B, 9)`` float32, see :mod:`facesym.render.shading`.
+        Shape ``(B, 27)`` float32 (SH coefficients), see :mod:`facesym.render.shading`.
     camera
         ``(center_x, center_y, scale, offset_x, offset_y)`` float32, see ``OrthographicCamera.screen_params``.
     height, width, channels
@@ -233,7 +324,10 @@ def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, 
         Images, shape ``(B, channels, height, width)`` float32.
     """
     out = np.empty((world.shape[0], channels, height, width), dtype=np.float32)
-    _shaded_kernel(world, triangles, albedo, lighting, camera, np.float32(background), out)
+    offsets, inv_radii = ao_sampling(float(camera[2]), height, width)
+    coarse, indptr, indices = coarse_vertices(triangles, world.shape[1])
+    _shaded_kernel(world, triangles, albedo, lighting, camera, np.float32(background), offsets, inv_radii, coarse,
+                   indptr, indices, out)
     return out
 
 

@@ -1,9 +1,10 @@
 """DeepFN's pre-processing and autoencoder."""
 
 import numpy as np
+import pytest
 import torch
 
-from facesym.deepfn.normalisation import TEMPLATE, augment, equalise, train_autoencoder
+from facesym.deepfn.normalisation import TEMPLATE, augment, equalise, expression_correlation, train_autoencoder
 
 SETTINGS = {"iterations": 120, "batch_size": 8, "width": 4, "latent": 16, "learning_rate": 3e-3,
             "augmentation": {"rotation": 0.0, "scale": 0.0, "shift": 0.0, "warp": 0.0}}
@@ -73,3 +74,13 @@ def test_a_small_expression_on_a_large_fixed_face_is_transferred_not_averaged_aw
     out = result.transfer(subject)
     correlation = np.corrcoef((out - out.mean(axis=0)).ravel(), (pairs - pairs.mean(axis=0)).ravel())[0, 1]
     assert correlation > 0.5
+
+
+def test_expression_correlation_is_one_for_the_exact_render_and_zero_for_one_face():
+    rng = np.random.default_rng(7)
+    exact = rng.random((6, 8, 8))
+    assert np.isclose(expression_correlation(exact * 3.0 + 1.0, exact), 1.0)  # gray scale does not matter
+    assert expression_correlation(np.repeat(exact[:1], 6, axis=0), exact) == 0.0  # one face for every input
+    assert abs(expression_correlation(rng.random((6, 8, 8)), exact)) < 0.5
+    with pytest.raises(ValueError, match="image stacks"):
+        expression_correlation(exact, exact[:3])

@@ -46,6 +46,7 @@ __all__ = [
     "augment",
     "data_view",
     "equalise",
+    "expression_correlation",
     "to_uint8",
     "to_unit",
     "train_autoencoder",
@@ -359,6 +360,40 @@ def data_view(corpus: Corpus, normalisation: str, transferred: Mapping[str, np.n
         images = {name: to_unit(corpus.images[name]) for name in names}
         grid = {name: to_unit(corpus.grid[name]) for name in palsy}
     return DataView(images, labels, grid)
+
+
+def expression_correlation(transferred: np.ndarray, exact: np.ndarray) -> float:
+    """How much of the expression a normalisation carries over: the correlation, per image, of its deviation from
+    the subject's mean transferred face with the exact template render's deviation from its mean, averaged over the
+    images.
+
+    A transfer that returns one face whatever the input scores 0 (the collapse of issue 19), the exact template
+    render scores 1; the appearance (the template's mean face) does not enter.
+
+    Parameters
+    ----------
+    transferred
+        One subject's normalised images ``(I, H, W)`` (any gray scale).
+    exact
+        The template rendered with the same trials, equalised, ``(I, H, W)``.
+
+    Returns
+    -------
+    float
+        Mean correlation in [-1, 1]; images without any deviation count as 0.
+    """
+    a = np.asarray(transferred, dtype=np.float64)
+    b = np.asarray(exact, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 3:
+        raise ValueError(f"expected two image stacks (I, H, W) of one shape, got {a.shape} and {b.shape}")
+    a = (a - a.mean(axis=0)).reshape(len(a), -1)
+    b = (b - b.mean(axis=0)).reshape(len(b), -1)
+    # Deviations at rounding level (an identical stack minus its mean) count as none.
+    size_a, size_b = np.sqrt((a * a).sum(axis=1)), np.sqrt((b * b).sum(axis=1))
+    tiny = 1e-9 * np.sqrt(a.shape[1])
+    valid = (size_a > tiny) & (size_b > tiny)
+    norm = np.where(valid, size_a * size_b, 1.0)
+    return float(np.mean(np.where(valid, (a * b).sum(axis=1) / norm, 0.0)))
 
 
 def _equalised_grid(grid: np.ndarray) -> np.ndarray:

@@ -8,9 +8,11 @@ expression). A subject's image is normalised by decoding its code with the *temp
 ``X^y = D^y(E(X))``.
 
 Scaled to this project: 64-pixel inputs instead of 128, the layer pattern of the paper's Tables 1–2 (stride-2
-5×5 convolutions with LeakyReLU, a dense bottleneck, pixel-shuffle upsampling; a linear output, see
-:class:`Decoder`) with ``width``
-channels in the first layer instead of 128, and a few hundred iterations instead of 50,000. The paper's loss is
+5×5 convolutions with LeakyReLU, a dense bottleneck, pixel-shuffle upsampling) with ``width`` channels in the first
+layer instead of 128, and a few hundred iterations instead of 50,000. Two changes make that budget enough to learn
+the expression rather than one average face (issue 19): batch normalisation after every convolution, and decoders
+that start from their appearance's mean face and learn the deviations from it (a linear output, see
+:class:`Decoder`). The paper's loss is
 written as an absolute error in Eq. 1 and called RMSE in the text; we minimise the RMSE.
 
 Because the face model renders the template performing exactly the subject's expression, a **supervised** variant
@@ -44,6 +46,7 @@ __all__ = [
     "augment",
     "data_view",
     "equalise",
+    "expression_correlation",
     "to_uint8",
     "to_unit",
     "train_autoencoder",
@@ -118,7 +121,10 @@ def augment(images: torch.Tensor, generator: torch.Generator, settings: Mapping[
 
 
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, padding=kernel // 2), nn.LeakyReLU(0.1))
+    # Batch normalisation: without it the few hundred iterations we can afford did not get the deeper layers going
+    # (issue 19: transfer correlation 0.57 without, 0.61 with, supervised variant).
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, padding=kernel // 2, bias=False), nn.BatchNorm2d(cout),
+                         nn.LeakyReLU(0.1))
 
 
 def _upscale(cin: int, cout: int) -> nn.Sequential:
@@ -148,20 +154,25 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Code ``(B, 4w, 8, 8)`` -> image ``(B, 1, 64, 64)`` (paper Table 2, scaled).
+    """Code ``(B, 4w, 8, 8)`` -> image ``(B, 1, 64, 64)`` (paper Table 2, scaled), plus a learned mean face.
 
-    The output layer is linear, not the paper's sigmoid: with the renders' black background the sigmoid
-    saturated within a few dozen iterations and every output collapsed to 0 (tests/deepfn); images are clipped
-    to [0, 1] when transferred.
+    The network's output is added to a per-pixel image ``mean``, a parameter initialised to the mean of the images
+    this decoder reconstructs, so training starts from the appearance's average face and the network only has to
+    learn the deviations from it: the expression. Without it, the expression (an RMS deviation of about 0.05 from
+    the mean face on the equalised renders) was never learned within our budget: after 400 iterations even the
+    supervised variant still sat above the mean face's own error and returned one neutral face for every input
+    (issue 19). The output layer is linear, not the paper's sigmoid (which saturated on the renders' flat
+    background); images are clipped to [0, 1] when transferred.
     """
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, mean: torch.Tensor):
         super().__init__()
         self.net = nn.Sequential(_upscale(4 * width, 4 * width), _upscale(4 * width, 2 * width),
                                  _upscale(2 * width, width), nn.Conv2d(width, 1, 5, padding=2))
+        self.mean = nn.Parameter(torch.as_tensor(mean, dtype=torch.float32).reshape(1, 1, *mean.shape[-2:]).clone())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+        return self.net(z) + self.mean
 
 
 TEMPLATE = "y"
@@ -170,12 +181,23 @@ TEMPLATE = "y"
 
 class Autoencoder(nn.Module):
     """A shared encoder with one decoder per appearance: ``decoders["y"]`` for the template, ``decoders["0"]``,
-    ``decoders["1"]`` … for the subjects (the paper's ``D^x``; one subject per model in the paper's procedure)."""
+    ``decoders["1"]`` … for the subjects (the paper's ``D^x``; one subject per model in the paper's procedure).
 
-    def __init__(self, size: int, width: int, latent: int, subjects: int):
+    Parameters
+    ----------
+    size, width, latent
+        Input side in pixels, channels of the first encoder layer, dense bottleneck units.
+    means
+        The mean image ``(H, W)`` of each decoder's targets, template first, then one per subject: each decoder's
+        starting face (see :class:`Decoder`).
+    """
+
+    def __init__(self, size: int, width: int, latent: int, means: Sequence[np.ndarray]):
         super().__init__()
         self.encoder = Encoder(size, width, latent)
-        self.decoders = nn.ModuleDict({TEMPLATE: Decoder(width), **{str(i): Decoder(width) for i in range(subjects)}})
+        template, *subjects = [torch.as_tensor(mean, dtype=torch.float32) for mean in means]
+        self.decoders = nn.ModuleDict({TEMPLATE: Decoder(width, template),
+                                       **{str(i): Decoder(width, mean) for i, mean in enumerate(subjects)}})
 
     def forward(self, images: torch.Tensor, appearance: str) -> torch.Tensor:
         return self.decoders[appearance](self.encoder(images))
@@ -250,7 +272,8 @@ def train_autoencoder(subjects: Sequence[np.ndarray], template: np.ndarray, sett
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     supervised = pairs is not None
-    model = Autoencoder(template.shape[-1], settings["width"], settings["latent"], 0 if supervised else len(subjects))
+    means = [np.mean(template, axis=0)] + ([] if supervised else [np.mean(images, axis=0) for images in subjects])
+    model = Autoencoder(template.shape[-1], settings["width"], settings["latent"], means)
     optimiser = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"], betas=(0.5, 0.999))
     x = torch.cat([torch.as_tensor(images, dtype=torch.float32)[:, None] for images in subjects])
     owner = torch.cat([torch.full((len(images),), k) for k, images in enumerate(subjects)])
@@ -337,6 +360,40 @@ def data_view(corpus: Corpus, normalisation: str, transferred: Mapping[str, np.n
         images = {name: to_unit(corpus.images[name]) for name in names}
         grid = {name: to_unit(corpus.grid[name]) for name in palsy}
     return DataView(images, labels, grid)
+
+
+def expression_correlation(transferred: np.ndarray, exact: np.ndarray) -> float:
+    """How much of the expression a normalisation carries over: the correlation, per image, of its deviation from
+    the subject's mean transferred face with the exact template render's deviation from its mean, averaged over the
+    images.
+
+    A transfer that returns one face whatever the input scores 0 (the collapse of issue 19), the exact template
+    render scores 1; the appearance (the template's mean face) does not enter.
+
+    Parameters
+    ----------
+    transferred
+        One subject's normalised images ``(I, H, W)`` (any gray scale).
+    exact
+        The template rendered with the same trials, equalised, ``(I, H, W)``.
+
+    Returns
+    -------
+    float
+        Mean correlation in [-1, 1]; images without any deviation count as 0.
+    """
+    a = np.asarray(transferred, dtype=np.float64)
+    b = np.asarray(exact, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 3:
+        raise ValueError(f"expected two image stacks (I, H, W) of one shape, got {a.shape} and {b.shape}")
+    a = (a - a.mean(axis=0)).reshape(len(a), -1)
+    b = (b - b.mean(axis=0)).reshape(len(b), -1)
+    # Deviations at rounding level (an identical stack minus its mean) count as none.
+    size_a, size_b = np.sqrt((a * a).sum(axis=1)), np.sqrt((b * b).sum(axis=1))
+    tiny = 1e-9 * np.sqrt(a.shape[1])
+    valid = (size_a > tiny) & (size_b > tiny)
+    norm = np.where(valid, size_a * size_b, 1.0)
+    return float(np.mean(np.where(valid, (a * b).sum(axis=1) / norm, 0.0)))
 
 
 def _equalised_grid(grid: np.ndarray) -> np.ndarray:

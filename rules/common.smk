@@ -209,6 +209,16 @@ def deepfn_config(*keep):
     return {**job_config("face_model", "identities", "statistics"), "deepfn": section}
 
 
+def deepfn_slot(normalisation):
+    """Where a deepfn scores or symmetry table belongs: its normalisation and the digest of the config its
+    recognise job depends on (facesym.io.tables)."""
+    values = {
+        "normalisation": normalisation,
+        "config": deepfn_config("protocol", "recogniser"),
+    }
+    return {"normalisation": normalisation, "config_digest": config_digest(values)}
+
+
 # The figures' single case (config `figures`), checked at parse time like the rest of the config.
 try:
     FIGURES = figure_settings(config.get("figures"))

@@ -76,6 +76,7 @@ rule deepfn_recognise:
         mem_mb=4000,
     params:
         config=deepfn_config("protocol", "recogniser"),
+        slot=lambda wildcards: deepfn_slot(wildcards.normalisation),
     script:
         "../workflow/scripts/deepfn_recognise.py"
 
@@ -114,5 +115,6 @@ rule deepfn_table:
     params:
         config=job_config("identities", "deepfn", "statistics"),
         methods=DEEPFN_LEARNED,
+        expected=[deepfn_slot(n) for n in DEEPFN_NORMALISATIONS],
     script:
         "../workflow/scripts/deepfn_table.py"

@@ -61,3 +61,25 @@ def test_au_outputs_become_surfaces_and_impact_scores():
     assert scores["AU1"] > 0.05 and abs(scores["AU2"]) < 1e-9
     table = symmetry_table(pd.concat([rows, rows.assign(subject="p001")]), PROVENANCE, "per symmetry step")
     assert set(table["au"]) == {"AU1", "AU2", "all"} and (table["subjects"] == 2).all()
+
+
+def test_a_score_file_in_another_normalisations_place_stops_the_table(tmp_path, tiny_config):
+    import pytest
+
+    from facesym.io.records import ProvenanceError
+    from facesym.io.tables import write_slot_table
+    from facesym.pipeline.deepfn import table_job
+
+    files, slots = [], []
+    for normalisation in tiny_config["deepfn"]["normalisations"]:
+        files.append(tmp_path / f"{normalisation}.csv")
+        slots.append({"normalisation": normalisation, "config_digest": "d0"})
+        write_slot_table(files[-1], pd.DataFrame({"normalisation": [normalisation], "score": [0.5]}), slots[-1],
+                         key="normalisation")
+    files[1].write_bytes(files[0].read_bytes())  # the first normalisation's scores over the second's
+    outputs = {name: tmp_path / f"out_{name}" for name in ("table", "symmetry_table_path", "figure",
+                                                            "figure_values", "examples")}
+    with pytest.raises(ProvenanceError, match=rf"{files[1].name}: normalisation is '{files[0].stem}' but"):
+        table_job(config=tiny_config, scores=files, symmetry=files, expected=slots, corpus=tmp_path / "corpus.h5",
+                  normalised={}, **outputs)
+    assert not any(path.exists() for path in outputs.values())

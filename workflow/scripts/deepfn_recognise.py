@@ -11,4 +11,5 @@ recognise_job(
     normalisation=snakemake.wildcards.normalisation,
     scores=snakemake.output.scores,
     symmetry=snakemake.output.symmetry,
+    slot=snakemake.params.slot,
 )

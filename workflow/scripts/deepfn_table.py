@@ -8,6 +8,7 @@ table_job(
     config=snakemake.params.config,
     scores=snakemake.input.scores,
     symmetry=snakemake.input.symmetry,
+    expected=snakemake.params.expected,
     corpus=snakemake.input.corpus,
     normalised=dict(zip(snakemake.params.methods, snakemake.input.normalised, strict=True)),
     table=snakemake.output.table,

@@ -1,10 +1,12 @@
-"""Per-classifier CSV results that state where they belong, and the check that they sit there.
+"""Per-job CSV results that state where they belong, and the check that they sit there.
 
 Experiment 1 writes one CSV per classifier (its predictions on the cohort, its conditional-independence tests,
-their calibration) that later jobs read and aggregate. Like the HDF5 records of :mod:`facesym.io.records`, each
-such file carries its provenance, here as columns a spreadsheet or ``pandas.read_csv`` shows like any other:
+their calibration), the DeepFN experiment one per normalisation (scores, symmetry); later jobs read and aggregate
+them. Like the HDF5 records of :mod:`facesym.io.records`, each such file carries its provenance, here as columns a
+spreadsheet or ``pandas.read_csv`` shows like any other:
 
-- ``classifier``: the config entry whose outputs these are (already a column of every such table);
+- the slot's key column, ``classifier`` or ``normalisation``: whose outputs these are (already a column of every
+  such table);
 - ``config_digest``: the digest of the config values that made the file (:func:`facesym.io.records.config_digest`
   of what the workflow passes), the same in every row;
 - ``facesym_version``: the package version that wrote it.
@@ -26,43 +28,47 @@ from facesym import __version__
 from facesym.io.atomic import write_text
 from facesym.io.records import ProvenanceError
 
-__all__ = ["PROVENANCE_COLUMNS", "read_classifier_table", "write_classifier_table"]
+__all__ = ["PROVENANCE_COLUMNS", "read_slot_table", "write_slot_table"]
 
 PROVENANCE_COLUMNS = ("config_digest", "facesym_version")
-"""Columns :func:`write_classifier_table` appends; :func:`read_classifier_table` checks and removes them."""
+"""Columns :func:`write_slot_table` appends; :func:`read_slot_table` checks and removes them."""
 
 
-def write_classifier_table(path: str | Path, table: pd.DataFrame, slot: Mapping[str, Any], *,
-                           float_format: str = "%.6g") -> None:
-    """Write one classifier's table with its provenance columns, atomically.
+def write_slot_table(path: str | Path, table: pd.DataFrame, slot: Mapping[str, Any], *, key: str = "classifier",
+                     float_format: str = "%.6g") -> None:
+    """Write one slot's table with its provenance columns, atomically.
 
     Parameters
     ----------
     path
         The CSV to write.
     table
-        Rows to write; must have a ``classifier`` column equal to ``slot["classifier"]`` in every row.
+        Rows to write; must have a ``key`` column equal to ``slot[key]`` in every row.
     slot
-        ``{"classifier": name, "config_digest": digest}`` as the workflow computes it for this file.
+        ``{key: value, "config_digest": digest}`` as the workflow computes it for this file.
+    key
+        The column that names the slot: ``classifier`` (Experiment 1) or ``normalisation`` (DeepFN).
     float_format
         Format of floating-point cells.
     """
-    if "classifier" not in table.columns or set(table["classifier"].astype(str)) - {slot["classifier"]}:
-        raise ValueError(f"{path}: every row's 'classifier' must be {slot['classifier']!r}")
+    if key not in table.columns or set(table[key].astype(str)) - {str(slot[key])}:
+        raise ValueError(f"{path}: every row's '{key}' must be {slot[key]!r}")
     out = table.assign(config_digest=slot["config_digest"], facesym_version=__version__)
     write_text(path, out.to_csv(index=False, float_format=float_format))
 
 
-def read_classifier_table(path: str | Path, slot: Mapping[str, Any]) -> pd.DataFrame:
-    """Read one classifier's table and check that it belongs to ``slot``.
+def read_slot_table(path: str | Path, slot: Mapping[str, Any], *, key: str = "classifier") -> pd.DataFrame:
+    """Read one slot's table and check that it belongs to ``slot``.
 
     Parameters
     ----------
     path
-        A CSV written by :func:`write_classifier_table`.
+        A CSV written by :func:`write_slot_table`.
     slot
-        ``{"classifier": name, "config_digest": digest or None}``: what the workflow expects at ``path``
-        (``None`` skips the digest, for callers outside the workflow).
+        ``{key: value, "config_digest": digest or None}``: what the workflow expects at ``path`` (``None`` skips
+        the digest, for callers outside the workflow).
+    key
+        As for :func:`write_slot_table`.
 
     Returns
     -------
@@ -77,7 +83,7 @@ def read_classifier_table(path: str | Path, slot: Mapping[str, Any]) -> pd.DataF
     """
     table = pd.read_csv(path, keep_default_na=False)
     remedy = "delete the file and run the same snakemake command again to rebuild it"
-    for column, wanted in (("classifier", slot["classifier"]), ("config_digest", slot.get("config_digest"))):
+    for column, wanted in ((key, slot[key]), ("config_digest", slot.get("config_digest"))):
         if column not in table.columns:
             raise ProvenanceError(f"{path}: no '{column}' column, so it cannot be checked where it belongs "
                                   f"(written by another facesym version?); {remedy}")

@@ -26,6 +26,7 @@ from facesym.deepfn.table import config_digest, deepfn_table, symmetry_table
 from facesym.figures.writer import write_figure
 from facesym.io import read_h5, write_h5
 from facesym.io.atomic import write_text
+from facesym.io.tables import read_slot_table, write_slot_table
 from facesym.seeds import derive_seed
 from facesym.stats.score import units
 
@@ -92,8 +93,9 @@ def _transferred(path: str | Path, method: str) -> tuple[dict[str, np.ndarray], 
 
 
 def recognise_job(*, config: Mapping[str, Any], corpus: str | Path, normalised: str | Path | None,
-                  normalisation: str, scores: str | Path, symmetry: str | Path) -> None:
-    """Run the protocol for one normalisation; write per-subject scores and the AU impact scores."""
+                  normalisation: str, scores: str | Path, symmetry: str | Path, slot: Mapping[str, Any]) -> None:
+    """Run the protocol for one normalisation; write per-subject scores and the AU impact scores, both with
+    ``slot``'s provenance columns (:mod:`facesym.io.tables`)."""
     started, cpu = time.perf_counter(), time.process_time()
     data = read_corpus(str(corpus))
     transferred, grids = _transferred(normalised, normalisation) if normalised else (None, None)
@@ -101,8 +103,8 @@ def recognise_job(*, config: Mapping[str, Any], corpus: str | Path, normalised: 
     table, models = run_protocol(view, data.subjects, config, normalisation)
     sym = symmetry_scores(models, view.grid, list(config["deepfn"]["action_units"]), config["statistics"],
                           normalisation)
-    _write_csv(scores, table)
-    _write_csv(symmetry, sym)
+    write_slot_table(scores, table, slot, key="normalisation")
+    write_slot_table(symmetry, sym, slot, key="normalisation")
     log.info("%s: %d trained recognisers, %d subject scores in %.1f s (CPU %.1f s)", normalisation,
              table[table["condition"] != "palsy"].groupby(["condition", "repetition", "train_group"]).ngroups,
              len(table),
@@ -139,15 +141,27 @@ def _examples(data, normalised: Mapping[str, str | Path], order: Sequence[str]) 
 
 
 def table_job(*, config: Mapping[str, Any], scores: Sequence[str | Path], symmetry: Sequence[str | Path],
-              corpus: str | Path, normalised: Mapping[str, str | Path], table: str | Path,
+              expected: Sequence[Mapping[str, Any]], corpus: str | Path, normalised: Mapping[str, str | Path],
+              table: str | Path,
               symmetry_table_path: str | Path, figure: str | Path, figure_values: str | Path,
               examples: str | Path) -> None:
-    """Aggregate every normalisation's scores into the table, the symmetry table and the figures."""
+    """Aggregate every normalisation's scores into the table, the symmetry table and the figures.
+
+    ``scores`` and ``symmetry`` hold one file per normalisation, ``expected`` the slot of each (in the same
+    order); a file of another normalisation or config stops the job, naming it
+    (:func:`facesym.io.tables.read_slot_table`).
+    """
     provenance = {"seed": config["seed"], "config_digest": config_digest(_provenance(config))}
-    all_scores = pd.concat([pd.read_csv(path) for path in scores], ignore_index=True)
+
+    def read(paths: Sequence[str | Path]) -> pd.DataFrame:
+        pairs = zip(paths, expected, strict=True)
+        tables = [read_slot_table(path, slot, key="normalisation") for path, slot in pairs]
+        return pd.concat(tables, ignore_index=True)
+
+    all_scores = read(scores)
     result = deepfn_table(all_scores, provenance)
     _write_csv(table, result)
-    sym = pd.concat([pd.read_csv(path) for path in symmetry], ignore_index=True)
+    sym = read(symmetry)
     _write_csv(symmetry_table_path, symmetry_table(sym, provenance, units(config["statistics"]["spacing"])))
     write_figure(bars_figure(result), png=figure, values=result, csv=figure_values)
     data = read_corpus(str(corpus))

@@ -45,7 +45,7 @@ from facesym.cohort.units import analysis_units
 from facesym.emotions import EMOTIONS
 from facesym.face.configured import face_model_from_config
 from facesym.io.atomic import atomic_path, write_text
-from facesym.io.tables import read_classifier_table, write_classifier_table
+from facesym.io.tables import read_slot_table, write_slot_table
 from facesym.seeds import derive_seed
 
 __all__ = [
@@ -319,7 +319,7 @@ def classify_cohort_job(
         table[f"p_{emotion}"] = probabilities[:, column]
     table["predicted"] = [names[k] for k in probabilities.argmax(axis=1)]
     table["correct"] = (table["predicted"] == table["label"]).astype(int)
-    write_classifier_table(output, table, slot)
+    write_slot_table(output, table, slot)
     log.info(
         "%s on %d images in %.1f s; accuracy per group %s",
         classifier.name,
@@ -341,9 +341,9 @@ def accuracy_job(
 
     ``subjects``: the synthetic cohort's ``subjects.csv``, which knows each patient's palsy side; ``None`` for a
     user manifest, which does not (the ``palsy_side`` column stays empty). ``expected``: each file's slot
-    (:func:`facesym.io.tables.read_classifier_table`). See :func:`facesym.cohort.tables.accuracy_table`.
+    (:func:`facesym.io.tables.read_slot_table`). See :func:`facesym.cohort.tables.accuracy_table`.
     """
-    tables = [read_classifier_table(path, slot) for path, slot in zip(predictions, expected, strict=True)]
+    tables = [read_slot_table(path, slot) for path, slot in zip(predictions, expected, strict=True)]
     sides = palsy_sides(pd.read_csv(subjects)) if subjects else None
     table = accuracy_table(tables, excluded_images(qc), sides)
     _write_csv(output, table)
@@ -353,7 +353,7 @@ def accuracy_job(
 def _test_inputs(predictions: str | Path, expected: Mapping[str, Any], cohort: str | Path, config: Mapping[str, Any]):
     """The rows tested (images or subject × label means), their property types, the Experiment 1 settings and the
     number of images classified."""
-    table = read_classifier_table(predictions, expected)
+    table = read_slot_table(predictions, expected)
     n_images = len(table)
     types = tested_properties(load_manifest(cohort))
     missing = [name for name in types if name not in table.columns]
@@ -465,7 +465,7 @@ def ci_tests_job(
         *common, "property", "property_type", "test", "statistic", "p_value", "n", "alpha", "rejects", "n_rejecting",
         "decision", "seed", "settings",
     ]  # fmt: skip
-    write_classifier_table(output, pd.DataFrame(rows, columns=columns), slot)
+    write_slot_table(output, pd.DataFrame(rows, columns=columns), slot)
     log.info("tests of %d properties for %s in %.1f s", len(types), classifier, time.perf_counter() - started)
 
 
@@ -541,14 +541,14 @@ def ci_calibration_job(
                     }
                 )
             log.info("%s, %s, %s: false positives %s", classifier, name, null, calibration.false_positives())
-    write_classifier_table(output, pd.DataFrame(rows), slot)
+    write_slot_table(output, pd.DataFrame(rows), slot)
     log.info("calibration of %s in %.1f s", classifier, time.perf_counter() - started)
 
 
 def table1_job(*, ci_files: Sequence[str | Path], expected: Sequence[Mapping[str, Any]], output: str | Path) -> None:
     """The paper's Table 1 from each classifier's test rows (:func:`facesym.cohort.tables.table1`); ``expected``:
-    each file's slot (:func:`facesym.io.tables.read_classifier_table`)."""
-    table = table1([read_classifier_table(path, slot) for path, slot in zip(ci_files, expected, strict=True)])
+    each file's slot (:func:`facesym.io.tables.read_slot_table`)."""
+    table = table1([read_slot_table(path, slot) for path, slot in zip(ci_files, expected, strict=True)])
     write_text(output, table.to_csv())
     log.info("Table 1:\n%s", table.to_string())
 
@@ -556,7 +556,7 @@ def table1_job(*, ci_files: Sequence[str | Path], expected: Sequence[Mapping[str
 def calibration_table_job(*, files: Sequence[str | Path], expected: Sequence[Mapping[str, Any]],
                           output: str | Path) -> None:
     """All classifiers' calibration rows in one table -> ``output``; ``expected``: each file's slot."""
-    tables = [read_classifier_table(path, slot) for path, slot in zip(files, expected, strict=True)]
+    tables = [read_slot_table(path, slot) for path, slot in zip(files, expected, strict=True)]
     table = pd.concat(tables, ignore_index=True)
     _write_csv(output, table)
     for null, vote in table[table["test"] == MAJORITY].groupby("null"):

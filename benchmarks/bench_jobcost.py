@@ -59,7 +59,13 @@ def layout() -> dict:
     """The module names of the facesym found on the path."""
     import importlib.util
 
-    return next(item for item in LAYOUTS if importlib.util.find_spec(item["stats"][2]) is not None)
+    def found(module: str) -> bool:
+        try:  # a dotted name whose package is missing raises instead of returning None
+            return importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            return False
+
+    return next(item for item in LAYOUTS if found(item["stats"][2]))
 
 
 # Jobs of one (classifier, identity) chain: the current rules (optimisation and surfaces load a classifier, the

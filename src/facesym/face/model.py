@@ -449,7 +449,7 @@ class MorphableModel:
         """``pose + t·(φ @ joint_dirs)``, shape ``(B, pose_dim)`` float32; ``None`` if there is nothing to pose."""
         joint = None
         if self.joint_dirs is not None:
-            per_phi = vertices_cpu.expression_offsets(phis, np.ascontiguousarray(self._cpu_arrays["joint_dirs"]))
+            per_phi = vertices_cpu.expression_offsets(phis, self._cpu_arrays["joint_dirs"])
             joint = t[:, None] * per_phi[which]
         if pose is None:
             return joint if joint is not None and joint.any() else None

@@ -28,10 +28,19 @@ from facesym import __version__
 from facesym.io.atomic import write_text
 from facesym.io.records import ProvenanceError
 
-__all__ = ["PROVENANCE_COLUMNS", "read_slot_table", "write_slot_table"]
+__all__ = ["PROVENANCE_COLUMNS", "misplaced", "read_slot_table", "write_slot_table"]
 
 PROVENANCE_COLUMNS = ("config_digest", "facesym_version")
 """Columns :func:`write_slot_table` appends; :func:`read_slot_table` checks and removes them."""
+
+_REMEDY = "delete the file and run the same snakemake command again to rebuild it"
+
+
+def misplaced(path: str | Path, what: str, found: str, wanted: str) -> ProvenanceError:
+    """The error for a result file that names another slot than its place: ``what`` (e.g. ``classifier``) is
+    ``found`` in ``path`` but the workflow expects ``wanted`` (both as they should be shown); names the remedy."""
+    return ProvenanceError(f"{path}: {what} is {found} but this file's place in the workflow expects {wanted}; "
+                           f"{_REMEDY}")
 
 
 def write_slot_table(path: str | Path, table: pd.DataFrame, slot: Mapping[str, Any], *, key: str = "classifier",
@@ -82,15 +91,13 @@ def read_slot_table(path: str | Path, slot: Mapping[str, Any], *, key: str = "cl
         column, both values and the remedy.
     """
     table = pd.read_csv(path, keep_default_na=False)
-    remedy = "delete the file and run the same snakemake command again to rebuild it"
     for column, wanted in ((key, slot[key]), ("config_digest", slot.get("config_digest"))):
         if column not in table.columns:
             raise ProvenanceError(f"{path}: no '{column}' column, so it cannot be checked where it belongs "
-                                  f"(written by another facesym version?); {remedy}")
+                                  f"(written by another facesym version?); {_REMEDY}")
         if wanted is None or table.empty:
             continue
         found = sorted(set(table[column].astype(str)))
         if found != [str(wanted)]:
-            raise ProvenanceError(f"{path}: {column} is {', '.join(map(repr, found))} but this file's place in the "
-                                  f"workflow expects {str(wanted)!r}; {remedy}")
+            raise misplaced(path, column, ", ".join(map(repr, found)), repr(str(wanted)))
     return table.drop(columns=[c for c in PROVENANCE_COLUMNS if c in table.columns])

@@ -23,7 +23,7 @@ from facesym.classifiers.readability import (
 from facesym.classifiers.registry import load_classifier
 from facesym.face.configured import face_model_from_config
 from facesym.io.atomic import write_json, write_text
-from facesym.io.records import ProvenanceError
+from facesym.io.tables import misplaced
 from facesym.seeds import derive_seed
 
 __all__ = ["checks_table_job", "prototype_pngs_job", "readability_job"]
@@ -131,9 +131,7 @@ def checks_table_job(*, checks: Sequence[str | Path], entries: Sequence[Mapping[
         for key, found, wanted in (("classifier", check.get("classifier"), entry["name"]),
                                    ("entry", check.get("entry"), expected)):
             if found != wanted:
-                raise ProvenanceError(f"{path}: its '{key}' is {found!r} but this file's place in the workflow "
-                                      f"expects {wanted!r}; delete the file and run the same snakemake command "
-                                      "again to rebuild it")
+                raise misplaced(path, f"its '{key}'", repr(found), repr(wanted))
         loaded.append(check)
     table = checks_table(loaded)
     write_text(output, table.to_csv(index=False, float_format="%.4f"))

@@ -3,6 +3,7 @@ import pytest
 from scipy.optimize import differential_evolution
 
 from facesym.optimize import differential_evolution_batched
+from facesym.optimize.de import latin_hypercube
 
 
 def sphere(centers):
@@ -130,3 +131,18 @@ def test_rejects_bad_settings():
         differential_evolution_batched(
             sphere(np.zeros(2)), 2, 1.0, population=5, generations=1, rng=np.random.default_rng(), strategy="best2exp"
         )
+
+
+@pytest.mark.parametrize(("n", "d", "seed"), [(4, 1, 0), (24, 17, 3), (10, 300, 11)])
+def test_latin_hypercube_is_scipys_draw_for_draw(n, d, seed):
+    # The DE's initial population must not change with how it is drawn: bit-identical to SciPy's LHS, also for a
+    # second call on the same generator (one per problem).
+    from scipy.stats import qmc
+
+    ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+    sampler = qmc.LatinHypercube(d=d, rng=theirs)
+    (child,) = ours.spawn(1)
+    for _ in range(2):
+        np.testing.assert_array_equal(latin_hypercube(child, n, d), sampler.random(n))
+    assert ours.random() == theirs.random()
+    assert ours.spawn(1)[0].random() == theirs.spawn(1)[0].random()

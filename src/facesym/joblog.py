@@ -1,7 +1,8 @@
-"""One logger per pipeline job, writing to the job's log file."""
+"""What every pipeline job does once its imports are done: its logger, writing to the job's log file."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ def job_logger(path: str | Path, name: str = "facesym") -> logging.Logger:
     configures the ``facesym`` parent logger. An exception that ends the job is written to the log with its
     traceback: Snakemake keeps a script's stderr out of the rule's log, and the log is where a user (or a SLURM
     job's post-mortem) looks first.
+
+    Call it once per process, after the job's imports: it also hands every object alive at that point to
+    ``gc.freeze``.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger(name)
@@ -38,4 +42,8 @@ def job_logger(path: str | Path, name: str = "facesym") -> logging.Logger:
             previous_hook(kind, error, trace)
 
     sys.excepthook = log_uncaught
+    # A job imports once and then exits: what is alive now (torch, numba, SciPy … hundreds of thousands of objects)
+    # lives until the end. Frozen, the collector stops traversing it on every full collection and once more at
+    # exit, about 1 s of a torch job's CPU (benchmarks/README.md, "Job cost").
+    gc.freeze()
     return logger

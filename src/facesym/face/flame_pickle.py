@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
 __all__ = ["FlameFormatError", "read_flame_pickle", "FLAME_KEYS"]
 
@@ -58,6 +57,8 @@ class _SparseStub:
                      np.asarray(self.state["indptr"]))
         except KeyError as exc:
             raise FlameFormatError(f"a sparse matrix in the file lacks {exc}") from exc
+        import scipy.sparse  # here, not at the top: every job imports this module, few read a FLAME file
+
         cls = scipy.sparse.csc_matrix if self.fmt == "csc" else scipy.sparse.csr_matrix
         return cls(parts, shape=tuple(int(n) for n in shape)).toarray()
 

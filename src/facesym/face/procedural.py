@@ -32,9 +32,9 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-from scipy.interpolate import PchipInterpolator
 
 from facesym.face.appearance import REGIONS, PaletteAppearance
+from facesym.face.curves import MonotoneCubic
 from facesym.face.lbs import axis_angle_to_matrix
 from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT, MorphableModel, left_weights
 from facesym.render.camera import OrthographicCamera
@@ -85,15 +85,15 @@ def _smoothstep(v: np.ndarray) -> np.ndarray:
     return v * v * (3.0 - 2.0 * v)
 
 
-_HALF_WIDTH = PchipInterpolator(
+_HALF_WIDTH = MonotoneCubic(
     [-1.52, -1.40, -1.20, -0.95, -0.60, -0.30, 0.00, 0.40, 0.80, 1.20, 1.55],
     [0.30, 0.52, 0.72, 0.86, 0.95, 0.99, 1.00, 0.99, 0.93, 0.74, 0.30],
 )
-_DEPTH = PchipInterpolator(
+_DEPTH = MonotoneCubic(
     [-1.52, -1.30, -0.90, -0.50, 0.00, 0.50, 0.90, 1.20, 1.55],
     [0.55, 0.75, 0.86, 0.88, 0.85, 0.83, 0.72, 0.55, 0.25],
 )
-_NOSE = PchipInterpolator(  # height of the nose ridge above the face, along y
+_NOSE = MonotoneCubic(  # height of the nose ridge above the face, along y
     [-0.66, -0.61, -0.56, -0.50, -0.44, -0.30, -0.10, 0.05, 0.15],
     [0.00, 0.05, 0.20, 0.31, 0.30, 0.21, 0.11, 0.05, 0.00],
 )

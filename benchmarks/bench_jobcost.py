@@ -8,12 +8,14 @@ loaded, torch sets up its thread pool); the permutation job only imports. This s
 1. **per-job start-up**: a new process doing exactly that (``--probe``; median of ``--rounds``), split into
    interpreter, Snakemake preamble, imports, face model, classifier load and first batch. With ``--baseline REV``
    the same probe runs against the ``src/`` of git revision REV (exported to a temporary folder) and this
-   checkout's ``src/`` alternately, so before and after see the same load;
+   checkout's ``src/`` alternately, so before and after see the same load; beside them the **floor**, a process
+   that only imports torch (what no job that renders or classifies can undercut);
 2. **one chain's work** in one process (``bench_interventions.bench_job``): optimisation, intervention and control
    surfaces, permutation tests, on the default config and, with ``--paper``, on ``config/paper.yaml``'s settings;
 3. **job counts** of the default run and of the paper's scale, from ``snakemake -n results/table2.csv``;
 
-and prints the **job-cost share**: start-up of the chain's jobs / (start-up + work). Run from the repository
+and prints the **job-cost share**: start-up of the chain's jobs / (start-up + work), also with the torch jobs at the
+floor (the least one chain per process can reach). Run from the repository
 root (weights of the FER2013 network as for ``bench_interventions.py``)::
 
     .venv/bin/python benchmarks/bench_jobcost.py --baseline HEAD~3 [--rounds 7] [--paper] [--classifier cnn]
@@ -81,6 +83,15 @@ def probe(kind: str, config_file: Path, classifier: str, weights: str | None, ba
     from snakemake import script  # noqa: F401  (every `script:` job's preamble imports it first)
 
     marks["snakemake"] = time.perf_counter()
+    if kind == "floor":  # the least a job that uses torch can cost: the preamble, torch, its teardown
+        import gc
+
+        import torch  # noqa: F401
+
+        gc.freeze()
+        marks["imports"] = time.perf_counter()
+        names = list(marks)
+        return {b: marks[b] - marks[a] for a, b in zip(names, names[1:], strict=False)}
     modules = layout()
     for name in modules[kind]:
         importlib.import_module(name)
@@ -162,7 +173,7 @@ def median_probe(results: list[dict[str, float]]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--probe", choices=("torch", "stats"), help=argparse.SUPPRESS)
+    parser.add_argument("--probe", choices=("torch", "stats", "floor"), help=argparse.SUPPRESS)
     parser.add_argument("--weights", help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
     parser.add_argument("--classifier", default="cnn")
@@ -200,17 +211,22 @@ def main() -> None:
         probes: dict[str, dict[str, list[dict[str, float]]]] = {s: {"torch": [], "stats": []} for s in sources}
         for src in sources.values():  # compile numba's cache and fill the OS file cache first
             run_probe(src, "torch", args, weights)
+        floor = []
         for _ in range(args.rounds):
             for label, src in sources.items():
                 for kind in ("torch", "stats"):
                     probes[label][kind].append(run_probe(src, kind, args, weights))
+            floor.append(run_probe(REPO / "src", "floor", args, weights))
     startup = {label: {kind: median_probe(r) for kind, r in kinds.items()} for label, kinds in probes.items()}
     figures["startup"] = startup
+    figures["floor"] = median_probe(floor)
     print(f"per-job start-up, new process, {args.classifier}, median of {args.rounds} (s):")
     for label, kinds in startup.items():
         for kind, stages in kinds.items():
             parts = ", ".join(f"{k} {v:.2f}" for k, v in stages.items() if k not in ("total", "cpu"))
             print(f"  {label:24s} {kind:5s} job: {stages['total']:5.2f} wall, {stages['cpu']:5.2f} CPU  ({parts})")
+    print(f"  floor: a process that only imports torch (and Snakemake's preamble): {figures['floor']['total']:5.2f} "
+          f"wall, {figures['floor']['cpu']:5.2f} CPU")
 
     if args.probes_only:
         print(f"load average before / after: {figures['load_average_before']} / {os.getloadavg()}")
@@ -252,6 +268,13 @@ def main() -> None:
                 figures.setdefault("share", {})[f"{chain} / {name} / {label}"] = share
                 print(f"  {chain:13s} {name:8s} {label:24s} start-up {cost:5.2f} s + work {seconds:6.2f} s: "
                       f"{100 * share:4.1f} %")
+        # No torch job can start for less than the floor: the smallest share one chain per process can reach.
+        stats_job = startup["this checkout"]["stats"]["total"]
+        least = figures["floor"]["total"] * jobs.count("torch") + stats_job * jobs.count("stats")
+        for name, seconds in work.items():
+            figures.setdefault("share", {})[f"{chain} / {name} / floor"] = least / (least + seconds)
+            print(f"  {chain:13s} {name:8s} {'at the floor (torch only)':24s} start-up {least:5.2f} s + work "
+                  f"{seconds:6.2f} s: {100 * least / (least + seconds):4.1f} %")
     if not args.no_counts:
         for name, config_file in (("default", None), ("paper", REPO / "config" / "paper.yaml")):
             counts = job_counts(config_file)

@@ -11,8 +11,9 @@
    surfaces job takes (``Scene.images`` + ``Classifier.predict_with_logits``). The headline is the end-to-end rate
    as a share of the render-only rate, beside its bound for each network (render and forward pass alone,
    ``1 / (1/render rate + 1/forward rate)``). Beside them, the earlier paths of the two slow stages: the face
-   model's vertices through torch operations (``backend="torch"``) and the network in NCHW layout (facesym's own
-   networks now run channels-last on the CPU).
+   model's vertices through torch operations (``backend="torch"``), the network as it runs with gradients
+   enabled (``(eager)``: without the optimised inference graph Keras networks now get) and in NCHW layout
+   (facesym's own networks now run channels-last on the CPU).
 3. The work of one chain on the default config split into its stages (expression optimisation, intervention and
    control surfaces, permutation tests). Start-up cost per job is measured by ``bench_jobcost.py``.
 
@@ -188,7 +189,8 @@ def bench_stages(classifiers: dict, scene: Scene, config: dict, batch: int, repe
     phi, s, t = grid_batch(scene, config, batch)
     results = {}
     for name, classifier in classifiers.items():
-        stages = ("vertices", "vertices_torch", "render", "preprocess", "forward", "forward_nchw", "end_to_end")
+        stages = ("vertices", "vertices_torch", "render", "preprocess", "forward", "forward_eager", "forward_nchw",
+                  "end_to_end")
         times: dict[str, list[float]] = {k: [] for k in stages}
         nchw = (networks or {}).get(name)
         classifier.predict_with_logits(scene.images(phi[:2], s[:2], t[:2]))  # warm up kernels and allocators
@@ -204,6 +206,9 @@ def bench_stages(classifiers: dict, scene: Scene, config: dict, batch: int, repe
                 times["preprocess"].append(seconds)
                 seconds, _ = timed(classifier.scores, x)
                 times["forward"].append(seconds)
+                with torch.enable_grad():  # the path gradient-based optimisation takes: the network as it is
+                    seconds, _ = timed(classifier.scores, x)
+                times["forward_eager"].append(seconds)
                 if nchw is not None:
                     seconds, _ = timed(nchw, x.contiguous())  # the same batch as Classifier.scores above
                     times["forward_nchw"].append(seconds)
@@ -214,14 +219,15 @@ def bench_stages(classifiers: dict, scene: Scene, config: dict, batch: int, repe
     print(f"render -> classify, one batch of {batch} grid images at {scene.size} px {scene.color}, "
           f"{torch.get_num_threads()} torch thread(s), median of {repeats} (ms; rates in images/s):")
     print(f"  {'classifier':15s} {'vertices':>8s} {'(torch)':>8s} {'render':>8s} {'preproc':>8s} {'forward':>8s} "
-          f"{'(NCHW)':>8s} {'e2e':>8s} {'render/s':>9s} {'e2e/s':>8s} {'share':>6s} {'bound':>6s}")
+          f"{'(eager)':>8s} {'(NCHW)':>8s} {'e2e':>8s} {'render/s':>9s} {'e2e/s':>8s} {'share':>6s} {'bound':>6s}")
     for name, r in results.items():
         render_rate, e2e_rate = batch / r["render"], batch / r["end_to_end"]
         bound = r["render"] / (r["render"] + r["forward"])  # share if vertices and preprocessing cost nothing
         r |= {"render_rate": render_rate, "end_to_end_rate": e2e_rate, "share": e2e_rate / render_rate,
               "bound": bound}
         print(f"  {name:15s} {1e3 * r['vertices']:8.1f} {1e3 * r['vertices_torch']:8.1f} {1e3 * r['render']:8.1f} "
-              f"{1e3 * r['preprocess']:8.1f} {1e3 * r['forward']:8.1f} {1e3 * r['forward_nchw']:8.1f} "
+              f"{1e3 * r['preprocess']:8.1f} {1e3 * r['forward']:8.1f} {1e3 * r['forward_eager']:8.1f} "
+              f"{1e3 * r['forward_nchw']:8.1f} "
               f"{1e3 * r['end_to_end']:8.1f} {render_rate:9.0f} {e2e_rate:8.0f} {100 * r['share']:5.1f}% "
               f"{100 * bound:5.1f}%")
     return results

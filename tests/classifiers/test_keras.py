@@ -171,12 +171,12 @@ def test_each_layer_kind_matches_the_reference(tmp_path, kind):
     np.testing.assert_allclose(out, expected, atol=2e-5, rtol=1e-4)
 
 
-def _residual_model(tmp_path: Path, version: str = "2.0.5") -> tuple[Path, callable]:
+def _residual_model(tmp_path: Path, version: str = "2.0.5", classes: int = 5) -> tuple[Path, callable]:
     """A mini-Xception block: separable convs + BN + pooling beside a strided 1x1 conv, joined by Add; then
     Concatenate, a final conv, global pooling and a softmax Activation."""
     c1, sep_d, sep_p, sc = _w(3, 3, 1, 4), _w(3, 3, 4, 1), _w(1, 1, 4, 6), _w(1, 1, 4, 6)
     bn = [_w(6), _w(6), _w(6), np.abs(_w(6)) + 0.2]
-    head, head_b = _w(3, 3, 12, 5), _w(5)
+    head, head_b = _w(3, 3, 12, classes), _w(classes)
     layers = [
         layer("InputLayer", "input_1", None, batch_input_shape=[None, 11, 11, 1]),
         layer("Conv2D", "conv1", ["input_1"], **_conv_cfg(4, 3, bias=False, activation="relu")),
@@ -186,7 +186,7 @@ def _residual_model(tmp_path: Path, version: str = "2.0.5") -> tuple[Path, calla
         layer("Conv2D", "shortcut", ["conv1"], **_conv_cfg(6, 1, 2, "same", bias=False)),
         layer("Add", "add", ["pool", "shortcut"]),
         layer("Concatenate", "concat", ["add", "pool"], axis=-1),
-        layer("Conv2D", "head", ["concat"], **_conv_cfg(5, 3, 1, "same")),
+        layer("Conv2D", "head", ["concat"], **_conv_cfg(classes, 3, 1, "same")),
         layer("GlobalAveragePooling2D", "gap", ["head"]),
         layer("Activation", "predictions", ["gap"], activation="softmax"),
     ]
@@ -322,6 +322,42 @@ def test_keras_entry_runs_and_states_output_truthfully(six_class_model):
         load_classifier({**entry, "input_size": 24}, base_dir=six_class_model)
     with pytest.raises(ClassifierConfigError, match=r"entry 'tiny_keras': 'color' gives 3 channel"):
         load_classifier({**entry, "color": "rgb"}, base_dir=six_class_model)
+
+
+def test_keras_classifier_runs_an_optimised_graph_that_computes_the_network(tmp_path, caplog):
+    path, reference = _residual_model(tmp_path, classes=6)
+    caplog.set_level("INFO", logger="facesym.classifiers.base")
+    classifier = load_classifier(_entry(path.name), base_dir=tmp_path)
+    assert "no optimised inference graph" not in caplog.text
+    images = torch.rand(37, 1, 11, 11, generator=torch.Generator().manual_seed(3))
+    probabilities, logits = classifier.predict_with_logits(images)
+    expected = reference(images.numpy().transpose(0, 2, 3, 1) * 2 - 1)
+    np.testing.assert_allclose(logits, expected, atol=1e-5)
+    np.testing.assert_allclose(probabilities, softmax(expected), atol=1e-5)
+    # An image's scores do not depend on the batch it is classified in.
+    one_by_one = torch.cat([classifier.predict(images[i : i + 1]) for i in range(5)])
+    assert torch.equal(one_by_one, probabilities[:5])
+    # Gradient-based optimisation differentiates through the network itself.
+    x = images[:3].clone().requires_grad_(True)
+    differentiable = classifier.probabilities(x)
+    differentiable[:, 0].sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    np.testing.assert_allclose(differentiable.detach(), probabilities[:3], atol=1e-5)
+
+
+def test_keras_classifier_without_an_optimised_graph_runs_the_network(tmp_path, caplog, monkeypatch):
+    path, reference = _residual_model(tmp_path, classes=6)
+
+    def unsupported(*args, **kwargs):
+        raise RuntimeError("an operation the trace does not know")
+
+    monkeypatch.setattr(torch.jit, "trace", unsupported)
+    caplog.set_level("INFO", logger="facesym.classifiers.base")
+    classifier = load_classifier(_entry(path.name), base_dir=tmp_path)
+    assert "no optimised inference graph (an operation the trace does not know)" in caplog.text
+    images = torch.rand(4, 1, 11, 11, generator=torch.Generator().manual_seed(3))
+    _, logits = classifier.predict_with_logits(images)
+    np.testing.assert_allclose(logits, reference(images.numpy().transpose(0, 2, 3, 1) * 2 - 1), atol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from facesym.classifiers.base import Classifier, channels_last_on_cpu
+from facesym.classifiers.base import Classifier, channels_last_on_cpu, inference_graph_on_cpu
 from facesym.classifiers.entries import (
     ClassifierConfigError,
     check_declared_input,
@@ -357,7 +357,9 @@ def load_keras(
     spec = preprocessing_from_entry(entry)
     check_declared_input(name, spec.channels, spec.input_size, model.input_shape)
     model.to(device).eval()
-    forward = channels_last_on_cpu(model, device)
+    shape = (2, spec.channels, spec.input_size, spec.input_size)
+    example = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+    forward = inference_graph_on_cpu(model, device, example.to(device), channels_last_on_cpu(model, device))
     classifier = _classifier({**entry, "output": model.returns}, _module_forward(name, forward), device, batch_size)
     _probe(classifier)
     return classifier

@@ -9,8 +9,6 @@ too. Scores are percentages (the paper's mean of F1 and accuracy over AUs).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,18 +19,12 @@ from scipy import stats
 from facesym import __version__
 from facesym.deepfn.protocol import CONDITIONS
 
-__all__ = ["PAPER_GAP", "config_digest", "deepfn_table", "symmetry_table", "unit_scores"]
+__all__ = ["PAPER_GAP", "deepfn_table", "symmetry_table", "unit_scores"]
 
 PAPER_GAP: dict[str, float] = {"person": 5.3, "face_shape": 2.4, "skin": 5.3, "dataset": 9.4}
 """DeepFN's unnormalised gaps (percentage points, Sec. 5); its gender split stands beside our face shape."""
 
 _UNIT = ["normalisation", "condition", "repetition", "train_group"]
-
-
-def config_digest(config: Mapping[str, Any]) -> str:
-    """A short digest of the config values that produced a result (16 hex digits of BLAKE2b of sorted JSON)."""
-    text = json.dumps(config, sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def unit_scores(scores: pd.DataFrame) -> pd.DataFrame:

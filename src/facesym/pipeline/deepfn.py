@@ -22,10 +22,11 @@ from facesym.deepfn.figures import bars_figure, examples_figure
 from facesym.deepfn.normalisation import data_view, equalise, to_unit, transfer_corpus
 from facesym.deepfn.protocol import run_protocol
 from facesym.deepfn.symmetry import symmetry_scores
-from facesym.deepfn.table import config_digest, deepfn_table, symmetry_table
+from facesym.deepfn.table import deepfn_table, symmetry_table
 from facesym.figures.writer import write_figure
 from facesym.io import read_h5, write_h5
 from facesym.io.atomic import write_text
+from facesym.io.records import config_digest
 from facesym.io.tables import read_slot_table, write_slot_table
 from facesym.seeds import derive_seed
 from facesym.stats.score import units

@@ -607,12 +607,18 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # so the crease already compressed at rest does not fold over itself.
     w = almond(ax, True) * np.exp(-(((y0 - EYE_Y) / 0.20) ** 2)) * above_eye
     fields["AU5"] = (zero, 0.055 * w, zero)
-    # AU6 cheek raiser: cheeks up and forward, lower lid pushed up, crow's feet.
+    # AU6 cheek raiser (orbicularis oculi, pars orbitalis): the ring muscle around the eye draws the skin of cheek
+    # and temple towards the eye. FACS E: the infraorbital triangle and the cheeks go up and forward, the lower
+    # lid's skin is pushed up and bags (a bulge under the lower lid), so the eye narrows from below by about a
+    # third; crow's feet fan out from the outer corner; the skin above the outer corner (eye cover fold, lateral
+    # brow) is drawn down a little.
     w = _g(ax, 0.50, 0.22) * _g(y0, -0.36, 0.24) * _sig(-y0 / 0.03)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.07) * below_eye
+    bag = _g(ax, EYE_X, 0.14) * _g(y0, -0.10, 0.04) * below_eye
     crow = _g(ax, 0.76, 0.07) * _g(y0, 0.0, 0.10)
-    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.03 * lid,
-                     0.045 * w + 0.015 * lid + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
+    cover = _g(ax, 0.62, 0.12) * _g(y0, 0.16, 0.10) * _sig((y0 - 0.05) / 0.03)
+    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.045 * lid - 0.015 * cover,
+                     0.045 * w + 0.015 * lid + 0.015 * bag + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
     # AU7 lid tightener: lower lid up and straightened, upper lid slightly down.
     # Lower-lid raises of AU6, AU7 and AU9 together stay within the opening of the eye: the lids may meet, never
     # cross (tests/face).
@@ -674,7 +680,9 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # middle of the lip (the muscle inserts on both sides of the midline), fading towards the corners, which stay.
     lower_lip = np.exp(-((ax / 0.22) ** 4)) * lips * _g(dist_m, 0.0, 0.35) * below_m
     fields["AU16"] = (0.02 * lower_lip * np.tanh(x0 / 0.15), zero, zero)
-    lowered["AU16"] = -0.05 * lower_lip
+    # FACS E: the lower lip is drawn down far enough to bare the lower incisors (about 6 mm; with AU25 and with the
+    # jaw dropped by AU26 alike, since the lip moves against the teeth on the same jaw).
+    lowered["AU16"] = -0.08 * lower_lip
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
     chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * _sig(-(dist_m + 0.1) / 0.025)  # same on both lip edges
     # The lower lip pushes the upper one: both edges of the slit rise together (they never cross).

@@ -8,6 +8,7 @@ import torch
 
 from facesym.face import MorphableModel, build_procedural_model
 from facesym.face.procedural import EYE_X, IDENTITY_COMPONENTS, IRIS_Y, MOUTH_HALF, MOUTH_Y, slit_pairs
+from facesym.face.prototypes import prototype_phi
 from facesym.render import render
 
 
@@ -232,3 +233,25 @@ def test_surprise_raises_arched_brows_shows_sclera_above_the_iris_and_drops_the_
     assert rest_upper < iris_top and (upper - iris_top) * MM > 2.0  # white above the iris
     x, up, lo = _lip_edges(model, _face(model, aus))
     assert float((up - lo)[x.abs() < 0.05].min()) * MM > 12.0  # the jaw drops: the mouth opens over 1 cm
+
+
+@pytest.mark.parametrize("emotion", ["happy", "disgust", "fear", "sad"])
+def test_lips_part_smoothly_across_the_midline_at_s0(model, emotion):
+    """At s = 0 the frozen half's lips are tied to the moving half's by the lips' band of muscle: within 9 mm of the
+    midline the lip edges change by at most 1.2 mm between neighbouring columns (1.8 mm apart; a 6 mm band let a
+    smile's parting step by 2.5 mm), while the frozen corner stays where only the jaw takes it."""
+    phi = prototype_phi(model, emotion)[None]
+    jaw_only = torch.zeros_like(phi)
+    jaw = model.expression_names.index("AU26")
+    jaw_only[:, jaw] = phi[:, jaw]
+    beta = torch.zeros(1, model.n_shape)
+    upper, lower = slit_pairs()["mouth"]
+    x = model.template[upper, 0]
+    middle = x.abs() < 0.12
+    frozen_corner = upper[x > MOUTH_HALF - 0.03]
+    for t in (0.5, 1.0):
+        v = model.vertices(beta, phi, 0.0, t)[0]
+        for edge in (upper, lower):
+            step = torch.diff(v[edge, 1][middle]).abs().max() * MM
+            assert float(step) < 1.2, (t, float(step))
+        assert torch.allclose(v[frozen_corner], model.vertices(beta, jaw_only, 0.0, t)[0, frozen_corner], atol=1e-5)

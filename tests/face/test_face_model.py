@@ -7,7 +7,7 @@ import torch
 from facesym.face import MorphableModel, build_procedural_model
 from facesym.face.lbs import axis_angle_to_matrix, linear_blend_skinning
 from facesym.face.model import MIDLINE_BAND_MM, MM_PER_UNIT
-from facesym.face.procedural import ACTION_UNITS, MOUTH_Y, slit_pairs
+from facesym.face.procedural import ACTION_UNITS, LIP_MIDLINE_BAND_MM, MOUTH_Y, slit_pairs
 
 REQUIRED_AUS = ["AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
                 "AU23", "AU24", "AU25", "AU26", "AU43"]
@@ -72,15 +72,23 @@ def test_split_follows_eq2(model, draws):
     beta, phi, t = draws
     phi = phi.clone()
     phi[:, model.expression_names.index("AU26")] = 0.0  # the jaw is tested on its own below
-    x = model.template[:, 0]
+    x, y = model.template[:, 0], model.template[:, 1]
     w = model.left_weight
     half_band = 0.5 * MIDLINE_BAND_MM / MM_PER_UNIT
-    assert torch.all(w[x >= half_band] == 1) and torch.all(w[x <= -half_band] == 0)
+    away = (y - MOUTH_Y).abs() > 0.75  # the band widens across the lips (below)
+    assert torch.all(w[away & (x >= half_band)] == 1) and torch.all(w[away & (x <= -half_band)] == 0)
     assert torch.all(w[x.abs() <= 1e-6] == 0.5)
-    inside = x.abs() < half_band
+    inside = away & (x.abs() < half_band)
     assert inside.sum() > 50 and torch.all((w[inside] > 0) & (w[inside] < 1))
-    order = torch.argsort(x)
-    assert torch.all(torch.diff(w[order]) >= 0)  # monotone in x: no seam, no fold of the split
+    # Across the lips (one band of muscle) the weight rises over LIP_MIDLINE_BAND_MM instead.
+    lip_half_band = 0.5 * LIP_MIDLINE_BAND_MM / MM_PER_UNIT
+    on_lips = (y - MOUTH_Y).abs() < 1e-6
+    assert torch.all(w[on_lips & (x >= lip_half_band)] == 1) and torch.all(w[on_lips & (x <= -lip_half_band)] == 0)
+    assert torch.all((w[on_lips & (x.abs() < 0.9 * lip_half_band)] - 0.5).abs() < 0.5)
+    # Monotone in x along every row of the mesh: no seam, no fold of the split.
+    for row_y in torch.unique(y[model.regions["skin_mesh"] > 0.5]):
+        row = (y == row_y).nonzero()[:, 0]
+        assert torch.all(torch.diff(w[row[torch.argsort(x[row])]]) >= 0), float(row_y)
     # Eq. 3 itself, before the lids' contact (which stops lids that the random draws push past each other).
     eq3 = MorphableModel.vertices
     neutral = eq3(model, beta, phi, 0.0, 0.0)

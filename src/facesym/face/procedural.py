@@ -55,6 +55,8 @@ MOUTH_HALF = 0.31
 JAW_PIVOT = (0.0, -0.30, -0.15)
 JAW_DROP = 0.22  # jaw rotation of AU26 at full intensity, radians (about 13°: the mouth opens about 2 cm)
 HEAD_ROOT = (0.0, -1.0, -0.35)
+LIP_MIDLINE_BAND_MM = 24.0  # Eq. 2's midline band across the red of the lips: the middle half of the mouth
+LIP_BAND_FALLOFF = 0.15  # how far above and below the lip line the band narrows back to the skin's, model units
 EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
 
@@ -887,6 +889,39 @@ def _lid_contact(p: _Parts) -> dict[str, np.ndarray]:
     return {"lid_upper": upper, "lid_lower": lower, "lid_vertices": lid, "lid_pair": pair, "lid_lift": lift}
 
 
+def _split_weights(template: np.ndarray, left_side: str, midline_band: float) -> np.ndarray:
+    """Left weights of Eq. 2's split (:func:`facesym.face.model.left_weights`), with a wider band across the lips.
+
+    The red of the lips is one continuous band of muscle (orbicularis oris, whose fibres cross the midline and
+    insert into the other side's philtral column and modiolus), not skin that can shear: with one half frozen the
+    lips' parting tapers across the middle of the mouth, as the lip line of a unilateral palsy does, instead of
+    stepping down within the skin's band (6 mm: a 6 mm parting closed over three columns). So the band widens to
+    ``LIP_MIDLINE_BAND_MM`` on the lips and returns to ``midline_band`` over the skin above and below them (a
+    Gaussian in height, ``LIP_BAND_FALLOFF``). ``midline_band = 0`` is Eq. 2's step everywhere, lips included.
+
+    Parameters
+    ----------
+    template
+        Rest vertices, shape ``(N, 3)``, model units (x already mirrored for ``left_side``).
+    left_side
+        ``"+x"`` or ``"-x"``.
+    midline_band
+        The skin's band, millimetres.
+
+    Returns
+    -------
+    np.ndarray
+        Weights in [0, 1], shape ``(N,)``, float32; monotone in x at every height, 0.5 on the midline.
+    """
+    x, y = template[:, 0], template[:, 1]
+    if midline_band == 0:
+        return left_weights(x, left_side, band=0.0)
+    lips = np.exp(-(((y - MOUTH_Y) / LIP_BAND_FALLOFF) ** 2))
+    band = midline_band + max(LIP_MIDLINE_BAND_MM - midline_band, 0.0) * lips
+    # A band widened by b / b0 is the skin's band on x scaled by b0 / b.
+    return left_weights(x * (midline_band / band), left_side, band=midline_band / MM_PER_UNIT)
+
+
 @lru_cache(maxsize=8)
 def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: float,
                   col_step: float, midline_band: float) -> ProceduralModel:
@@ -913,8 +948,7 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
         shapedirs=torch.tensor(np.stack([ids[n] * flip for n in IDENTITY_COMPONENTS[:n_shape]], 2), dtype=f32),
         exprdirs=torch.tensor(np.stack([aus[n] * flip for n in ACTION_UNITS], 2), dtype=f32),
         expression_names=list(ACTION_UNITS),
-        left_weight=torch.tensor(left_weights(template[:, 0], left_side, band=midline_band / MM_PER_UNIT),
-                                 dtype=f32),
+        left_weight=torch.tensor(_split_weights(template, left_side, midline_band), dtype=f32),
         left_side=left_side,
         appearance=PaletteAppearance(masks, n_appearance, torch.tensor(_occlusion(p), dtype=f32)),
         joint_names=["head", "jaw"],

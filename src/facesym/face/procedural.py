@@ -680,10 +680,13 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU16 lower lip depressor (depressor labii inferioris): the lower lip is pulled down and a little sideways, so
     # the lips part over the lower incisors; the chin boss below goes down with it, stretched flat. Flat across the
     # middle of the lip (the muscle inserts on both sides of the midline), fading towards the corners, which stay.
-    lower_lip = np.exp(-((ax / 0.22) ** 4)) * lips * _g(dist_m, 0.0, 0.35) * below_m
+    lower_lip = np.exp(-((ax / 0.22) ** 4)) * lips * _g(dist_m, 0.0, 0.50) * below_m
     fields["AU16"] = (0.02 * lower_lip * np.tanh(x0 / 0.15), zero, zero)
     # FACS E: the lower lip is drawn down far enough to bare the lower incisors (about 6 mm; with AU25 and with the
-    # jaw dropped by AU26 alike, since the lip moves against the teeth on the same jaw).
+    # jaw dropped by AU26 alike, since the lip moves against the teeth on the same jaw). The muscle runs from the lip
+    # to the mandible's oblique line about 2.5 cm below, so the pull fades over that length (0.50 in y): over the
+    # ~1 cm of the mentolabial sulcus alone (0.35) the 6 mm drop folded the skin below the lip against AU17's raised
+    # chin (fold census, benchmarks/README.md).
     lowered["AU16"] = -0.08 * lower_lip
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
     chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * _sig(-(dist_m + 0.1) / 0.025)  # same on both lip edges

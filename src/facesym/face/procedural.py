@@ -638,7 +638,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
     bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
-    lip_up = _g(x0, 0.0, 0.25) * _g(dist_m, 0.0, 0.20) * above_m
+    # The lip raisers (here levator labii superioris alaeque nasi; AU10's and AU12's below) shorten along their
+    # length up to their origins on the maxilla: the upper lip's rise fades over the skin up to the nose, not within
+    # the philtrum's lower half, where their compressions and a short philtrum's folded the skin (fold census).
+    lip_up = _g(x0, 0.0, 0.25) * _g(dist_m, 0.0, 0.30) * above_m
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
     fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
@@ -646,8 +649,9 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
                      - 0.015 * nasolabial)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
     # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up
-    # without compressing a row of the lip past its neighbour (no fold; tests/face).
-    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-((dist_m / 0.25) ** 2)) * above_m
+    # without compressing a row of the lip past its neighbour (no fold; tests/face). The rise fades over 3 cm, up
+    # to the nose's wings, which it raises too (FACS: AU10 lifts the alae), as for AU9 above.
+    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-((dist_m / 0.40) ** 2)) * above_m
     alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
     fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
     fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold * (1.0 - nasolabial) - 0.015 * nasolabial)
@@ -666,8 +670,8 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
     between_canines = np.exp(-((ax / 0.21) ** 4)) * lips
     # The whole upper lip shortens over the teeth (broad profile, like AU10's), so the rows of its red are not
-    # squeezed together when AU10 and AU23 act on them too.
-    crescent = between_canines * 0.05 * _g(dist_m, 0.0, 0.25) * above_m
+    # squeezed together when AU10 and AU23 act on them too; like AU10's rise it fades towards the nose (0.35).
+    crescent = between_canines * 0.05 * _g(dist_m, 0.0, 0.35) * above_m
     lowered["AU12"] = -0.03 * between_canines * _g(dist_m, 0.0, 0.2) * below_m
     fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent,
                       -0.015 * w + 0.06 * cheek * (1.0 - nasolabial) - 0.02 * nasolabial)
@@ -771,7 +775,10 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
         # (−2 SD) and the lip tighteners (AU23, AU24) together folded past the slit (tests/face).
         "lip_fullness": (zero, 0.10 * lips * (y - MOUTH_Y) * np.exp(-(((y - MOUTH_Y) / 0.12) ** 2)),
                          0.02 * lips * _g(y, MOUTH_Y, 0.10)),
-        "philtrum_length": (zero, -0.035 * _g(x, 0.0, 0.45) * _g(y, -0.95, 0.22), zero),
+        # A shorter (longer) philtrum moves the mouth up (down); the change is spread from the nose's base to the
+        # chin (0.30), not concentrated above the red of the upper lip (0.22 about −0.95 compressed the red and the
+        # philtrum by 12-14 % per SD, which the lip raisers and tighteners at E then folded at −2.4 to −3.4 SD).
+        "philtrum_length": (zero, -0.035 * _g(x, 0.0, 0.45) * _g(y, -0.92, 0.30), zero),
         "forehead_slope": (zero, zero, -0.08 * np.clip(y - 0.45, 0.0, None) * _sig((y - 0.45) / 0.1)),
         "face_depth": (zero, zero, 0.06 * (z - 0.5)),
         "midface_protrusion": (zero, zero, 0.04 * _g(x, 0.0, 0.40) * _g(y, -0.70, 0.25)),

@@ -8,7 +8,7 @@ import torch
 
 from facesym.face import MorphableModel, build_procedural_model
 from facesym.face.procedural import EYE_X, IDENTITY_COMPONENTS, IRIS_Y, MOUTH_HALF, MOUTH_Y, slit_pairs
-from facesym.face.prototypes import prototype_phi
+from facesym.face.prototypes import PROTOTYPES, prototype_phi
 from facesym.render import render
 
 
@@ -216,10 +216,10 @@ def _lower_teeth_pixels(model: MorphableModel, vertices: torch.Tensor) -> int:
 
 def test_lower_lip_depressor_bares_the_lower_teeth(model):
     """AU16 at E draws the lower lip off the lower incisors, with the lips parted (AU25) or the jaw dropped (AU26)
-    alike; without it the lower lip covers them."""
+    alike, and in disgust (EMFACS 9+15+16: AU9 raises the upper lip); without it the lower lip covers them."""
     for aus in ({}, {"AU25": 1.0}, {"AU26": 1.0}):
         assert _lower_teeth_pixels(model, _face(model, aus)) == 0, aus
-    for aus in ({"AU16": 1.0, "AU25": 1.0}, {"AU16": 1.0, "AU26": 1.0}):
+    for aus in ({"AU16": 1.0, "AU25": 1.0}, {"AU16": 1.0, "AU26": 1.0}, PROTOTYPES["disgust"]):
         assert _lower_teeth_pixels(model, _face(model, aus)) >= 6, aus
 
 

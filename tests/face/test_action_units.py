@@ -1,10 +1,14 @@
 """What single action units of the procedural face do, checked against their FACS descriptions."""
 
+import math
+
+import numpy as np
 import pytest
 import torch
 
 from facesym.face import MorphableModel, build_procedural_model
-from facesym.face.procedural import IDENTITY_COMPONENTS, slit_pairs
+from facesym.face.procedural import EYE_X, IDENTITY_COMPONENTS, IRIS_Y, MOUTH_HALF, MOUTH_Y, slit_pairs
+from facesym.face.prototypes import PROTOTYPES, prototype_phi
 from facesym.render import render
 
 
@@ -118,3 +122,136 @@ def test_eyes_close_for_every_identity():
     assert float(gap.abs().max()) < 1e-4
     for face in closed:
         assert _region_pixels(model, face, "iris") + _region_pixels(model, face, "sclera") == 0
+
+
+MM = 75.0  # millimetres per model unit (facesym.face.model.MM_PER_UNIT)
+
+
+def _skin_point(model: MorphableModel, x: float, y: float) -> int:
+    """Index of the skin vertex nearest to ``(x, y)`` at rest (subject's left at +x)."""
+    d = (model.template[:, 0] - x) ** 2 + (model.template[:, 1] - y) ** 2
+    d[model.regions["skin_mesh"] < 0.5] = float("inf")
+    return int(d.argmin())
+
+
+def _move_mm(model: MorphableModel, aus: dict[str, float], x: float, y: float) -> torch.Tensor:
+    """Displacement (x, y, z) in millimetres of the skin at ``(x, y)`` from rest."""
+    i = _skin_point(model, x, y)
+    return (_face(model, aus)[i] - _face(model, {})[i]) * MM
+
+
+def _eye_centre(model: MorphableModel, vertices: torch.Tensor) -> tuple[float, float]:
+    """y of the upper and lower lid margins of the subject's left eye at the iris, model units."""
+    upper, lower = slit_pairs()["eyes"]
+    k = int((model.template[upper, 0] - EYE_X).abs().argmin())
+    return float(vertices[upper[k], 1]), float(vertices[lower[k], 1])
+
+
+def test_lip_corner_puller_moves_the_corners_up_and_out_towards_the_cheekbone(model):
+    """AU12 (zygomaticus major, from the corner to the zygomatic bone): corners up, out and back along the muscle's
+    line; the cheek lateral to the nasolabial fold bunches up and forward, the fold deepens against it."""
+    d = _move_mm(model, {"AU12": 1.0}, MOUTH_HALF, MOUTH_Y)
+    assert float(d[1]) > 6.0 and float(d[0]) > 4.0 and float(d[2]) < 0.0
+    # The line from the corner (0.31, -0.88) to the zygomatic body (about 0.75, -0.25) rises at about 55°.
+    assert 40.0 < math.degrees(math.atan2(float(d[1]), float(d[0]))) < 70.0
+    mirrored = _move_mm(model, {"AU12": 1.0}, -MOUTH_HALF, MOUTH_Y)
+    assert float(mirrored[0]) < -4.0 and torch.isclose(mirrored[1], d[1], atol=1e-3)
+    cheek = _move_mm(model, {"AU12": 1.0}, 0.42, -0.60)
+    assert float(cheek[1]) > 1.0 and float(cheek[2]) > 1.0
+    fold = _move_mm(model, {"AU12": 1.0}, 0.28, -0.74)  # on the nasolabial line
+    assert float(fold[2]) < float(cheek[2]) - 1.0
+
+
+def test_cheek_raiser_narrows_the_eye_from_below(model):
+    """AU6 (orbicularis oculi, pars orbitalis) at E: the lower lid's skin is pushed up and bags, the eye narrows
+    from below by about a third while the upper lid's margin stays; crow's feet at the outer corner."""
+    up0, lo0 = _eye_centre(model, _face(model, {}))
+    up1, lo1 = _eye_centre(model, _face(model, {"AU6": 1.0}))
+    assert (lo1 - lo0) * MM > 2.5 and abs(up1 - up0) * MM < 0.5
+    assert (up1 - lo1) < 0.75 * (up0 - lo0)
+    assert float(_move_mm(model, {"AU6": 1.0}, EYE_X, -0.10)[2]) > 1.0  # the bag under the lower lid
+    assert float(_move_mm(model, {"AU6": 1.0}, 0.45, -0.40)[1]) > 3.0  # the cheek (infraorbital triangle) rises
+    # Crow's feet: lateral to the outer corner the skin's depth ripples (alternating furrows and ridges in y).
+    ripple = torch.stack([_move_mm(model, {"AU6": 1.0}, 0.76, y)[2] for y in (-0.03, 0.0, 0.03)])
+    assert float(ripple[1] - 0.5 * (ripple[0] + ripple[2])) > 0.4
+
+
+def test_inner_brow_raiser_with_lowerer_gives_the_oblique_brow_of_sadness(model):
+    """AU1+4: the inner brows go up and together, the outer brows do not rise; horizontal furrows in the middle of
+    the forehead only, a vertical furrow between the brows."""
+    aus = {"AU1": 1.0, "AU4": 1.0}
+    inner, outer = _move_mm(model, aus, 0.16, 0.25), _move_mm(model, aus, 0.65, 0.25)
+    assert float(inner[1]) > 2.5 and float(inner[0]) < -2.5
+    assert float(outer[1]) < 0.5
+    assert float(inner[1]) - float(outer[1]) > 3.0
+
+    def furrow_depth(x: float) -> float:
+        z = torch.stack([_move_mm(model, aus, x, y)[2] for y in np.linspace(0.45, 0.70, 11)])
+        return float(z.max() - z.min())
+
+    assert furrow_depth(0.10) > 0.4 and furrow_depth(0.70) < 0.5 * furrow_depth(0.10)
+    between = _move_mm(model, {"AU4": 1.0}, 0.0, 0.20)[2]
+    beside = _move_mm(model, {"AU4": 1.0}, 0.09, 0.20)[2]
+    assert float(beside - between) > 1.0
+
+
+def test_nose_wrinkler_raises_the_nose_sides_and_upper_lip_and_lowers_the_inner_brows(model):
+    aus = {"AU9": 1.0}
+    assert float(_move_mm(model, aus, 0.12, -0.42)[1]) > 2.5  # sides of the nose
+    assert float(_move_mm(model, aus, 0.0, MOUTH_Y + 0.05)[1]) > 1.0  # upper lip
+    assert float(_move_mm(model, aus, 0.15, 0.22)[1]) < -2.0  # inner brows
+    nasolabial, cheek = _move_mm(model, aus, 0.24, -0.62), _move_mm(model, aus, 0.34, -0.55)
+    assert float(cheek[2]) > float(nasolabial[2]) + 1.0  # the furrow deepens against the infraorbital triangle
+    bridge = torch.stack([_move_mm(model, aus, 0.0, y)[2] for y in np.linspace(-0.11, 0.01, 9)])
+    assert float(bridge.max() - bridge.min()) > 1.0  # wrinkles across the bridge
+
+
+def _lower_teeth_pixels(model: MorphableModel, vertices: torch.Tensor) -> int:
+    lower = (model.regions["teeth"] > 0.5) & (model.skin_weights[:, 1] > 0.99)
+    mask = lower.float()[:, None].expand(-1, 3).contiguous()
+    flat_white = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    image = render(vertices[None], model.triangles, mask, size=64, lighting=flat_white, color="gray", background=0.0)
+    return int((image > 0.3).sum())
+
+
+def test_lower_lip_depressor_bares_the_lower_teeth(model):
+    """AU16 at E draws the lower lip off the lower incisors, with the lips parted (AU25) or the jaw dropped (AU26)
+    alike, and in disgust (EMFACS 9+15+16: AU9 raises the upper lip); without it the lower lip covers them."""
+    for aus in ({}, {"AU25": 1.0}, {"AU26": 1.0}):
+        assert _lower_teeth_pixels(model, _face(model, aus)) == 0, aus
+    for aus in ({"AU16": 1.0, "AU25": 1.0}, {"AU16": 1.0, "AU26": 1.0}, PROTOTYPES["disgust"]):
+        assert _lower_teeth_pixels(model, _face(model, aus)) >= 6, aus
+
+
+def test_surprise_raises_arched_brows_shows_sclera_above_the_iris_and_drops_the_jaw(model):
+    aus = {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU26": 1.0}
+    for x in (0.16, 0.40, 0.65):  # the whole brow rises, inner to outer
+        assert float(_move_mm(model, aus, x, 0.25)[1]) > 4.0, x
+    upper, _ = _eye_centre(model, _face(model, aus))
+    iris_top = IRIS_Y + 0.07  # iris radius 0.07 units (11.7 mm across)
+    rest_upper, _ = _eye_centre(model, _face(model, {}))
+    assert rest_upper < iris_top and (upper - iris_top) * MM > 2.0  # white above the iris
+    x, up, lo = _lip_edges(model, _face(model, aus))
+    assert float((up - lo)[x.abs() < 0.05].min()) * MM > 12.0  # the jaw drops: the mouth opens over 1 cm
+
+
+@pytest.mark.parametrize("emotion", ["happy", "disgust", "fear", "sad"])
+def test_lips_part_smoothly_across_the_midline_at_s0(model, emotion):
+    """At s = 0 the frozen half's lips are tied to the moving half's by the lips' band of muscle: within 9 mm of the
+    midline the lip edges change by at most 1.2 mm between neighbouring columns (1.8 mm apart; a 6 mm band let a
+    smile's parting step by 2.5 mm), while the frozen corner stays where only the jaw takes it."""
+    phi = prototype_phi(model, emotion)[None]
+    jaw_only = torch.zeros_like(phi)
+    jaw = model.expression_names.index("AU26")
+    jaw_only[:, jaw] = phi[:, jaw]
+    beta = torch.zeros(1, model.n_shape)
+    upper, lower = slit_pairs()["mouth"]
+    x = model.template[upper, 0]
+    middle = x.abs() < 0.12
+    frozen_corner = upper[x > MOUTH_HALF - 0.03]
+    for t in (0.5, 1.0):
+        v = model.vertices(beta, phi, 0.0, t)[0]
+        for edge in (upper, lower):
+            step = torch.diff(v[edge, 1][middle]).abs().max() * MM
+            assert float(step) < 1.2, (t, float(step))
+        assert torch.allclose(v[frozen_corner], model.vertices(beta, jaw_only, 0.0, t)[0, frozen_corner], atol=1e-5)

@@ -59,7 +59,10 @@ def _same_light_and_albedo(scene, axis, phi):
 def test_symmetry_axes_freeze_one_half_only(model, scene, phi, axis, frozen_x):
     moved = _moved(scene, axis, phi)
     x = model.template[:, 0] * frozen_x
-    assert moved[:, x < -0.1].max() == 0, "the other half keeps its expression"
+    weakened = model.left_weight if frozen_x > 0 else 1.0 - model.left_weight
+    # The other half, beyond the midline band (wider across the lips), keeps its expression.
+    assert bool((weakened[x < -0.2] == 0).all())
+    assert moved[:, weakened == 0].max() == 0, "the other half keeps its expression"
     assert moved[:, x > 0.1].max() > 0.05
     _same_light_and_albedo(scene, axis, phi)
 
@@ -86,7 +89,10 @@ def test_palsy_axes_freeze_the_left_upper_or_lower_face_only(model, scene, phi, 
     moved = _moved(scene, axis, phi)
     x = model.template[:, 0]
     inside = vertical_weight(model, part)
-    assert moved[:, (x < -0.1) | (inside == 0)].max() == 0, "right half and the other part keep their expression"
+    # The right half beyond the midline band (wider across the lips) and the other part keep their expression.
+    weakened = model.left_weight * inside
+    assert bool((weakened[(x < -0.2) | (inside == 0)] == 0).all())
+    assert moved[:, weakened == 0].max() == 0, "right half and the other part keep their expression"
     assert moved[:, (x > 0.1) & (inside == 1)].max() > 0.02
     _same_light_and_albedo(scene, axis, phi)
 

@@ -55,6 +55,8 @@ MOUTH_HALF = 0.31
 JAW_PIVOT = (0.0, -0.30, -0.15)
 JAW_DROP = 0.22  # jaw rotation of AU26 at full intensity, radians (about 13°: the mouth opens about 2 cm)
 HEAD_ROOT = (0.0, -1.0, -0.35)
+LIP_MIDLINE_BAND_MM = 24.0  # Eq. 2's midline band across the red of the lips: the middle half of the mouth
+LIP_BAND_FALLOFF = 0.15  # how far above and below the lip line the band narrows back to the skin's, model units
 EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
 MAX_SHAPE = 24
 
@@ -607,12 +609,18 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # so the crease already compressed at rest does not fold over itself.
     w = almond(ax, True) * np.exp(-(((y0 - EYE_Y) / 0.20) ** 2)) * above_eye
     fields["AU5"] = (zero, 0.055 * w, zero)
-    # AU6 cheek raiser: cheeks up and forward, lower lid pushed up, crow's feet.
+    # AU6 cheek raiser (orbicularis oculi, pars orbitalis): the ring muscle around the eye draws the skin of cheek
+    # and temple towards the eye. FACS E: the infraorbital triangle and the cheeks go up and forward, the lower
+    # lid's skin is pushed up and bags (a bulge under the lower lid), so the eye narrows from below by about a
+    # third; crow's feet fan out from the outer corner; the skin above the outer corner (eye cover fold, lateral
+    # brow) is drawn down a little.
     w = _g(ax, 0.50, 0.22) * _g(y0, -0.36, 0.24) * _sig(-y0 / 0.03)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.07) * below_eye
+    bag = _g(ax, EYE_X, 0.14) * _g(y0, -0.10, 0.04) * below_eye
     crow = _g(ax, 0.76, 0.07) * _g(y0, 0.0, 0.10)
-    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.03 * lid,
-                     0.045 * w + 0.015 * lid + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
+    cover = _g(ax, 0.62, 0.12) * _g(y0, 0.16, 0.10) * _sig((y0 - 0.05) / 0.03)
+    fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.045 * lid - 0.015 * cover,
+                     0.045 * w + 0.015 * lid + 0.015 * bag + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
     # AU7 lid tightener: lower lid up and straightened, upper lid slightly down.
     # Lower-lid raises of AU6, AU7 and AU9 together stay within the opening of the eye: the lids may meet, never
     # cross (tests/face).
@@ -630,7 +638,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
     bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
-    lip_up = _g(x0, 0.0, 0.25) * _g(dist_m, 0.0, 0.20) * above_m
+    # The lip raisers (here levator labii superioris alaeque nasi; AU10's and AU12's below) shorten along their
+    # length up to their origins on the maxilla: the upper lip's rise fades over the skin up to the nose, not within
+    # the philtrum's lower half, where their compressions and a short philtrum's folded the skin (fold census).
+    lip_up = _g(x0, 0.0, 0.25) * _g(dist_m, 0.0, 0.30) * above_m
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
     fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
@@ -638,8 +649,9 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
                      - 0.015 * nasolabial)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
     # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up
-    # without compressing a row of the lip past its neighbour (no fold; tests/face).
-    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-((dist_m / 0.25) ** 2)) * above_m
+    # without compressing a row of the lip past its neighbour (no fold; tests/face). The rise fades over 3 cm, up
+    # to the nose's wings, which it raises too (FACS: AU10 lifts the alae), as for AU9 above.
+    w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-((dist_m / 0.40) ** 2)) * above_m
     alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
     fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
     fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold * (1.0 - nasolabial) - 0.015 * nasolabial)
@@ -658,8 +670,8 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cheek = _g(ax, 0.42, 0.15) * _g(y0, -0.60, 0.15)
     between_canines = np.exp(-((ax / 0.21) ** 4)) * lips
     # The whole upper lip shortens over the teeth (broad profile, like AU10's), so the rows of its red are not
-    # squeezed together when AU10 and AU23 act on them too.
-    crescent = between_canines * 0.05 * _g(dist_m, 0.0, 0.25) * above_m
+    # squeezed together when AU10 and AU23 act on them too; like AU10's rise it fades towards the nose (0.35).
+    crescent = between_canines * 0.05 * _g(dist_m, 0.0, 0.35) * above_m
     lowered["AU12"] = -0.03 * between_canines * _g(dist_m, 0.0, 0.2) * below_m
     fields["AU12"] = (0.085 * w * sx, 0.14 * w + 0.04 * cheek + crescent,
                       -0.015 * w + 0.06 * cheek * (1.0 - nasolabial) - 0.02 * nasolabial)
@@ -672,9 +684,14 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU16 lower lip depressor (depressor labii inferioris): the lower lip is pulled down and a little sideways, so
     # the lips part over the lower incisors; the chin boss below goes down with it, stretched flat. Flat across the
     # middle of the lip (the muscle inserts on both sides of the midline), fading towards the corners, which stay.
-    lower_lip = np.exp(-((ax / 0.22) ** 4)) * lips * _g(dist_m, 0.0, 0.35) * below_m
+    lower_lip = np.exp(-((ax / 0.22) ** 4)) * lips * _g(dist_m, 0.0, 0.50) * below_m
     fields["AU16"] = (0.02 * lower_lip * np.tanh(x0 / 0.15), zero, zero)
-    lowered["AU16"] = -0.05 * lower_lip
+    # FACS E: the lower lip is drawn down far enough to bare the lower incisors (about 6 mm; with AU25 and with the
+    # jaw dropped by AU26 alike, since the lip moves against the teeth on the same jaw). The muscle runs from the lip
+    # to the mandible's oblique line about 2.5 cm below, so the pull fades over that length (0.50 in y): over the
+    # ~1 cm of the mentolabial sulcus alone (0.35) the 6 mm drop folded the skin below the lip against AU17's raised
+    # chin (fold census, benchmarks/README.md).
+    lowered["AU16"] = -0.08 * lower_lip
     # AU17 chin raiser: chin up, lower lip pushed up and out (the mouth line arches).
     chin = _g(x0, 0.0, 0.30) * _g(y0, -1.25, 0.20) * _sig(-(dist_m + 0.1) / 0.025)  # same on both lip edges
     # The lower lip pushes the upper one: both edges of the slit rise together (they never cross).
@@ -758,7 +775,10 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
         # (−2 SD) and the lip tighteners (AU23, AU24) together folded past the slit (tests/face).
         "lip_fullness": (zero, 0.10 * lips * (y - MOUTH_Y) * np.exp(-(((y - MOUTH_Y) / 0.12) ** 2)),
                          0.02 * lips * _g(y, MOUTH_Y, 0.10)),
-        "philtrum_length": (zero, -0.035 * _g(x, 0.0, 0.45) * _g(y, -0.95, 0.22), zero),
+        # A shorter (longer) philtrum moves the mouth up (down); the change is spread from the nose's base to the
+        # chin (0.30), not concentrated above the red of the upper lip (0.22 about −0.95 compressed the red and the
+        # philtrum by 12-14 % per SD, which the lip raisers and tighteners at E then folded at −2.4 to −3.4 SD).
+        "philtrum_length": (zero, -0.035 * _g(x, 0.0, 0.45) * _g(y, -0.92, 0.30), zero),
         "forehead_slope": (zero, zero, -0.08 * np.clip(y - 0.45, 0.0, None) * _sig((y - 0.45) / 0.1)),
         "face_depth": (zero, zero, 0.06 * (z - 0.5)),
         "midface_protrusion": (zero, zero, 0.04 * _g(x, 0.0, 0.40) * _g(y, -0.70, 0.25)),
@@ -879,6 +899,39 @@ def _lid_contact(p: _Parts) -> dict[str, np.ndarray]:
     return {"lid_upper": upper, "lid_lower": lower, "lid_vertices": lid, "lid_pair": pair, "lid_lift": lift}
 
 
+def _split_weights(template: np.ndarray, left_side: str, midline_band: float) -> np.ndarray:
+    """Left weights of Eq. 2's split (:func:`facesym.face.model.left_weights`), with a wider band across the lips.
+
+    The red of the lips is one continuous band of muscle (orbicularis oris, whose fibres cross the midline and
+    insert into the other side's philtral column and modiolus), not skin that can shear: with one half frozen the
+    lips' parting tapers across the middle of the mouth, as the lip line of a unilateral palsy does, instead of
+    stepping down within the skin's band (6 mm: a 6 mm parting closed over three columns). So the band widens to
+    ``LIP_MIDLINE_BAND_MM`` on the lips and returns to ``midline_band`` over the skin above and below them (a
+    Gaussian in height, ``LIP_BAND_FALLOFF``). ``midline_band = 0`` is Eq. 2's step everywhere, lips included.
+
+    Parameters
+    ----------
+    template
+        Rest vertices, shape ``(N, 3)``, model units (x already mirrored for ``left_side``).
+    left_side
+        ``"+x"`` or ``"-x"``.
+    midline_band
+        The skin's band, millimetres.
+
+    Returns
+    -------
+    np.ndarray
+        Weights in [0, 1], shape ``(N,)``, float32; monotone in x at every height, 0.5 on the midline.
+    """
+    x, y = template[:, 0], template[:, 1]
+    if midline_band == 0:
+        return left_weights(x, left_side, band=0.0)
+    lips = np.exp(-(((y - MOUTH_Y) / LIP_BAND_FALLOFF) ** 2))
+    band = midline_band + max(LIP_MIDLINE_BAND_MM - midline_band, 0.0) * lips
+    # A band widened by b / b0 is the skin's band on x scaled by b0 / b.
+    return left_weights(x * (midline_band / band), left_side, band=midline_band / MM_PER_UNIT)
+
+
 @lru_cache(maxsize=8)
 def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: float,
                   col_step: float, midline_band: float) -> ProceduralModel:
@@ -905,8 +958,7 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
         shapedirs=torch.tensor(np.stack([ids[n] * flip for n in IDENTITY_COMPONENTS[:n_shape]], 2), dtype=f32),
         exprdirs=torch.tensor(np.stack([aus[n] * flip for n in ACTION_UNITS], 2), dtype=f32),
         expression_names=list(ACTION_UNITS),
-        left_weight=torch.tensor(left_weights(template[:, 0], left_side, band=midline_band / MM_PER_UNIT),
-                                 dtype=f32),
+        left_weight=torch.tensor(_split_weights(template, left_side, midline_band), dtype=f32),
         left_side=left_side,
         appearance=PaletteAppearance(masks, n_appearance, torch.tensor(_occlusion(p), dtype=f32)),
         joint_names=["head", "jaw"],

@@ -296,18 +296,26 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     above_eye = eye_side > 0
     below_eye = eye_side < 0
     layers.append(("crease", 0.55 * almond(ax0, True) * _g(y0, 0.10, 0.045) * above_eye))
-    # Brows: an arch from the nose to the temple, thick at the inner end.
+    # Brows: an arch of dark hair from the nose to the temple, about 1 cm high at the head (0.133 units = 1 cm)
+    # and thinning to about 4 mm at the tail. Hair, not a drawn line: its density rises from the sparse, upward
+    # hairs of the head to the dense body and thins again in the tail, and the edges are ragged over about 1 mm
+    # (hair tips), not cut.
     t = (ax0 - 0.13) / 0.62
     brow_center = 0.215 + 0.085 * (1.0 - ((t - 0.62) / 0.62) ** 2)
-    brow_half = 0.052 * (1.0 - 0.45 * np.clip(t, 0.0, 1.0))  # about 8 mm high at the head, tapering
-    brow = _sig((brow_half - np.abs(y0 - brow_center)) / 0.006) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
+    brow_half = 0.066 * (1.0 - 0.6 * np.clip(t, 0.0, 1.0))
+    density = 0.97 * (1.0 - 0.3 * np.exp(-np.clip(t, 0.0, None) / 0.12)) * (1.0 - 0.25 * _smoothstep((t - 0.7) / 0.3))
+    brow = density * _sig((brow_half - np.abs(y0 - brow_center)) / 0.01) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
     layers.append(("brows", brow))
     # Hair: above the hairline and down the sides of the head.
     u = ax / half_width(y)
     hair_top = _sig((y - (0.93 + 0.12 * ax**2)) / 0.02)
     hair_side = _sig((u - 0.90) / 0.015) * _sig((y - 0.05) / 0.04)
     layers.append(("hair", np.maximum(hair_top, hair_side)))
-    lash_upper = almond(ax0, True) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.02) * above_eye
+    # The upper lid's margin with its lashes: seen from the front, the lashes (8-12 mm long, black, curving up and
+    # out) and the lid margin make a dark band about 2 mm high along the whole opening, darkest and widest towards
+    # the outer corner where the lashes are longest; the lower lashes are short and sparse.
+    lash_height = 0.02 + 0.012 * np.clip((ax0 - EYE_INNER) / (EYE_OUTER - EYE_INNER), 0.0, 1.0)
+    lash_upper = (almond(ax0, True) ** 0.15 * _sig((lash_height - np.abs(y0 - EYE_Y)) / 0.006) * above_eye)
     lash_lower = 0.45 * almond(ax0, False) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.012) * below_eye
     inside_eye = (ax0 > EYE_INNER) & (ax0 < EYE_OUTER)
     layers.append(("lashes", np.maximum(lash_upper, lash_lower) * inside_eye))

@@ -56,6 +56,9 @@ JAW_PIVOT = (0.0, -0.30, -0.15)
 JAW_DROP = 0.22  # jaw rotation of AU26 at full intensity, radians (about 13°: the mouth opens about 2 cm)
 HEAD_ROOT = (0.0, -1.0, -0.35)
 EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
+HAIRLINE_Y = 0.93  # the mean frontal hairline in the middle (about 5 cm above the brows)
+HAIRLINE_BAND = 0.06  # the hairline's shift for a low or high hairline (about 4.5 mm)
+HAIR_VOLUME = 0.13  # hair's thickness over the side of the skull, beyond the head's outline (about 1 cm)
 MAX_SHAPE = 24
 
 ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
@@ -173,7 +176,7 @@ class _Parts:
     eye_side: np.ndarray  # +1 above / on the upper lid, -1 below / on the lower lid, 0 elsewhere
     mouth_side: np.ndarray  # +1 above / on the upper lip, -1 below / on the lower lip, 0 elsewhere
     rest: np.ndarray  # (N, 3) rest position
-    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity, 3 ear, 4 neck
+    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity, 3 ear, 4 neck, 5 hair
     triangles: np.ndarray
     masks: np.ndarray  # (N, R) region weights
     cavity_jaw: np.ndarray  # jaw attachment of cavity vertices
@@ -306,11 +309,21 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     density = 0.97 * (1.0 - 0.3 * np.exp(-np.clip(t, 0.0, None) / 0.12)) * (1.0 - 0.25 * _smoothstep((t - 0.7) / 0.3))
     brow = density * _sig((brow_half - np.abs(y0 - brow_center)) / 0.01) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
     layers.append(("brows", brow))
-    # Hair: above the hairline and down the sides of the head.
+    # Hair on the scalp above the frontal hairline (trichion about 7 cm above the brows' middle, rising towards the
+    # temples), covering the temples lateral to the temporal crest and down in front of the ears as sideburns
+    # (to about the ear's middle). The hairline's height differs between people: the band just below the mean
+    # hairline turns to hair for a low hairline and the band just above it to skin for a high one (the
+    # ``hairline`` appearance coefficient; ``PaletteAppearance`` mixes their colours).
     u = ax / half_width(y)
-    hair_top = _sig((y - (0.93 + 0.12 * ax**2)) / 0.02)
-    hair_side = _sig((u - 0.90) / 0.015) * _sig((y - 0.05) / 0.04)
+    hairline = HAIRLINE_Y + 0.12 * ax**2
+    side_edge = 0.87 + 0.05 * _smoothstep((0.35 - y) / 0.5)
+    hair_side = _sig((u - side_edge) / 0.015) * _sig((y + 0.12) / 0.03)
+    hair_top = _sig((y - hairline - HAIRLINE_BAND) / 0.012)
     layers.append(("hair", np.maximum(hair_top, hair_side)))
+    band = np.clip(_sig((y - hairline) / 0.012) - hair_top - hair_side, 0.0, None)
+    layers.append(("hairline_high", band))
+    layers.append(("hairline_low", np.clip(_sig((y - hairline + HAIRLINE_BAND) / 0.012) - hair_top - band - hair_side,
+                                           0.0, None)))
     # The upper lid's margin with its lashes: seen from the front, the lashes (8-12 mm long, black, curving up and
     # out) and the lid margin make a dark band about 2 mm high along the whole opening, darkest and widest towards
     # the outer corner where the lashes are longest; the lower lashes are short and sparse.
@@ -408,6 +421,27 @@ def _neck(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     z = 0.28 * np.sqrt(np.clip(1.0 - (x / 0.6) ** 2, 0.0, None)) - 0.2
     masks = np.zeros((x.size, len(REGIONS)))
     masks[:, REGIONS.index("neck")] = 1.0
+    return np.stack([x, y], 1), z, tris, masks
+
+
+def _hair(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hair's volume over the skull: a shell behind the head that shows beyond its outline, about 1 cm over the
+    sides of the skull from above the ears, thinning to nothing at the ears (short hair, the most common in
+    face datasets). The face's own hair (hairline, temples, sideburns) is in the skin's region masks; the shell
+    only widens the silhouette, lying behind the skin and the ears everywhere (z < 0), and its depth rounds off
+    towards its outline so that it is shaded as a volume.
+
+    Returns positions (x, y), depth z, triangles and region masks.
+    """
+    ys = np.linspace(-0.15, 1.20, 19)
+    cols = np.linspace(-1.0, 1.0, 25)
+    x, y, tris = _grid_patch(cols, ys, start)
+    thickness = HAIR_VOLUME * _smoothstep((y + 0.15) / 0.35)
+    x = x * (half_width(y) + thickness)
+    rim = np.clip(1.0 - np.tile(cols, ys.size) ** 2, 0.0, None)
+    z = -0.22 + 0.18 * np.sqrt(rim)
+    masks = np.zeros((x.size, len(REGIONS)))
+    masks[:, REGIONS.index("hair")] = 1.0
     return np.stack([x, y], 1), z, tris, masks
 
 
@@ -509,18 +543,22 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
     n_ears = rear_xy.shape[0] + lear_xy.shape[0]
     neck_xy, neck_z, neck_tris, neck_masks = _neck(n_inner + n_ears)
     n_neck = neck_xy.shape[0]
+    hair_xy, hair_z, hair_tris, hair_masks = _hair(n_inner + n_ears + n_neck)
+    n_hair = hair_xy.shape[0]
 
-    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0], rear_xy[:, 0], lear_xy[:, 0], neck_xy[:, 0]])
-    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1], rear_xy[:, 1], lear_xy[:, 1], neck_xy[:, 1]])
+    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0], rear_xy[:, 0], lear_xy[:, 0], neck_xy[:, 0],
+                         hair_xy[:, 0]])
+    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1], rear_xy[:, 1], lear_xy[:, 1], neck_xy[:, 1],
+                         hair_xy[:, 1]])
     # The eyeball curves back away from its middle (most above and below), so that lids and brows pulled far
     # from their rest shape still cover it.
     eye_dx = np.abs(np.concatenate([right_xy[:, 0], left_xy[:, 0]])) - EYE_X
     eye_dy = np.concatenate([right_xy[:, 1], left_xy[:, 1]]) - IRIS_Y
     eye_depth = EYEBALL_DEPTH + 0.9 * (eye_dy**2 + 0.35 * eye_dx**2)
     offset = np.concatenate([np.zeros(n_skin), eye_depth, cav_depth])
-    zs = np.concatenate([height(xs[:n_inner], ys[:n_inner]) - offset, rear_z, lear_z, neck_z])
+    zs = np.concatenate([height(xs[:n_inner], ys[:n_inner]) - offset, rear_z, lear_z, neck_z, hair_z])
     kind = np.concatenate([np.zeros(n_skin, int), np.ones(n_eyes, int), np.full(cav_xy.shape[0], 2),
-                           np.full(n_ears, 3), np.full(n_neck, 4)])
+                           np.full(n_ears, 3), np.full(n_neck, 4), np.full(n_hair, 5)])
     n_other = kind.size - n_skin
     return _Parts(
         x0=np.concatenate([x0, xs[n_skin:]]),
@@ -531,10 +569,13 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
                                    np.where(kind[n_skin:] == 2, np.sign(ys[n_skin:] - MOUTH_Y), 0.0)]),
         rest=np.stack([xs, ys, zs], 1),
         kind=kind,
-        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris, neck_tris]),
-        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks, neck_masks]),
-        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears + n_neck)]),
-        follows_skin=np.concatenate([np.ones(n_skin), np.zeros(n_eyes), cav_follow, np.zeros(n_ears + n_neck)]),
+        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris, neck_tris,
+                                  hair_tris]),
+        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks, neck_masks,
+                              hair_masks]),
+        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears + n_neck + n_hair)]),
+        follows_skin=np.concatenate([np.ones(n_skin), np.zeros(n_eyes), cav_follow,
+                                     np.zeros(n_ears + n_neck + n_hair)]),
         column=np.concatenate([attrs["column"], np.full(n_other, -1)]),
     )
 
@@ -897,7 +938,7 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
     jaw = _jaw_weight(p)
     masks = torch.tensor(p.masks, dtype=f32)
     regions = {name: masks[:, i] for i, name in enumerate(REGIONS)}
-    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity", "ears", "neck_mesh")):
+    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity", "ears", "neck_mesh", "hair_mesh")):
         regions[name] = torch.tensor(p.kind == k, dtype=f32)
     # The mesh and the fields are built with the subject's left at +x; mirror x for a "-x" convention.
     flip = np.array([1.0, 1.0, 1.0]) if left_side == "+x" else np.array([-1.0, 1.0, 1.0])
@@ -943,7 +984,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
     n_shape
         Identity components to use, 1…24 (see ``IDENTITY_COMPONENTS``); the config's ``identities.shape_dim``.
     n_appearance
-        Appearance coefficients, 0…7 (see ``facesym.face.appearance.APPEARANCE_NAMES``); the config's
+        Appearance coefficients, 0…8 (see ``facesym.face.appearance.APPEARANCE_NAMES``); the config's
         ``identities.appearance_dim``.
     left_side
         Model-frame direction of the subject's own left, ``"+x"`` (default) or ``"-x"``.

@@ -295,9 +295,14 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     ax0 = np.abs(x0)
     ax = np.abs(x)
     layers: list[tuple[str, np.ndarray]] = []
-    layers.append(("blush", 0.3 * _g(ax, 0.50, 0.14) * _g(y, -0.45, 0.14)))
+    # Tone within the face: the cheeks over the malar fat pad are redder (denser superficial vessels), the skin of
+    # the lids and under the eyes darker (thin skin over the orbicularis and its vessels, more melanin: the
+    # periorbital darkening seen in most photographs), graded from the lid margins out to the orbital rim.
+    layers.append(("blush", 0.55 * _g(ax, 0.48, 0.17) * _g(y, -0.40, 0.17)))
     above_eye = eye_side > 0
     below_eye = eye_side < 0
+    orbit = _g(ax0, EYE_X - 0.02, 0.24) * np.where(above_eye, _g(y0, 0.0, 0.13), _g(y0, 0.0, 0.11))
+    layers.append(("periorbital", 0.8 * orbit))
     layers.append(("crease", 0.55 * almond(ax0, True) * _g(y0, 0.10, 0.045) * above_eye))
     # Brows: an arch of dark hair from the nose to the temple, about 1 cm high at the head (0.133 units = 1 cm)
     # and thinning to about 4 mm at the tail. Hair, not a drawn line: its density rises from the sparse, upward
@@ -333,9 +338,11 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     inside_eye = (ax0 > EYE_INNER) & (ax0 < EYE_OUTER)
     layers.append(("lashes", np.maximum(lash_upper, lash_lower) * inside_eye))
     layers.append(("nostrils", 0.95 * np.exp(-(((ax - 0.075) / 0.034) ** 2) - ((y + 0.572) / 0.02) ** 2)))
-    # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges.
-    upper_h = 0.072 * lip_envelope(ax0, 0.31) ** 0.8 + 0.012 * _g(ax0, 0.075, 0.05) - 0.012 * _g(ax0, 0.0, 0.03)
-    lower_h = 0.085 * lip_envelope(ax0, 0.30) ** 0.7
+    # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges. The red is about 6.5 mm high above the
+    # line where the lips meet and 8 mm below it in the middle (adult means are 7-9 and 9-10 mm; the lips' bulges
+    # of the height field end there).
+    upper_h = 0.085 * lip_envelope(ax0, 0.31) ** 0.8 + 0.012 * _g(ax0, 0.075, 0.05) - 0.012 * _g(ax0, 0.0, 0.03)
+    lower_h = 0.105 * lip_envelope(ax0, 0.30) ** 0.7
     dist = y0 - MOUTH_Y
     upper = _sig((upper_h - dist) / 0.007) * (mouth_side > 0)
     lower = _sig((lower_h + dist) / 0.007) * (mouth_side < 0)

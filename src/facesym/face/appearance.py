@@ -13,9 +13,9 @@ import torch
 
 __all__ = ["REGIONS", "APPEARANCE_NAMES", "PaletteAppearance"]
 
-REGIONS = ("skin", "blush", "periorbital", "crease", "lips", "lipline", "brows", "hair", "hairline_low", "hairline_high", "lashes",
-           "nostrils",
-           "sclera", "iris", "limbus", "pupil", "teeth", "mouth", "tongue", "neck")
+REGIONS = ("skin", "blush", "periorbital", "crease", "lips", "lipline", "brows", "hair", "hairline_low",
+           "hairline_high", "lashes", "nostrils", "sclera", "iris", "limbus", "pupil", "teeth", "mouth", "tongue",
+           "neck")
 """Face regions with their own colour; a vertex mixes them with weights summing to one."""
 
 APPEARANCE_NAMES = ("skin_tone", "skin_hue", "hair_color", "iris_color", "lip_color", "brow_darkness",
@@ -104,7 +104,8 @@ class PaletteAppearance:
             return torch.tensor(rgb, dtype=skin.dtype, device=skin.device).expand_as(skin)
 
         colors = {
-            "skin": skin, "blush": blush, "periorbital": periorbital, "crease": skin * 0.78, "lips": lips, "lipline": lips * 0.45,
+            "skin": skin, "blush": blush, "periorbital": periorbital, "crease": skin * 0.78, "lips": lips,
+            "lipline": lips * 0.45,
             "brows": brows, "hair": hair, "hairline_low": skin + (hair - skin) * low,
             "hairline_high": skin + (hair - skin) * high, "lashes": dark, "nostrils": skin * 0.22,
             "sclera": const((0.86, 0.82, 0.78)), "iris": iris, "limbus": iris * 0.45,

@@ -453,34 +453,20 @@ def _hair(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _occlusion(p: _Parts) -> np.ndarray:
-    """Ambient occlusion per vertex in (0, 1], baked from the rest shape (soft shadowing of a diffuse light).
+    """Baked occlusion per vertex in (0, 1]: only the shadow of what the mesh does not model, the upper lashes.
 
-    Skin: how far the surface lies below the mean of its surroundings (rings of 0.05 and 0.1 units, about 4 and
-    8 mm) — eye sockets, the sides of the nose, the nostrils, the corners of the mouth and the fold under the
-    lower lip darken. Eyeballs: shadowed by the upper lid and lashes and towards the corners. Mouth: darker the
-    deeper inside. Neck: in the shadow of the jaw.
+    The renderer computes ambient occlusion for every image from the deformed mesh's own depth buffer
+    (:mod:`facesym.render.occlusion`, 6-12 mm) and a crease term from its curvature (one vertex ring, about 2 mm):
+    the eye sockets, the sides of the nose, the inside of the mouth, the neck under the jaw and the ears behind the
+    head's outline are shaded there, following the expression. Baking them into the albedo as well darkened them
+    twice (and a term baked from the rest shape stays on a vertex that an action unit slides away from the hollow).
+    The upper lashes are an albedo region, not geometry, so the soft shadow they cast on the top of the eyeball
+    (iris and sclera just under the lid margin, about 3 mm) is the one thing that stays baked.
     """
-    x, y = p.rest[:, 0], p.rest[:, 1]
-    occ = np.ones(x.size)
-    skin = p.kind == 0
-    xs, ys = x[skin], y[skin]
-    h = height(xs, ys)
-    angles = np.linspace(0.0, 2 * np.pi, 8, endpoint=False)
-    cavity = np.zeros_like(xs)
-    for r in (0.05, 0.10):
-        ring = np.mean([height(xs + r * np.cos(a), ys + r * np.sin(a)) for a in angles], axis=0)
-        cavity += 0.5 * np.clip(ring - h, 0.0, None)
-    occ[skin] = np.exp(-14.0 * cavity)
+    occ = np.ones(p.rest.shape[0])
     eye = p.kind == 1
-    dy = y[eye] - IRIS_Y
-    dx = np.abs(np.abs(x[eye]) - EYE_X)
-    occ[eye] = 0.92 * (1.0 - 0.35 * _smoothstep((dy - 0.01) / 0.07)) * (1.0 - 0.25 * _smoothstep((dx - 0.09) / 0.12))
-    cavity_part = p.kind == 2
-    occ[cavity_part] = np.exp(-4.0 * np.clip(height(x[cavity_part], y[cavity_part]) - p.rest[cavity_part, 2]
-                                             - 0.045, 0.0, None))
-    neck = p.kind == 4
-    occ[neck] = 0.55 + 0.4 * _smoothstep((-1.45 - y[neck]) / 0.5)
-    occ[p.kind == 3] = 0.85
+    dy = p.rest[eye, 1] - IRIS_Y
+    occ[eye] = 1.0 - 0.3 * _smoothstep((dy - 0.02) / 0.04)
     return occ
 
 

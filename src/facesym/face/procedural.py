@@ -310,9 +310,9 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     # (hair tips), not cut.
     t = (ax0 - 0.13) / 0.62
     brow_center = 0.215 + 0.085 * (1.0 - ((t - 0.62) / 0.62) ** 2)
-    brow_half = 0.066 * (1.0 - 0.6 * np.clip(t, 0.0, 1.0))
-    density = 0.97 * (1.0 - 0.3 * np.exp(-np.clip(t, 0.0, None) / 0.12)) * (1.0 - 0.25 * _smoothstep((t - 0.7) / 0.3))
-    brow = density * _sig((brow_half - np.abs(y0 - brow_center)) / 0.01) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
+    brow_half = 0.072 * (1.0 - 0.5 * np.clip(t, 0.0, 1.0))
+    density = 0.97 * (1.0 - 0.15 * np.exp(-np.clip(t, 0.0, None) / 0.08)) * (1.0 - 0.25 * _smoothstep((t - 0.7) / 0.3))
+    brow = density * _sig((brow_half - np.abs(y0 - brow_center)) / 0.008) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
     layers.append(("brows", brow))
     # Hair on the scalp above the frontal hairline (trichion about 7 cm above the brows' middle, rising towards the
     # temples), covering the temples lateral to the temporal crest and down in front of the ears as sideburns

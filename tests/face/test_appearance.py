@@ -11,6 +11,7 @@ from facesym.face.prototypes import prototype_phi
 from facesym.render import lighting_from_coefficients, render
 from facesym.render.shading import LUMA
 
+
 @pytest.fixture(scope="module")
 def model() -> MorphableModel:
     return build_procedural_model(20, len(APPEARANCE_NAMES))

@@ -338,11 +338,10 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     inside_eye = (ax0 > EYE_INNER) & (ax0 < EYE_OUTER)
     layers.append(("lashes", np.maximum(lash_upper, lash_lower) * inside_eye))
     layers.append(("nostrils", 0.95 * np.exp(-(((ax - 0.075) / 0.034) ** 2) - ((y + 0.572) / 0.02) ** 2)))
-    # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges. The red is about 6.5 mm high above the
-    # line where the lips meet and 8 mm below it in the middle (adult means are 7-9 and 9-10 mm; the lips' bulges
-    # of the height field end there).
-    upper_h = 0.085 * lip_envelope(ax0, 0.31) ** 0.8 + 0.012 * _g(ax0, 0.075, 0.05) - 0.012 * _g(ax0, 0.0, 0.03)
-    lower_h = 0.105 * lip_envelope(ax0, 0.30) ** 0.7
+    # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges. The red's height (5.4 / 6.4 mm above and
+    # below the line where the lips meet) is the one the lip units' compression profiles (AU23, AU24) are built for.
+    upper_h = 0.072 * lip_envelope(ax0, 0.31) ** 0.8 + 0.012 * _g(ax0, 0.075, 0.05) - 0.012 * _g(ax0, 0.0, 0.03)
+    lower_h = 0.085 * lip_envelope(ax0, 0.30) ** 0.7
     dist = y0 - MOUTH_Y
     upper = _sig((upper_h - dist) / 0.007) * (mouth_side > 0)
     lower = _sig((lower_h + dist) / 0.007) * (mouth_side < 0)

@@ -62,7 +62,8 @@ def test_lashes_and_lips_are_darker_than_the_skin_in_gray(model):
     alpha = torch.randn(64, model.n_appearance, generator=g)
     colors = model.appearance.region_colors(alpha)
     skin, lips, lashes = (_luma(colors[:, REGIONS.index(name)]) for name in ("skin", "lips", "lashes"))
-    assert torch.all(lips < 0.64 * skin) and torch.all(lips > 0.4 * skin)
+    ratio = lips / skin
+    assert float(ratio.median()) < 0.62 and float(ratio.max()) < 0.67 and float(ratio.min()) > 0.45, ratio
     assert torch.all(lashes < 0.1)
     # The upper lid's lash band covers the margin over at least two vertex rows of the lid (about 2 mm).
     lash = model.regions["lashes"] > 0.5

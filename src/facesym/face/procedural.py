@@ -13,6 +13,8 @@ Construction (model units: half the head's width = 1, about 7.5 cm; x = subject'
 - **Mouth cavity** (upper teeth, dark mouth) sits behind the lips and shows when they part; its lower part
   moves like the lower lip and chin in front of it, so the mouth never opens onto the background.
 - **Ears**: tilted ovals behind the sides of the head.
+- **Hair volume**: a shell behind the head that shows about 1 cm beyond its outline above the ears; hairline,
+  temples and sideburns are region masks of the skin.
 
 Identity components and action units are smooth displacement fields, mirror symmetric about x = 0 (x odd,
 y and z even). Action-unit fields slide the skin along the height field (tangential motion) plus the bulges
@@ -989,7 +991,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
     Returns
     -------
     ProceduralModel
-        About 7,100 vertices and 13,400 triangles with the default spacing; 18 action units
+        About 7,500 vertices and 14,300 triangles with the default spacing; 18 action units
         (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
         callers: treat its tensors as read-only.
     """

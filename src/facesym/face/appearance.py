@@ -13,12 +13,13 @@ import torch
 
 __all__ = ["REGIONS", "APPEARANCE_NAMES", "PaletteAppearance"]
 
-REGIONS = ("skin", "blush", "crease", "lips", "lipline", "brows", "hair", "lashes", "nostrils",
-           "sclera", "iris", "limbus", "pupil", "teeth", "mouth", "tongue", "neck")
+REGIONS = ("skin", "blush", "periorbital", "crease", "lips", "lipline", "brows", "hair", "hairline_low",
+           "hairline_high", "lashes", "nostrils", "sclera", "iris", "limbus", "pupil", "teeth", "mouth", "tongue",
+           "neck")
 """Face regions with their own colour; a vertex mixes them with weights summing to one."""
 
 APPEARANCE_NAMES = ("skin_tone", "skin_hue", "hair_color", "iris_color", "lip_color", "brow_darkness",
-                    "blush")
+                    "blush", "hairline")
 """What each appearance coefficient controls, in order; a model uses the first ``n_appearance`` of them."""
 
 # Palettes: (position in [0, 1], RGB). Skin from fair to dark; hair from black to blond; iris from dark brown
@@ -75,7 +76,7 @@ class PaletteAppearance:
     def region_colors(self, alpha: torch.Tensor) -> torch.Tensor:
         """Colour of every region, shape ``(B, len(REGIONS), 3)``, for α of shape ``(B, n_appearance)``."""
         a = torch.nn.functional.pad(alpha.to(torch.float32), (0, len(APPEARANCE_NAMES) - alpha.shape[1]))
-        tone, hue, hair_a, iris_a, lip_a, brow_a, blush_a = a.unbind(1)
+        tone, hue, hair_a, iris_a, lip_a, brow_a, blush_a, hairline_a = a.unbind(1)
         skin = _palette(_SKIN, _cdf(tone))
         h = 0.05 * torch.tanh(hue / 2.0)
         skin = skin * torch.stack([1.0 + h, 1.0 - 0.2 * h, 1.0 - h], dim=1)
@@ -83,19 +84,30 @@ class PaletteAppearance:
         hair = _palette(_HAIR, _cdf((hair_a - tone) / math.sqrt(2.0)))
         iris = _palette(_IRIS, _cdf((iris_a - tone) / math.sqrt(2.0)))
         dark = torch.tensor(_DARK, dtype=skin.dtype, device=skin.device).expand_as(skin)
-        lip_tint = torch.tensor([0.84, 0.56, 0.57], device=skin.device)
+        # The red of the lips is redder and darker than the skin around it: about 12 units lower in CIE L* and
+        # higher in a* in colorimetric studies of lips against perioral skin, about 0.57 of the skin's luminance.
+        lip_tint = torch.tensor([0.78, 0.47, 0.50], device=skin.device)
         lips = skin * lip_tint * (1.0 + 0.1 * torch.tanh(lip_a / 2.0))[:, None]
         k = (0.55 + 0.25 * torch.tanh(brow_a / 2.0))[:, None]
         brows = hair * (1.0 - k) + dark * k
         b = (1.0 + 0.5 * torch.tanh(blush_a / 2.0))[:, None]
-        blush = skin * (1.0 + b * torch.tensor([0.03, -0.07, -0.05], device=skin.device))
+        blush = skin * (1.0 + b * torch.tensor([0.03, -0.10, -0.08], device=skin.device))
+        # Periorbital skin: about 6 L* units darker than the cheek, browner and a little violet.
+        periorbital = skin * torch.tensor([0.86, 0.80, 0.82], device=skin.device)
+
+        # The hairline's height: a band below the mean hairline is hair for the lowest sixth of people (z > 1), the
+        # band above it skin for the highest sixth (z < −1); soft over about 0.2 SD.
+        low = torch.sigmoid((hairline_a - 1.0) / 0.1)[:, None]
+        high = torch.sigmoid((hairline_a + 1.0) / 0.1)[:, None]
 
         def const(rgb: tuple[float, float, float]) -> torch.Tensor:
             return torch.tensor(rgb, dtype=skin.dtype, device=skin.device).expand_as(skin)
 
         colors = {
-            "skin": skin, "blush": blush, "crease": skin * 0.78, "lips": lips, "lipline": lips * 0.45,
-            "brows": brows, "hair": hair, "lashes": dark, "nostrils": skin * 0.22,
+            "skin": skin, "blush": blush, "periorbital": periorbital, "crease": skin * 0.78, "lips": lips,
+            "lipline": lips * 0.45,
+            "brows": brows, "hair": hair, "hairline_low": skin + (hair - skin) * low,
+            "hairline_high": skin + (hair - skin) * high, "lashes": dark, "nostrils": skin * 0.22,
             "sclera": const((0.86, 0.82, 0.78)), "iris": iris, "limbus": iris * 0.45,
             "pupil": const((0.03, 0.03, 0.03)),
             "teeth": const((0.93, 0.90, 0.80)), "mouth": const((0.22, 0.06, 0.06)),

@@ -13,6 +13,8 @@ Construction (model units: half the head's width = 1, about 7.5 cm; x = subject'
 - **Mouth cavity** (upper teeth, dark mouth) sits behind the lips and shows when they part; its lower part
   moves like the lower lip and chin in front of it, so the mouth never opens onto the background.
 - **Ears**: tilted ovals behind the sides of the head.
+- **Hair volume**: a shell behind the head that shows about 1 cm beyond its outline above the ears; hairline,
+  temples and sideburns are region masks of the skin.
 
 Identity components and action units are smooth displacement fields, mirror symmetric about x = 0 (x odd,
 y and z even). Action-unit fields slide the skin along the height field (tangential motion) plus the bulges
@@ -58,6 +60,9 @@ HEAD_ROOT = (0.0, -1.0, -0.35)
 LIP_MIDLINE_BAND_MM = 24.0  # Eq. 2's midline band across the red of the lips: the middle half of the mouth
 LIP_BAND_FALLOFF = 0.15  # how far above and below the lip line the band narrows back to the skin's, model units
 EYEBALL_DEPTH = 0.03  # how far the middle of the eyeball sits behind the lids
+HAIRLINE_Y = 0.93  # the mean frontal hairline in the middle (about 5 cm above the brows)
+HAIRLINE_BAND = 0.06  # the hairline's shift for a low or high hairline (about 4.5 mm)
+HAIR_VOLUME = 0.13  # hair's thickness over the side of the skull, beyond the head's outline (about 1 cm)
 MAX_SHAPE = 24
 
 ACTION_UNITS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU15", "AU16", "AU17", "AU20",
@@ -175,7 +180,7 @@ class _Parts:
     eye_side: np.ndarray  # +1 above / on the upper lid, -1 below / on the lower lid, 0 elsewhere
     mouth_side: np.ndarray  # +1 above / on the upper lip, -1 below / on the lower lip, 0 elsewhere
     rest: np.ndarray  # (N, 3) rest position
-    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity, 3 ear, 4 neck
+    kind: np.ndarray  # 0 skin, 1 eyeball, 2 cavity, 3 ear, 4 neck, 5 hair
     triangles: np.ndarray
     masks: np.ndarray  # (N, R) region weights
     cavity_jaw: np.ndarray  # jaw attachment of cavity vertices
@@ -294,27 +299,51 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     ax0 = np.abs(x0)
     ax = np.abs(x)
     layers: list[tuple[str, np.ndarray]] = []
-    layers.append(("blush", 0.3 * _g(ax, 0.50, 0.14) * _g(y, -0.45, 0.14)))
+    # Tone within the face: the cheeks over the malar fat pad are redder (denser superficial vessels), the skin of
+    # the lids and under the eyes darker (thin skin over the orbicularis and its vessels, more melanin: the
+    # periorbital darkening seen in most photographs), graded from the lid margins out to the orbital rim.
+    layers.append(("blush", 0.55 * _g(ax, 0.48, 0.17) * _g(y, -0.40, 0.17)))
     above_eye = eye_side > 0
     below_eye = eye_side < 0
+    orbit = _g(ax0, EYE_X - 0.02, 0.24) * np.where(above_eye, _g(y0, 0.0, 0.13), _g(y0, 0.0, 0.11))
+    layers.append(("periorbital", 0.8 * orbit))
     layers.append(("crease", 0.55 * almond(ax0, True) * _g(y0, 0.10, 0.045) * above_eye))
-    # Brows: an arch from the nose to the temple, thick at the inner end.
+    # Brows: an arch of dark hair from the nose to the temple, about 1 cm high at the head (0.133 units = 1 cm)
+    # and thinning to about 4 mm at the tail. Hair, not a drawn line: its density rises from the sparse, upward
+    # hairs of the head to the dense body and thins again in the tail, and the edges are ragged over about 1 mm
+    # (hair tips), not cut.
     t = (ax0 - 0.13) / 0.62
     brow_center = 0.215 + 0.085 * (1.0 - ((t - 0.62) / 0.62) ** 2)
-    brow_half = 0.052 * (1.0 - 0.45 * np.clip(t, 0.0, 1.0))  # about 8 mm high at the head, tapering
-    brow = _sig((brow_half - np.abs(y0 - brow_center)) / 0.006) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
+    brow_half = 0.072 * (1.0 - 0.5 * np.clip(t, 0.0, 1.0))
+    density = 0.97 * (1.0 - 0.15 * np.exp(-np.clip(t, 0.0, None) / 0.08)) * (1.0 - 0.25 * _smoothstep((t - 0.7) / 0.3))
+    brow = density * _sig((brow_half - np.abs(y0 - brow_center)) / 0.008) * _sig(t / 0.03) * _sig((1.0 - t) / 0.04)
     layers.append(("brows", brow))
-    # Hair: above the hairline and down the sides of the head.
+    # Hair on the scalp above the frontal hairline (trichion about 7 cm above the brows' middle, rising towards the
+    # temples), covering the temples lateral to the temporal crest and down in front of the ears as sideburns
+    # (to about the ear's middle). The hairline's height differs between people: the band just below the mean
+    # hairline turns to hair for a low hairline and the band just above it to skin for a high one (the
+    # ``hairline`` appearance coefficient; ``PaletteAppearance`` mixes their colours).
     u = ax / half_width(y)
-    hair_top = _sig((y - (0.93 + 0.12 * ax**2)) / 0.02)
-    hair_side = _sig((u - 0.90) / 0.015) * _sig((y - 0.05) / 0.04)
+    hairline = HAIRLINE_Y + 0.12 * ax**2
+    side_edge = 0.87 + 0.05 * _smoothstep((0.35 - y) / 0.5)
+    hair_side = _sig((u - side_edge) / 0.015) * _sig((y + 0.12) / 0.03)
+    hair_top = _sig((y - hairline - HAIRLINE_BAND) / 0.012)
     layers.append(("hair", np.maximum(hair_top, hair_side)))
-    lash_upper = almond(ax0, True) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.02) * above_eye
+    band = np.clip(_sig((y - hairline) / 0.012) - hair_top - hair_side, 0.0, None)
+    layers.append(("hairline_high", band))
+    layers.append(("hairline_low", np.clip(_sig((y - hairline + HAIRLINE_BAND) / 0.012) - hair_top - band - hair_side,
+                                           0.0, None)))
+    # The upper lid's margin with its lashes: seen from the front, the lashes (8-12 mm long, black, curving up and
+    # out) and the lid margin make a dark band about 2 mm high along the whole opening, darkest and widest towards
+    # the outer corner where the lashes are longest; the lower lashes are short and sparse.
+    lash_height = 0.02 + 0.012 * np.clip((ax0 - EYE_INNER) / (EYE_OUTER - EYE_INNER), 0.0, 1.0)
+    lash_upper = (almond(ax0, True) ** 0.15 * _sig((lash_height - np.abs(y0 - EYE_Y)) / 0.006) * above_eye)
     lash_lower = 0.45 * almond(ax0, False) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.012) * below_eye
     inside_eye = (ax0 > EYE_INNER) & (ax0 < EYE_OUTER)
     layers.append(("lashes", np.maximum(lash_upper, lash_lower) * inside_eye))
     layers.append(("nostrils", 0.95 * np.exp(-(((ax - 0.075) / 0.034) ** 2) - ((y + 0.572) / 0.02) ** 2)))
-    # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges.
+    # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges. The red's height (5.4 / 6.4 mm above and
+    # below the line where the lips meet) is the one the lip units' compression profiles (AU23, AU24) are built for.
     upper_h = 0.072 * lip_envelope(ax0, 0.31) ** 0.8 + 0.012 * _g(ax0, 0.075, 0.05) - 0.012 * _g(ax0, 0.0, 0.03)
     lower_h = 0.085 * lip_envelope(ax0, 0.30) ** 0.7
     dist = y0 - MOUTH_Y
@@ -405,35 +434,42 @@ def _neck(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return np.stack([x, y], 1), z, tris, masks
 
 
-def _occlusion(p: _Parts) -> np.ndarray:
-    """Ambient occlusion per vertex in (0, 1], baked from the rest shape (soft shadowing of a diffuse light).
+def _hair(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hair's volume over the skull: a shell behind the head that shows beyond its outline, about 1 cm over the
+    sides of the skull from above the ears, thinning to nothing at the ears (short hair, the most common in
+    face datasets). The face's own hair (hairline, temples, sideburns) is in the skin's region masks; the shell
+    only widens the silhouette, lying behind the skin and the ears everywhere (z < 0), and its depth rounds off
+    towards its outline so that it is shaded as a volume.
 
-    Skin: how far the surface lies below the mean of its surroundings (rings of 0.05 and 0.1 units, about 4 and
-    8 mm) — eye sockets, the sides of the nose, the nostrils, the corners of the mouth and the fold under the
-    lower lip darken. Eyeballs: shadowed by the upper lid and lashes and towards the corners. Mouth: darker the
-    deeper inside. Neck: in the shadow of the jaw.
+    Returns positions (x, y), depth z, triangles and region masks.
     """
-    x, y = p.rest[:, 0], p.rest[:, 1]
-    occ = np.ones(x.size)
-    skin = p.kind == 0
-    xs, ys = x[skin], y[skin]
-    h = height(xs, ys)
-    angles = np.linspace(0.0, 2 * np.pi, 8, endpoint=False)
-    cavity = np.zeros_like(xs)
-    for r in (0.05, 0.10):
-        ring = np.mean([height(xs + r * np.cos(a), ys + r * np.sin(a)) for a in angles], axis=0)
-        cavity += 0.5 * np.clip(ring - h, 0.0, None)
-    occ[skin] = np.exp(-14.0 * cavity)
+    ys = np.linspace(-0.15, 1.20, 19)
+    cols = np.linspace(-1.0, 1.0, 25)
+    x, y, tris = _grid_patch(cols, ys, start)
+    thickness = HAIR_VOLUME * _smoothstep((y + 0.15) / 0.35)
+    x = x * (half_width(y) + thickness)
+    rim = np.clip(1.0 - np.tile(cols, ys.size) ** 2, 0.0, None)
+    z = -0.22 + 0.18 * np.sqrt(rim)
+    masks = np.zeros((x.size, len(REGIONS)))
+    masks[:, REGIONS.index("hair")] = 1.0
+    return np.stack([x, y], 1), z, tris, masks
+
+
+def _occlusion(p: _Parts) -> np.ndarray:
+    """Baked occlusion per vertex in (0, 1]: only the shadow of what the mesh does not model, the upper lashes.
+
+    The renderer computes ambient occlusion for every image from the deformed mesh's own depth buffer
+    (:mod:`facesym.render.occlusion`, 6-12 mm) and a crease term from its curvature (one vertex ring, about 2 mm):
+    the eye sockets, the sides of the nose, the inside of the mouth, the neck under the jaw and the ears behind the
+    head's outline are shaded there, following the expression. Baking them into the albedo as well darkened them
+    twice (and a term baked from the rest shape stays on a vertex that an action unit slides away from the hollow).
+    The upper lashes are an albedo region, not geometry, so the soft shadow they cast on the top of the eyeball
+    (iris and sclera just under the lid margin, about 3 mm) is the one thing that stays baked.
+    """
+    occ = np.ones(p.rest.shape[0])
     eye = p.kind == 1
-    dy = y[eye] - IRIS_Y
-    dx = np.abs(np.abs(x[eye]) - EYE_X)
-    occ[eye] = 0.92 * (1.0 - 0.35 * _smoothstep((dy - 0.01) / 0.07)) * (1.0 - 0.25 * _smoothstep((dx - 0.09) / 0.12))
-    cavity_part = p.kind == 2
-    occ[cavity_part] = np.exp(-4.0 * np.clip(height(x[cavity_part], y[cavity_part]) - p.rest[cavity_part, 2]
-                                             - 0.045, 0.0, None))
-    neck = p.kind == 4
-    occ[neck] = 0.55 + 0.4 * _smoothstep((-1.45 - y[neck]) / 0.5)
-    occ[p.kind == 3] = 0.85
+    dy = p.rest[eye, 1] - IRIS_Y
+    occ[eye] = 1.0 - 0.3 * _smoothstep((dy - 0.02) / 0.04)
     return occ
 
 
@@ -503,18 +539,22 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
     n_ears = rear_xy.shape[0] + lear_xy.shape[0]
     neck_xy, neck_z, neck_tris, neck_masks = _neck(n_inner + n_ears)
     n_neck = neck_xy.shape[0]
+    hair_xy, hair_z, hair_tris, hair_masks = _hair(n_inner + n_ears + n_neck)
+    n_hair = hair_xy.shape[0]
 
-    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0], rear_xy[:, 0], lear_xy[:, 0], neck_xy[:, 0]])
-    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1], rear_xy[:, 1], lear_xy[:, 1], neck_xy[:, 1]])
+    xs = np.concatenate([x, right_xy[:, 0], left_xy[:, 0], cav_xy[:, 0], rear_xy[:, 0], lear_xy[:, 0], neck_xy[:, 0],
+                         hair_xy[:, 0]])
+    ys = np.concatenate([y, right_xy[:, 1], left_xy[:, 1], cav_xy[:, 1], rear_xy[:, 1], lear_xy[:, 1], neck_xy[:, 1],
+                         hair_xy[:, 1]])
     # The eyeball curves back away from its middle (most above and below), so that lids and brows pulled far
     # from their rest shape still cover it.
     eye_dx = np.abs(np.concatenate([right_xy[:, 0], left_xy[:, 0]])) - EYE_X
     eye_dy = np.concatenate([right_xy[:, 1], left_xy[:, 1]]) - IRIS_Y
     eye_depth = EYEBALL_DEPTH + 0.9 * (eye_dy**2 + 0.35 * eye_dx**2)
     offset = np.concatenate([np.zeros(n_skin), eye_depth, cav_depth])
-    zs = np.concatenate([height(xs[:n_inner], ys[:n_inner]) - offset, rear_z, lear_z, neck_z])
+    zs = np.concatenate([height(xs[:n_inner], ys[:n_inner]) - offset, rear_z, lear_z, neck_z, hair_z])
     kind = np.concatenate([np.zeros(n_skin, int), np.ones(n_eyes, int), np.full(cav_xy.shape[0], 2),
-                           np.full(n_ears, 3), np.full(n_neck, 4)])
+                           np.full(n_ears, 3), np.full(n_neck, 4), np.full(n_hair, 5)])
     n_other = kind.size - n_skin
     return _Parts(
         x0=np.concatenate([x0, xs[n_skin:]]),
@@ -525,10 +565,13 @@ def _build_parts(row_step: float, col_step: float) -> _Parts:
                                    np.where(kind[n_skin:] == 2, np.sign(ys[n_skin:] - MOUTH_Y), 0.0)]),
         rest=np.stack([xs, ys, zs], 1),
         kind=kind,
-        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris, neck_tris]),
-        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks, neck_masks]),
-        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears + n_neck)]),
-        follows_skin=np.concatenate([np.ones(n_skin), np.zeros(n_eyes), cav_follow, np.zeros(n_ears + n_neck)]),
+        triangles=np.concatenate([skin_tris, right_tris, left_tris, cav_tris, rear_tris, lear_tris, neck_tris,
+                                  hair_tris]),
+        masks=np.concatenate([skin_masks, right_masks, left_masks, cav_masks, rear_masks, lear_masks, neck_masks,
+                              hair_masks]),
+        cavity_jaw=np.concatenate([np.zeros(n_skin + n_eyes), cav_jaw, np.zeros(n_ears + n_neck + n_hair)]),
+        follows_skin=np.concatenate([np.ones(n_skin), np.zeros(n_eyes), cav_follow,
+                                     np.zeros(n_ears + n_neck + n_hair)]),
         column=np.concatenate([attrs["column"], np.full(n_other, -1)]),
     )
 
@@ -942,7 +985,7 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
     jaw = _jaw_weight(p)
     masks = torch.tensor(p.masks, dtype=f32)
     regions = {name: masks[:, i] for i, name in enumerate(REGIONS)}
-    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity", "ears", "neck_mesh")):
+    for k, name in enumerate(("skin_mesh", "eyeball", "mouth_cavity", "ears", "neck_mesh", "hair_mesh")):
         regions[name] = torch.tensor(p.kind == k, dtype=f32)
     # The mesh and the fields are built with the subject's left at +x; mirror x for a "-x" convention.
     flip = np.array([1.0, 1.0, 1.0]) if left_side == "+x" else np.array([-1.0, 1.0, 1.0])
@@ -987,7 +1030,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
     n_shape
         Identity components to use, 1…24 (see ``IDENTITY_COMPONENTS``); the config's ``identities.shape_dim``.
     n_appearance
-        Appearance coefficients, 0…7 (see ``facesym.face.appearance.APPEARANCE_NAMES``); the config's
+        Appearance coefficients, 0…8 (see ``facesym.face.appearance.APPEARANCE_NAMES``); the config's
         ``identities.appearance_dim``.
     left_side
         Model-frame direction of the subject's own left, ``"+x"`` (default) or ``"-x"``.
@@ -1000,7 +1043,7 @@ def build_procedural_model(n_shape: int = 20, n_appearance: int = 6, left_side: 
     Returns
     -------
     ProceduralModel
-        About 7,100 vertices and 13,400 triangles with the default spacing; 18 action units
+        About 7,500 vertices and 14,300 triangles with the default spacing; 18 action units
         (``ACTION_UNITS``) and a head and jaw joint (pose vector of length 6). The model is shared between
         callers: treat its tensors as read-only.
     """

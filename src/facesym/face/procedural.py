@@ -47,8 +47,8 @@ __all__ = ["build_procedural_model", "ProceduralModel", "slit_pairs", "ACTION_UN
 # Landmarks, model units.
 EYE_Y = 0.0
 EYE_X = 0.42
-EYE_INNER = 0.19
-EYE_OUTER = 0.67
+EYE_INNER = 0.215  # intercanthal width en-en 32 mm (Farkas 1994, adults: 31.8 ♀ / 33.3 ♂)
+EYE_OUTER = 0.625  # palpebral fissure ex-en 31 mm (Farkas: 30.7 ♀ / 31.3 ♂), ex-ex 94 mm (88 ♀ / 91 ♂)
 UPPER_LID_OPEN = 0.072  # the upper lid covers the top of the iris at rest (about 1.5 mm)
 LOWER_LID_OPEN = 0.06
 IRIS_Y = 0.008
@@ -101,13 +101,13 @@ _DEPTH = MonotoneCubic(
     [0.55, 0.75, 0.86, 0.88, 0.85, 0.83, 0.72, 0.55, 0.25],
 )
 _NOSE = MonotoneCubic(  # height of the nose ridge above the face, along y
-    [-0.66, -0.61, -0.56, -0.50, -0.44, -0.30, -0.10, 0.05, 0.15],
+    [-0.60, -0.55, -0.51, -0.45, -0.40, -0.27, -0.08, 0.05, 0.15],
     [0.00, 0.05, 0.20, 0.31, 0.30, 0.21, 0.11, 0.05, 0.00],
 )
 
 
 def _nose_height(y: np.ndarray) -> np.ndarray:
-    return np.where((y < 0.15) & (y > -0.66), _NOSE(np.clip(y, -0.66, 0.15)), 0.0)
+    return np.where((y < 0.15) & (y > -0.60), _NOSE(np.clip(y, -0.60, 0.15)), 0.0)
 
 
 def half_width(y: np.ndarray) -> np.ndarray:
@@ -139,8 +139,8 @@ def height(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     z += 0.09 * _g(ax, EYE_X, 0.13) * _g(y, 0.0, 0.09)  # eyeball under the lids
     nose_w = 0.075 + 0.035 * _smoothstep((0.0 - y) / 0.5)
     z += _nose_height(y) * np.exp(-((x / nose_w) ** 2))
-    z += 0.05 * _g(x, 0.0, 0.085) * _g(y, -0.47, 0.07)  # tip
-    z += 0.07 * _g(ax, 0.125, 0.055) * _g(y, -0.54, 0.055)  # alae
+    z += 0.05 * _g(x, 0.0, 0.085) * _g(y, -0.42, 0.065)  # tip
+    z += 0.07 * _g(ax, 0.125, 0.055) * _g(y, -0.49, 0.051)  # alae
     z += 0.06 * _g(ax, 0.55, 0.20) * _g(y, -0.25, 0.15)  # cheekbones
     z += 0.04 * _g(ax, 0.45, 0.20) * _g(y, -0.60, 0.18)  # cheeks
     z += 0.10 * _g(x, 0.0, 0.35) * _g(y, -0.85, 0.28)  # muzzle
@@ -341,7 +341,7 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     lash_lower = 0.45 * almond(ax0, False) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.012) * below_eye
     inside_eye = (ax0 > EYE_INNER) & (ax0 < EYE_OUTER)
     layers.append(("lashes", np.maximum(lash_upper, lash_lower) * inside_eye))
-    layers.append(("nostrils", 0.95 * np.exp(-(((ax - 0.075) / 0.034) ** 2) - ((y + 0.572) / 0.02) ** 2)))
+    layers.append(("nostrils", 0.95 * np.exp(-(((ax - 0.075) / 0.034) ** 2) - ((y + 0.519) / 0.02) ** 2)))
     # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges. The red's height (5.4 / 6.4 mm above and
     # below the line where the lips meet) is the one the lip units' compression profiles (AU23, AU24) are built for.
     upper_h = 0.072 * lip_envelope(ax0, 0.31) ** 0.8 + 0.012 * _g(ax0, 0.075, 0.05) - 0.012 * _g(ax0, 0.0, 0.03)
@@ -599,7 +599,7 @@ def _jaw_weight(p: _Parts) -> np.ndarray:
 
 def _nasolabial(ax: np.ndarray, y: np.ndarray, width: float = 0.03) -> np.ndarray:
     """Weight of the nasolabial fold: 1 on the line from beside the nose's wing to outside the mouth corner."""
-    a = np.array([0.16, -0.50])
+    a = np.array([0.16, -0.45])
     b = np.array([0.40, -1.00])
     d = b - a
     u = np.clip(((ax - a[0]) * d[0] + (y - a[1]) * d[1]) / (d @ d), 0.0, 1.0)
@@ -678,7 +678,7 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     fields["AU43"] = (zero, -1.25 * _eye_opening(ax) * _lid_profile(y0) * above_eye, zero)
     # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down; the
     # infraorbital triangle bunches up beside the nose and the nasolabial furrow deepens (FACS manual).
-    sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
+    sides = _g(ax, 0.12, 0.09) * _g(y0, -0.38, 0.15)
     bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
     # The lip raisers (here levator labii superioris alaeque nasi; AU10's and AU12's below) shorten along their
@@ -695,7 +695,7 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # without compressing a row of the lip past its neighbour (no fold; tests/face). The rise fades over 3 cm, up
     # to the nose's wings, which it raises too (FACS: AU10 lifts the alae), as for AU9 above.
     w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-((dist_m / 0.40) ** 2)) * above_m
-    alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
+    alae = _g(ax, 0.13, 0.07) * _g(y0, -0.49, 0.075)
     fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
     fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold * (1.0 - nasolabial) - 0.015 * nasolabial)
     # AU12 lip corner puller: corners up and out (zygomaticus major), the lips stretched into an upward curve; the
@@ -798,9 +798,9 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
         "chin_protrusion": (zero, -0.01 * _g(x, 0.0, 0.3) * _g(y, -1.3, 0.2),
                             0.05 * _g(x, 0.0, 0.3) * _g(y, -1.3, 0.2)),
         "chin_width": (0.06 * x * _g(y, -1.38, 0.16), zero, zero),
-        "nose_length": (zero, -0.04 * _g(x, 0.0, 0.2) * _g(y, -0.48, 0.14), zero),
-        "nose_protrusion": (zero, zero, 0.05 * _g(x, 0.0, 0.10) * _g(y, -0.40, 0.16)),
-        "nose_width": (0.03 * sx * _g(ax, 0.12, 0.08) * _g(y, -0.52, 0.09), zero, zero),
+        "nose_length": (zero, -0.04 * _g(x, 0.0, 0.2) * _g(y, -0.43, 0.13), zero),
+        "nose_protrusion": (zero, zero, 0.05 * _g(x, 0.0, 0.10) * _g(y, -0.36, 0.15)),
+        "nose_width": (0.03 * sx * _g(ax, 0.12, 0.08) * _g(y, -0.47, 0.085), zero, zero),
         "nose_bridge": (zero, zero, 0.035 * _g(x, 0.0, 0.08) * _g(y, -0.10, 0.15)),
         "eye_spacing": (0.03 * sx * _g(ax, EYE_X, 0.22) * _g(y, EYE_Y, 0.20), zero, zero),
         "eye_size": (0.07 * (ax - EYE_X) * sx * eye, 0.07 * (y - IRIS_Y) * eye, zero),

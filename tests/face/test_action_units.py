@@ -202,8 +202,30 @@ def test_nose_wrinkler_raises_the_nose_sides_and_upper_lip_and_lowers_the_inner_
     assert float(_move_mm(model, aus, 0.15, 0.22)[1]) < -2.0  # inner brows
     nasolabial, cheek = _move_mm(model, aus, 0.24, -0.62), _move_mm(model, aus, 0.34, -0.55)
     assert float(cheek[2]) > float(nasolabial[2]) + 1.0  # the furrow deepens against the infraorbital triangle
-    bridge = torch.stack([_move_mm(model, aus, 0.0, y)[2] for y in np.linspace(-0.11, 0.01, 9)])
-    assert float(bridge.max() - bridge.min()) > 1.0  # wrinkles across the bridge
+
+    def wrinkles(y0: float, y1: float) -> float:
+        """Peak-to-trough depth (mm) of the skin's move along the midline between heights y0 and y1."""
+        z = torch.stack([_move_mm(model, aus, 0.0, y)[2] for y in np.linspace(y0, y1, 9)])
+        return float(z.max() - z.min())
+
+    # Wrinkles at the root of the nose (between the inner brows, down to the inner eye corners), not across the
+    # middle of the bridge.
+    assert wrinkles(0.02, 0.14) > 1.0
+    assert wrinkles(-0.20, -0.08) < 0.3 * wrinkles(0.02, 0.14)
+
+
+def test_lid_tightener_raises_and_straightens_the_lower_lid(model):
+    """AU7 at E: the lower lid's margin rises to nearly a straight line between the eye's corners (FACS manual);
+    the upper lid comes down a little."""
+    upper, lower = slit_pairs()["eyes"]
+    left = model.template[upper, 0] > 0
+    rest, tight = _face(model, {}), _face(model, {"AU7": 1.0})
+    sag0 = float(-rest[lower[left], 1].min())  # the rest margin's lowest point below the corners' line (y = 0)
+    sag1 = float(-tight[lower[left], 1].min())
+    assert sag1 < 0.35 * sag0, (sag0, sag1)
+    up0, _ = _eye_centre(model, rest)
+    up1, lo1 = _eye_centre(model, tight)
+    assert -2.0 < (up1 - up0) * MM < -0.5 and up1 > lo1
 
 
 def _lower_teeth_pixels(model: MorphableModel, vertices: torch.Tensor) -> int:

@@ -664,22 +664,27 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cover = _g(ax, 0.62, 0.12) * _g(y0, 0.16, 0.10) * _sig((y0 - 0.05) / 0.03)
     fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.045 * lid - 0.015 * cover,
                      0.045 * w + 0.015 * lid + 0.015 * bag + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
-    # AU7 lid tightener: lower lid up and straightened, upper lid slightly down.
+    # AU7 lid tightener (orbicularis oculi, pars palpebralis): at FACS E the lower lid is raised and straightened,
+    # its margin nearly a line from corner to corner; the upper lid comes down slightly. Raising the margin by
+    # three quarters of its rest sag (0.045 of 0.06) leaves a quarter of the curve, where half of it (0.035) kept
+    # the rest shape, only smaller.
     # Lower-lid raises of AU6, AU7 and AU9 together stay within the opening of the eye: the lids may meet, never
     # cross (tests/face).
     lower = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
     upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
-    fields["AU7"] = (zero, 0.035 * lower - 0.02 * upper, 0.012 * lower)
+    fields["AU7"] = (zero, 0.045 * lower - 0.02 * upper, 0.012 * lower)
     # AU43 eyes closed (levator palpebrae relaxes, orbicularis pars palpebralis closes; FACS's 41-42-43 continuum
     # of upper-lid lowering, 1 = closed): the upper lid's margin comes down to the lower lid's, the tarsal plate
     # moving as one piece (flat profile near the margin) and the skin above it following less, up to the brow.
     # It goes a quarter further than the mean eye's opening so that larger eyes (identity ``eye_size``) close
     # too; where it would pass the lower lid, the lid contact of ``ProceduralModel.vertices`` stops it there.
     fields["AU43"] = (zero, -1.25 * _eye_opening(ax) * _lid_profile(y0) * above_eye, zero)
-    # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down; the
-    # infraorbital triangle bunches up beside the nose and the nasolabial furrow deepens (FACS manual).
+    # AU9 nose wrinkler: sides of the nose and the upper lip up, inner brows down; the infraorbital triangle bunches
+    # up beside the nose and the nasolabial furrow deepens (FACS manual). The wrinkles are where the skin bunches:
+    # at the root of the nose between the inner brows (procerus), down to the level of the inner eye corners, and
+    # obliquely along the sides of the bridge, not in stripes across its middle.
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.38, 0.15)
-    bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
+    bridge = _g(x0, 0.0, 0.11) * _g(y0, 0.08, 0.06)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
     # The lip raisers (here levator labii superioris alaeque nasi; AU10's and AU12's below) shorten along their
     # length up to their origins on the maxilla: the upper lip's rise fades over the skin up to the nose, not within
@@ -688,7 +693,7 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
     fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
-                     0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek * (1.0 - nasolabial)
+                     0.015 * bridge * np.cos(2 * np.pi * (y0 - 0.08 - 0.3 * ax) / 0.05) + 0.03 * cheek * (1.0 - nasolabial)
                      - 0.015 * nasolabial)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
     # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up

@@ -684,7 +684,7 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # at the root of the nose between the inner brows (procerus), down to the level of the inner eye corners, and
     # obliquely along the sides of the bridge, not in stripes across its middle.
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.38, 0.15)
-    bridge = _g(x0, 0.0, 0.11) * _g(y0, 0.08, 0.06)
+    bridge = _g(x0, 0.0, 0.11) * _g(y0, 0.08, 0.06) * np.cos(2 * np.pi * (y0 - 0.08 - 0.3 * ax) / 0.05)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
     # The lip raisers (here levator labii superioris alaeque nasi; AU10's and AU12's below) shorten along their
     # length up to their origins on the maxilla: the upper lip's rise fades over the skin up to the nose, not within
@@ -693,7 +693,7 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
     fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
-                     0.015 * bridge * np.cos(2 * np.pi * (y0 - 0.08 - 0.3 * ax) / 0.05) + 0.03 * cheek * (1.0 - nasolabial)
+                     0.015 * bridge + 0.03 * cheek * (1.0 - nasolabial)
                      - 0.015 * nasolabial)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
     # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up

@@ -195,6 +195,31 @@ def test_inner_brow_raiser_with_lowerer_gives_the_oblique_brow_of_sadness(model)
     assert float(beside - between) > 1.0
 
 
+def test_inner_brow_raiser_stretches_the_medial_upper_lid(model):
+    """AU1 pulls the skin of the upper lid up on its inner side (the triangular eye cover fold of the FACS manual);
+    the lid's margin does not move."""
+    medial, lateral = _move_mm(model, {"AU1": 1.0}, 0.26, 0.08), _move_mm(model, {"AU1": 1.0}, 0.58, 0.08)
+    assert float(medial[1]) > 0.9 and float(medial[1]) > 2.0 * float(lateral[1])
+    up0, _ = _eye_centre(model, _face(model, {}))
+    up1, _ = _eye_centre(model, _face(model, {"AU1": 1.0}))
+    assert abs(up1 - up0) * MM < 0.2
+
+
+def test_nose_wrinkler_narrows_the_eye_from_below_and_deepens_the_infraorbital_furrow(model):
+    up0, lo0 = _eye_centre(model, _face(model, {}))
+    up1, lo1 = _eye_centre(model, _face(model, {"AU9": 1.0}))
+    assert (lo1 - lo0) * MM > 1.2 and abs(up1 - up0) * MM < 0.3
+    furrow = _move_mm(model, {"AU9": 1.0}, 0.33, -0.14)[2]
+    below = _move_mm(model, {"AU9": 1.0}, 0.33, -0.26)[2]
+    assert float(furrow) < -0.7 and float(below - furrow) > 0.7
+
+
+def test_lip_corner_depressor_bulges_the_chin_boss(model):
+    """AU15 (FACS manual): bulges on the chin boss, a depression medially under the lower lip."""
+    assert float(_move_mm(model, {"AU15": 1.0}, 0.14, -1.24)[2]) > 0.5
+    assert float(_move_mm(model, {"AU15": 1.0}, 0.0, -1.07)[2]) < -0.5
+
+
 def test_nose_wrinkler_raises_the_nose_sides_and_upper_lip_and_lowers_the_inner_brows(model):
     aus = {"AU9": 1.0}
     assert float(_move_mm(model, aus, 0.12, -0.42)[1]) > 2.5  # sides of the nose

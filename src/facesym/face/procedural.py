@@ -597,14 +597,19 @@ def _jaw_weight(p: _Parts) -> np.ndarray:
     return np.where(p.kind == 0, skin, p.cavity_jaw)
 
 
-def _nasolabial(ax: np.ndarray, y: np.ndarray, width: float = 0.03) -> np.ndarray:
-    """Weight of the nasolabial fold: 1 on the line from beside the nose's wing to outside the mouth corner."""
-    a = np.array([0.16, -0.45])
-    b = np.array([0.40, -1.00])
-    d = b - a
+def _segment_weight(ax: np.ndarray, y: np.ndarray, a: tuple[float, float], b: tuple[float, float],
+                    width: float) -> np.ndarray:
+    """Weight of a furrow from point ``a`` to ``b`` (|x|, y), model units: 1 on the segment's middle, falling off over
+    ``width`` across it and towards both ends (a sine along it, so the furrow fades in and out)."""
+    d = np.subtract(b, a)
     u = np.clip(((ax - a[0]) * d[0] + (y - a[1]) * d[1]) / (d @ d), 0.0, 1.0)
     dist = np.hypot(ax - (a[0] + u * d[0]), y - (a[1] + u * d[1]))
     return np.exp(-((dist / width) ** 2)) * np.sin(np.pi * np.clip(u * 1.1, 0.0, 1.0)) ** 0.5
+
+
+def _nasolabial(ax: np.ndarray, y: np.ndarray, width: float = 0.03) -> np.ndarray:
+    """Weight of the nasolabial fold: 1 on the line from beside the nose's wing to outside the mouth corner."""
+    return _segment_weight(ax, y, (0.16, -0.45), (0.40, -1.00), width)
 
 
 def _action_units(p: _Parts) -> dict[str, np.ndarray]:
@@ -635,7 +640,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU1 inner brow raiser: the inner brows and the middle of the forehead go up; forehead furrows.
     w = _g(ax, 0.18, 0.22) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.09) / 0.04)
     furrows = 0.010 * np.cos(2 * np.pi * (y0 - 0.50) / 0.11) * _sig((y0 - 0.42) / 0.03)
-    fields["AU1"] = (zero, 0.13 * w, w * furrows)
+    # The medial upper lid's skin is stretched up with the inner brow (FACS manual: the eye cover fold's inner end
+    # turns triangular, the sad eye of 1+4); the margin itself stays (AU5's), so the stretch rises from it.
+    lid_in = _g(ax, 0.26, 0.09) * _smoothstep(y0 / 0.15) * (1.0 - _sig((y0 - 0.09) / 0.04)) * above_eye
+    fields["AU1"] = (zero, 0.13 * w + 0.04 * lid_in, w * furrows)
     # AU2 outer brow raiser.
     w = _g(ax, 0.62, 0.20) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.11) / 0.04)
     fields["AU2"] = (zero, 0.11 * w, w * furrows)
@@ -691,10 +699,13 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # the philtrum's lower half, where their compressions and a short philtrum's folded the skin (fold census).
     lip_up = _g(x0, 0.0, 0.25) * _g(dist_m, 0.0, 0.30) * above_m
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
+    # The infraorbital triangle pushed up narrows the eye from below (the lower lid rises about 1.5 mm) and deepens
+    # the infraorbital furrow, which runs from below the inner eye corner down and out along the triangle's top.
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
-    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
+    infraorbital = _segment_weight(ax, y0, (0.22, -0.08), (0.46, -0.21), 0.025) * below_eye
+    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.02 * lid,
                      0.015 * bridge + 0.03 * cheek * (1.0 - nasolabial)
-                     - 0.015 * nasolabial)
+                     - 0.015 * nasolabial - 0.015 * infraorbital)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
     # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up
     # without compressing a row of the lip past its neighbour (no fold; tests/face). The rise fades over 3 cm, up
@@ -728,7 +739,9 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # pouches forward where the muscle bunches it.
     w = corner(MOUTH_Y - 0.04, 0.17, 0.26)
     pouch = _g(ax, MOUTH_HALF + 0.03, 0.08) * _g(y0, MOUTH_Y - 0.13, 0.07)
-    fields["AU15"] = (0.015 * w * sx, -0.10 * w, 0.015 * pouch)
+    # The chin boss bulges either side of the midline, with a depression medially just under the lower lip.
+    boss = _g(ax, 0.14, 0.08) * _g(y0, -1.24, 0.08) - _g(x0, 0.0, 0.10) * _g(y0, -1.07, 0.05)
+    fields["AU15"] = (0.015 * w * sx, -0.10 * w, 0.015 * pouch + 0.012 * boss)
     # AU16 lower lip depressor (depressor labii inferioris): the lower lip is pulled down and a little sideways, so
     # the lips part over the lower incisors; the chin boss below goes down with it, stretched flat. Flat across the
     # middle of the lip (the muscle inserts on both sides of the midline), fading towards the corners, which stay.

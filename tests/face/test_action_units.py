@@ -88,6 +88,22 @@ def test_lip_presser_narrows_the_red_and_keeps_the_lips_closed(model):
     assert float((upper - lower).abs().max()) < 1e-4
 
 
+def test_lip_tightener_narrows_the_red_and_bulges_the_skin_beyond_it(model):
+    """AU23 (FACS manual): the red narrows and the mouth narrows, the lips stay shut, the skin just above and below
+    the red bulges (less than with AU24)."""
+    def red_height(vertices: torch.Tensor) -> float:
+        middle = (model.regions["lips"] > 0.5) & (model.template[:, 0].abs() < 0.05)
+        return float(vertices[middle, 1].max() - vertices[middle, 1].min())
+
+    tight = _face(model, {"AU23": 1.0})
+    assert red_height(tight) < 0.85 * red_height(_face(model, {}))
+    x, upper, lower = _lip_edges(model, tight)
+    assert float((upper - lower).abs().max()) < 1e-4
+    above, below = (_move_mm(model, {"AU23": 1.0}, 0.0, MOUTH_Y + d)[2] for d in (0.12, -0.13))
+    assert float(above) > 0.5 and float(below) > 0.5
+    assert float(above) < float(_move_mm(model, {"AU24": 1.0}, 0.0, MOUTH_Y + 0.12)[2])
+
+
 def test_eyes_closed_covers_the_iris_and_the_lids_meet(model):
     """AU43 (FACS: the upper lid lowered until the eye is closed, 41-42-43 as one continuum) hides the eyeball;
     half of it leaves a narrowed eye; with the lower lid raised by AU6, AU7 and AU9 the lids meet and never cross."""

@@ -766,8 +766,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU23 lip tightener: the red of the lips narrows towards the slit, the mouth narrows.
     # A compression of the red towards the slit by up to 30 % (the gradient of d·exp(−d²/w²) is at most 1).
     narrow = -0.3 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
+    # The tightened red rolls in a little and the skin just beyond it bulges (FACS manual: less than AU24's).
     w = corner(MOUTH_Y, 0.15, 0.12)
-    fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
+    rim = lips * (_g(dist_m, 0.12, 0.04) + _g(dist_m, -0.13, 0.045))
+    fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1) + 0.012 * rim)
     # AU24 lip presser (orbicularis oris): the closed lips press together, the red narrows and rolls in (less of it
     # shows), and the skin just above and below the red bulges; the corners hardly move. Up to 25 % compression
     # of the red towards the slit. The red is tissue of finite height: AU23 (30 %), AU24, AU25's parting (9 %)

@@ -88,3 +88,8 @@ def test_horizontal_proportions_within_adult_norms(rest):
     excess = z - np.polyval(np.polyfit(x[cheek], z[cheek], 2), x)
     alar = 2 * _mm(x[(excess > 0.5 / MM_PER_UNIT) & (x < 0.3)].max())
     assert 27.4 < alar < 39.1, alar
+    # Mouth width ch-ch: the slit's outermost columns plus half a column (about 1 mm) to each corner.
+    # 50.2 ± 3.2 (f), 54.5 ± 3.2 (m); the face's mouth is at the low end (46.5 mm).
+    upper, _ = slit_pairs()["mouth"]
+    mouth = 2 * _mm(np.abs(rest[upper, 0]).max()) + 2.0
+    assert 43.8 < mouth < 60.9, mouth

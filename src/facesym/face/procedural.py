@@ -690,9 +690,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU9 nose wrinkler: sides of the nose and the upper lip up, inner brows down; the infraorbital triangle bunches
     # up beside the nose and the nasolabial furrow deepens (FACS manual). The wrinkles are where the skin bunches:
     # at the root of the nose between the inner brows (procerus), down to the level of the inner eye corners, and
-    # obliquely along the sides of the bridge, not in stripes across its middle.
+    # obliquely along the sides of the bridge, not in stripes across its middle. Two or three wrinkles about 5 mm
+    # apart: the mesh's rows are 1.9 mm apart there, so a shorter period aliases into dots.
     sides = _g(ax, 0.12, 0.09) * _g(y0, -0.38, 0.15)
-    bridge = _g(x0, 0.0, 0.11) * _g(y0, 0.08, 0.06) * np.cos(2 * np.pi * (y0 - 0.08 - 0.3 * ax) / 0.05)
+    bridge = _g(x0, 0.0, 0.11) * _g(y0, 0.08, 0.06) * np.cos(2 * np.pi * (y0 - 0.08 - 0.2 * ax) / 0.07)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
     # The lip raisers (here levator labii superioris alaeque nasi; AU10's and AU12's below) shorten along their
     # length up to their origins on the maxilla: the upper lip's rise fades over the skin up to the nose, not within
@@ -702,7 +703,7 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # The infraorbital triangle pushed up narrows the eye from below (the lower lid rises about 1.5 mm) and deepens
     # the infraorbital furrow, which runs from below the inner eye corner down and out along the triangle's top.
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
-    infraorbital = _segment_weight(ax, y0, (0.22, -0.08), (0.46, -0.21), 0.025) * below_eye
+    infraorbital = _segment_weight(ax, y0, (0.22, -0.08), (0.46, -0.21), 0.035) * below_eye
     fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.02 * lid,
                      0.015 * bridge + 0.03 * cheek * (1.0 - nasolabial)
                      - 0.015 * nasolabial - 0.015 * infraorbital)

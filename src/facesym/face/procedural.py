@@ -599,8 +599,9 @@ def _jaw_weight(p: _Parts) -> np.ndarray:
 
 def _segment_weight(ax: np.ndarray, y: np.ndarray, a: tuple[float, float], b: tuple[float, float],
                     width: float) -> np.ndarray:
-    """Weight of a furrow from point ``a`` to ``b`` (|x|, y), model units: 1 on the segment's middle, falling off over
-    ``width`` across it and towards both ends (a sine along it, so the furrow fades in and out)."""
+    """Weight of a furrow from point ``a`` towards ``b`` (|x|, y), model units: a Gaussian of ``width`` across the
+    segment times a sine along it, 0 at ``a``, 1 at 45 % of the way and 0 again from 91 % (the furrow fades in and
+    out)."""
     d = np.subtract(b, a)
     u = np.clip(((ax - a[0]) * d[0] + (y - a[1]) * d[1]) / (d @ d), 0.0, 1.0)
     dist = np.hypot(ax - (a[0] + u * d[0]), y - (a[1] + u * d[1]))

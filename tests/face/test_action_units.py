@@ -88,6 +88,22 @@ def test_lip_presser_narrows_the_red_and_keeps_the_lips_closed(model):
     assert float((upper - lower).abs().max()) < 1e-4
 
 
+def test_lip_tightener_narrows_the_red_and_bulges_the_skin_beyond_it(model):
+    """AU23 (FACS manual): the red narrows and the mouth narrows, the lips stay shut, the skin just above and below
+    the red bulges (less than with AU24)."""
+    def red_height(vertices: torch.Tensor) -> float:
+        middle = (model.regions["lips"] > 0.5) & (model.template[:, 0].abs() < 0.05)
+        return float(vertices[middle, 1].max() - vertices[middle, 1].min())
+
+    tight = _face(model, {"AU23": 1.0})
+    assert red_height(tight) < 0.85 * red_height(_face(model, {}))
+    x, upper, lower = _lip_edges(model, tight)
+    assert float((upper - lower).abs().max()) < 1e-4
+    above, below = (_move_mm(model, {"AU23": 1.0}, 0.0, MOUTH_Y + d)[2] for d in (0.12, -0.13))
+    assert float(above) > 0.5 and float(below) > 0.5
+    assert float(above) < float(_move_mm(model, {"AU24": 1.0}, 0.0, MOUTH_Y + 0.12)[2])
+
+
 def test_eyes_closed_covers_the_iris_and_the_lids_meet(model):
     """AU43 (FACS: the upper lid lowered until the eye is closed, 41-42-43 as one continuum) hides the eyeball;
     half of it leaves a narrowed eye; with the lower lid raised by AU6, AU7 and AU9 the lids meet and never cross."""
@@ -195,6 +211,31 @@ def test_inner_brow_raiser_with_lowerer_gives_the_oblique_brow_of_sadness(model)
     assert float(beside - between) > 1.0
 
 
+def test_inner_brow_raiser_stretches_the_medial_upper_lid(model):
+    """AU1 pulls the skin of the upper lid up on its inner side (the triangular eye cover fold of the FACS manual);
+    the lid's margin does not move."""
+    medial, lateral = _move_mm(model, {"AU1": 1.0}, 0.26, 0.08), _move_mm(model, {"AU1": 1.0}, 0.58, 0.08)
+    assert float(medial[1]) > 0.9 and float(medial[1]) > 2.0 * float(lateral[1])
+    up0, _ = _eye_centre(model, _face(model, {}))
+    up1, _ = _eye_centre(model, _face(model, {"AU1": 1.0}))
+    assert abs(up1 - up0) * MM < 0.2
+
+
+def test_nose_wrinkler_narrows_the_eye_from_below_and_deepens_the_infraorbital_furrow(model):
+    up0, lo0 = _eye_centre(model, _face(model, {}))
+    up1, lo1 = _eye_centre(model, _face(model, {"AU9": 1.0}))
+    assert (lo1 - lo0) * MM > 1.2 and abs(up1 - up0) * MM < 0.3
+    furrow = _move_mm(model, {"AU9": 1.0}, 0.33, -0.14)[2]
+    below = _move_mm(model, {"AU9": 1.0}, 0.33, -0.26)[2]
+    assert float(furrow) < -0.7 and float(below - furrow) > 0.7
+
+
+def test_lip_corner_depressor_bulges_the_chin_boss(model):
+    """AU15 (FACS manual): bulges on the chin boss, a depression medially under the lower lip."""
+    assert float(_move_mm(model, {"AU15": 1.0}, 0.14, -1.24)[2]) > 0.5
+    assert float(_move_mm(model, {"AU15": 1.0}, 0.0, -1.07)[2]) < -0.5
+
+
 def test_nose_wrinkler_raises_the_nose_sides_and_upper_lip_and_lowers_the_inner_brows(model):
     aus = {"AU9": 1.0}
     assert float(_move_mm(model, aus, 0.12, -0.42)[1]) > 2.5  # sides of the nose
@@ -202,8 +243,30 @@ def test_nose_wrinkler_raises_the_nose_sides_and_upper_lip_and_lowers_the_inner_
     assert float(_move_mm(model, aus, 0.15, 0.22)[1]) < -2.0  # inner brows
     nasolabial, cheek = _move_mm(model, aus, 0.24, -0.62), _move_mm(model, aus, 0.34, -0.55)
     assert float(cheek[2]) > float(nasolabial[2]) + 1.0  # the furrow deepens against the infraorbital triangle
-    bridge = torch.stack([_move_mm(model, aus, 0.0, y)[2] for y in np.linspace(-0.11, 0.01, 9)])
-    assert float(bridge.max() - bridge.min()) > 1.0  # wrinkles across the bridge
+
+    def wrinkles(y0: float, y1: float) -> float:
+        """Peak-to-trough depth (mm) of the skin's move along the midline between heights y0 and y1."""
+        z = torch.stack([_move_mm(model, aus, 0.0, y)[2] for y in np.linspace(y0, y1, 9)])
+        return float(z.max() - z.min())
+
+    # Wrinkles at the root of the nose (between the inner brows, down to the inner eye corners), not across the
+    # middle of the bridge.
+    assert wrinkles(0.02, 0.14) > 1.0
+    assert wrinkles(-0.20, -0.08) < 0.3 * wrinkles(0.02, 0.14)
+
+
+def test_lid_tightener_raises_and_straightens_the_lower_lid(model):
+    """AU7 at E: the lower lid's margin rises to nearly a straight line between the eye's corners (FACS manual);
+    the upper lid comes down a little."""
+    upper, lower = slit_pairs()["eyes"]
+    left = model.template[upper, 0] > 0
+    rest, tight = _face(model, {}), _face(model, {"AU7": 1.0})
+    sag0 = float(-rest[lower[left], 1].min())  # the rest margin's lowest point below the corners' line (y = 0)
+    sag1 = float(-tight[lower[left], 1].min())
+    assert sag1 < 0.35 * sag0, (sag0, sag1)
+    up0, _ = _eye_centre(model, rest)
+    up1, lo1 = _eye_centre(model, tight)
+    assert -2.0 < (up1 - up0) * MM < -0.5 and up1 > lo1
 
 
 def _lower_teeth_pixels(model: MorphableModel, vertices: torch.Tensor) -> int:

@@ -47,8 +47,8 @@ __all__ = ["build_procedural_model", "ProceduralModel", "slit_pairs", "ACTION_UN
 # Landmarks, model units.
 EYE_Y = 0.0
 EYE_X = 0.42
-EYE_INNER = 0.19
-EYE_OUTER = 0.67
+EYE_INNER = 0.215  # intercanthal width en-en 32 mm (Farkas 1994, adults: 31.8 ♀ / 33.3 ♂)
+EYE_OUTER = 0.625  # palpebral fissure ex-en 31 mm (Farkas: 30.7 ♀ / 31.3 ♂), ex-ex 94 mm (88 ♀ / 91 ♂)
 UPPER_LID_OPEN = 0.072  # the upper lid covers the top of the iris at rest (about 1.5 mm)
 LOWER_LID_OPEN = 0.06
 IRIS_Y = 0.008
@@ -101,13 +101,13 @@ _DEPTH = MonotoneCubic(
     [0.55, 0.75, 0.86, 0.88, 0.85, 0.83, 0.72, 0.55, 0.25],
 )
 _NOSE = MonotoneCubic(  # height of the nose ridge above the face, along y
-    [-0.66, -0.61, -0.56, -0.50, -0.44, -0.30, -0.10, 0.05, 0.15],
+    [-0.60, -0.55, -0.51, -0.45, -0.40, -0.27, -0.08, 0.05, 0.15],
     [0.00, 0.05, 0.20, 0.31, 0.30, 0.21, 0.11, 0.05, 0.00],
 )
 
 
 def _nose_height(y: np.ndarray) -> np.ndarray:
-    return np.where((y < 0.15) & (y > -0.66), _NOSE(np.clip(y, -0.66, 0.15)), 0.0)
+    return np.where((y < 0.15) & (y > -0.60), _NOSE(np.clip(y, -0.60, 0.15)), 0.0)
 
 
 def half_width(y: np.ndarray) -> np.ndarray:
@@ -139,8 +139,8 @@ def height(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     z += 0.09 * _g(ax, EYE_X, 0.13) * _g(y, 0.0, 0.09)  # eyeball under the lids
     nose_w = 0.075 + 0.035 * _smoothstep((0.0 - y) / 0.5)
     z += _nose_height(y) * np.exp(-((x / nose_w) ** 2))
-    z += 0.05 * _g(x, 0.0, 0.085) * _g(y, -0.47, 0.07)  # tip
-    z += 0.07 * _g(ax, 0.125, 0.055) * _g(y, -0.54, 0.055)  # alae
+    z += 0.05 * _g(x, 0.0, 0.085) * _g(y, -0.42, 0.065)  # tip
+    z += 0.07 * _g(ax, 0.125, 0.055) * _g(y, -0.49, 0.051)  # alae
     z += 0.06 * _g(ax, 0.55, 0.20) * _g(y, -0.25, 0.15)  # cheekbones
     z += 0.04 * _g(ax, 0.45, 0.20) * _g(y, -0.60, 0.18)  # cheeks
     z += 0.10 * _g(x, 0.0, 0.35) * _g(y, -0.85, 0.28)  # muzzle
@@ -341,7 +341,7 @@ def _skin_masks(x0: np.ndarray, y0: np.ndarray, x: np.ndarray, y: np.ndarray, ey
     lash_lower = 0.45 * almond(ax0, False) ** 0.3 * np.exp(-np.abs(y0 - EYE_Y) / 0.012) * below_eye
     inside_eye = (ax0 > EYE_INNER) & (ax0 < EYE_OUTER)
     layers.append(("lashes", np.maximum(lash_upper, lash_lower) * inside_eye))
-    layers.append(("nostrils", 0.95 * np.exp(-(((ax - 0.075) / 0.034) ** 2) - ((y + 0.572) / 0.02) ** 2)))
+    layers.append(("nostrils", 0.95 * np.exp(-(((ax - 0.075) / 0.034) ** 2) - ((y + 0.519) / 0.02) ** 2)))
     # Lips: upper lip with a cupid's bow, fuller lower lip; soft edges. The red's height (5.4 / 6.4 mm above and
     # below the line where the lips meet) is the one the lip units' compression profiles (AU23, AU24) are built for.
     upper_h = 0.072 * lip_envelope(ax0, 0.31) ** 0.8 + 0.012 * _g(ax0, 0.075, 0.05) - 0.012 * _g(ax0, 0.0, 0.03)
@@ -597,14 +597,20 @@ def _jaw_weight(p: _Parts) -> np.ndarray:
     return np.where(p.kind == 0, skin, p.cavity_jaw)
 
 
-def _nasolabial(ax: np.ndarray, y: np.ndarray, width: float = 0.03) -> np.ndarray:
-    """Weight of the nasolabial fold: 1 on the line from beside the nose's wing to outside the mouth corner."""
-    a = np.array([0.16, -0.50])
-    b = np.array([0.40, -1.00])
-    d = b - a
+def _segment_weight(ax: np.ndarray, y: np.ndarray, a: tuple[float, float], b: tuple[float, float],
+                    width: float) -> np.ndarray:
+    """Weight of a furrow from point ``a`` towards ``b`` (|x|, y), model units: a Gaussian of ``width`` across the
+    segment times a sine along it, 0 at ``a``, 1 at 45 % of the way and 0 again from 91 % (the furrow fades in and
+    out)."""
+    d = np.subtract(b, a)
     u = np.clip(((ax - a[0]) * d[0] + (y - a[1]) * d[1]) / (d @ d), 0.0, 1.0)
     dist = np.hypot(ax - (a[0] + u * d[0]), y - (a[1] + u * d[1]))
     return np.exp(-((dist / width) ** 2)) * np.sin(np.pi * np.clip(u * 1.1, 0.0, 1.0)) ** 0.5
+
+
+def _nasolabial(ax: np.ndarray, y: np.ndarray, width: float = 0.03) -> np.ndarray:
+    """Weight of the nasolabial fold: 1 on the line from beside the nose's wing to outside the mouth corner."""
+    return _segment_weight(ax, y, (0.16, -0.45), (0.40, -1.00), width)
 
 
 def _action_units(p: _Parts) -> dict[str, np.ndarray]:
@@ -635,7 +641,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU1 inner brow raiser: the inner brows and the middle of the forehead go up; forehead furrows.
     w = _g(ax, 0.18, 0.22) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.09) / 0.04)
     furrows = 0.010 * np.cos(2 * np.pi * (y0 - 0.50) / 0.11) * _sig((y0 - 0.42) / 0.03)
-    fields["AU1"] = (zero, 0.13 * w, w * furrows)
+    # The medial upper lid's skin is stretched up with the inner brow (FACS manual: the eye cover fold's inner end
+    # turns triangular, the sad eye of 1+4); the margin itself stays (AU5's), so the stretch rises from it.
+    lid_in = _g(ax, 0.26, 0.09) * _smoothstep(y0 / 0.15) * (1.0 - _sig((y0 - 0.09) / 0.04)) * above_eye
+    fields["AU1"] = (zero, 0.13 * w + 0.04 * lid_in, w * furrows)
     # AU2 outer brow raiser.
     w = _g(ax, 0.62, 0.20) * _g(y0, 0.32, 0.24) * _sig((y0 - 0.11) / 0.04)
     fields["AU2"] = (zero, 0.11 * w, w * furrows)
@@ -664,38 +673,47 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     cover = _g(ax, 0.62, 0.12) * _g(y0, 0.16, 0.10) * _sig((y0 - 0.05) / 0.03)
     fields["AU6"] = (-0.02 * crow * sx, 0.07 * w + 0.045 * lid - 0.015 * cover,
                      0.045 * w + 0.015 * lid + 0.015 * bag + 0.008 * crow * np.cos(2 * np.pi * y0 / 0.06))
-    # AU7 lid tightener: lower lid up and straightened, upper lid slightly down.
+    # AU7 lid tightener (orbicularis oculi, pars palpebralis): at FACS E the lower lid is raised and straightened,
+    # its margin nearly a line from corner to corner; the upper lid comes down slightly. Raising the margin by
+    # three quarters of its rest sag (0.045 of 0.06) leaves a quarter of the curve, where half of it (0.035) kept
+    # the rest shape, only smaller.
     # Lower-lid raises of AU6, AU7 and AU9 together stay within the opening of the eye: the lids may meet, never
     # cross (tests/face).
     lower = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * below_eye
     upper = almond(ax, True) * np.exp(-np.abs(y0 - EYE_Y) / 0.05) * above_eye
-    fields["AU7"] = (zero, 0.035 * lower - 0.02 * upper, 0.012 * lower)
+    fields["AU7"] = (zero, 0.045 * lower - 0.02 * upper, 0.012 * lower)
     # AU43 eyes closed (levator palpebrae relaxes, orbicularis pars palpebralis closes; FACS's 41-42-43 continuum
     # of upper-lid lowering, 1 = closed): the upper lid's margin comes down to the lower lid's, the tarsal plate
     # moving as one piece (flat profile near the margin) and the skin above it following less, up to the brow.
     # It goes a quarter further than the mean eye's opening so that larger eyes (identity ``eye_size``) close
     # too; where it would pass the lower lid, the lid contact of ``ProceduralModel.vertices`` stops it there.
     fields["AU43"] = (zero, -1.25 * _eye_opening(ax) * _lid_profile(y0) * above_eye, zero)
-    # AU9 nose wrinkler: sides of the nose and the upper lip up, wrinkles across the bridge, inner brows down; the
-    # infraorbital triangle bunches up beside the nose and the nasolabial furrow deepens (FACS manual).
-    sides = _g(ax, 0.12, 0.09) * _g(y0, -0.42, 0.16)
-    bridge = _g(x0, 0.0, 0.10) * _g(y0, -0.05, 0.09)
+    # AU9 nose wrinkler: sides of the nose and the upper lip up, inner brows down; the infraorbital triangle bunches
+    # up beside the nose and the nasolabial furrow deepens (FACS manual). The wrinkles are where the skin bunches:
+    # at the root of the nose between the inner brows (procerus), down to the level of the inner eye corners, and
+    # obliquely along the sides of the bridge, not in stripes across its middle. Two or three wrinkles about 5 mm
+    # apart: the mesh's rows are 1.9 mm apart there, so a shorter period aliases into dots.
+    sides = _g(ax, 0.12, 0.09) * _g(y0, -0.38, 0.15)
+    bridge = _g(x0, 0.0, 0.11) * _g(y0, 0.08, 0.06) * np.cos(2 * np.pi * (y0 - 0.08 - 0.2 * ax) / 0.07)
     brow_in = _g(ax, 0.15, 0.15) * _g(y0, 0.22, 0.12)
     # The lip raisers (here levator labii superioris alaeque nasi; AU10's and AU12's below) shorten along their
     # length up to their origins on the maxilla: the upper lip's rise fades over the skin up to the nose, not within
     # the philtrum's lower half, where their compressions and a short philtrum's folded the skin (fold census).
     lip_up = _g(x0, 0.0, 0.25) * _g(dist_m, 0.0, 0.30) * above_m
     cheek = _g(ax, 0.32, 0.10) * _g(y0, -0.55, 0.12)
+    # The infraorbital triangle pushed up narrows the eye from below (the lower lid rises about 1.5 mm) and deepens
+    # the infraorbital furrow, which runs from below the inner eye corner down and out along the triangle's top.
     lid = almond(ax, False) * np.exp(-np.abs(y0 - EYE_Y) / 0.06) * below_eye
-    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.01 * lid,
-                     0.015 * bridge * np.cos(2 * np.pi * (y0 + 0.05) / 0.06) + 0.03 * cheek * (1.0 - nasolabial)
-                     - 0.015 * nasolabial)
+    infraorbital = _segment_weight(ax, y0, (0.22, -0.08), (0.46, -0.21), 0.035) * below_eye
+    fields["AU9"] = (-0.01 * sides * sx, 0.05 * sides - 0.045 * brow_in + 0.03 * lip_up + 0.02 * lid,
+                     0.015 * bridge + 0.03 * cheek * (1.0 - nasolabial)
+                     - 0.015 * nasolabial - 0.015 * infraorbital)
     # AU10 upper lip raiser: the middle of the upper lip goes up (the lips part, the teeth show).
     # Profiles across the lips are flat at the slit (Gaussian, not exponential): fields of several units add up
     # without compressing a row of the lip past its neighbour (no fold; tests/face). The rise fades over 3 cm, up
     # to the nose's wings, which it raises too (FACS: AU10 lifts the alae), as for AU9 above.
     w = np.exp(-((ax / 0.24) ** 4)) * np.exp(-((dist_m / 0.40) ** 2)) * above_m
-    alae = _g(ax, 0.13, 0.07) * _g(y0, -0.55, 0.08)
+    alae = _g(ax, 0.13, 0.07) * _g(y0, -0.49, 0.075)
     fold = _g(ax, 0.30, 0.09) * _g(y0, -0.62, 0.12)
     fields["AU10"] = (zero, 0.07 * w + 0.02 * alae, 0.015 * w + 0.03 * fold * (1.0 - nasolabial) - 0.015 * nasolabial)
     # AU12 lip corner puller: corners up and out (zygomaticus major), the lips stretched into an upward curve; the
@@ -723,7 +741,9 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # pouches forward where the muscle bunches it.
     w = corner(MOUTH_Y - 0.04, 0.17, 0.26)
     pouch = _g(ax, MOUTH_HALF + 0.03, 0.08) * _g(y0, MOUTH_Y - 0.13, 0.07)
-    fields["AU15"] = (0.015 * w * sx, -0.10 * w, 0.015 * pouch)
+    # The chin boss bulges either side of the midline, with a depression medially just under the lower lip.
+    boss = _g(ax, 0.14, 0.08) * _g(y0, -1.24, 0.08) - _g(x0, 0.0, 0.10) * _g(y0, -1.07, 0.05)
+    fields["AU15"] = (0.015 * w * sx, -0.10 * w, 0.015 * pouch + 0.012 * boss)
     # AU16 lower lip depressor (depressor labii inferioris): the lower lip is pulled down and a little sideways, so
     # the lips part over the lower incisors; the chin boss below goes down with it, stretched flat. Flat across the
     # middle of the lip (the muscle inserts on both sides of the midline), fading towards the corners, which stay.
@@ -748,8 +768,10 @@ def _action_units(p: _Parts) -> dict[str, np.ndarray]:
     # AU23 lip tightener: the red of the lips narrows towards the slit, the mouth narrows.
     # A compression of the red towards the slit by up to 30 % (the gradient of d·exp(−d²/w²) is at most 1).
     narrow = -0.3 * lips * dist_m * np.exp(-((dist_m / 0.09) ** 2))
+    # The tightened red rolls in a little and the skin just beyond it bulges (FACS manual: less than AU24's).
     w = corner(MOUTH_Y, 0.15, 0.12)
-    fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1))
+    rim = lips * (_g(dist_m, 0.12, 0.04) + _g(dist_m, -0.13, 0.045))
+    fields["AU23"] = (-0.03 * w * sx, narrow, -0.01 * lips * _g(dist_m, 0.0, 0.1) + 0.012 * rim)
     # AU24 lip presser (orbicularis oris): the closed lips press together, the red narrows and rolls in (less of it
     # shows), and the skin just above and below the red bulges; the corners hardly move. Up to 25 % compression
     # of the red towards the slit. The red is tissue of finite height: AU23 (30 %), AU24, AU25's parting (9 %)
@@ -798,9 +820,9 @@ def _identity_components(rest: np.ndarray) -> dict[str, np.ndarray]:
         "chin_protrusion": (zero, -0.01 * _g(x, 0.0, 0.3) * _g(y, -1.3, 0.2),
                             0.05 * _g(x, 0.0, 0.3) * _g(y, -1.3, 0.2)),
         "chin_width": (0.06 * x * _g(y, -1.38, 0.16), zero, zero),
-        "nose_length": (zero, -0.04 * _g(x, 0.0, 0.2) * _g(y, -0.48, 0.14), zero),
-        "nose_protrusion": (zero, zero, 0.05 * _g(x, 0.0, 0.10) * _g(y, -0.40, 0.16)),
-        "nose_width": (0.03 * sx * _g(ax, 0.12, 0.08) * _g(y, -0.52, 0.09), zero, zero),
+        "nose_length": (zero, -0.04 * _g(x, 0.0, 0.2) * _g(y, -0.43, 0.13), zero),
+        "nose_protrusion": (zero, zero, 0.05 * _g(x, 0.0, 0.10) * _g(y, -0.36, 0.15)),
+        "nose_width": (0.03 * sx * _g(ax, 0.12, 0.08) * _g(y, -0.47, 0.085), zero, zero),
         "nose_bridge": (zero, zero, 0.035 * _g(x, 0.0, 0.08) * _g(y, -0.10, 0.15)),
         "eye_spacing": (0.03 * sx * _g(ax, EYE_X, 0.22) * _g(y, EYE_Y, 0.20), zero, zero),
         "eye_size": (0.07 * (ax - EYE_X) * sx * eye, 0.07 * (y - IRIS_Y) * eye, zero),

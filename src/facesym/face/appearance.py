@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["REGIONS", "APPEARANCE_NAMES", "PaletteAppearance"]
+__all__ = ["REGIONS", "APPEARANCE_NAMES", "PaletteAppearance", "SkinShift"]
 
 REGIONS = ("skin", "blush", "periorbital", "crease", "lips", "lipline", "brows", "hair", "hairline_low",
            "hairline_high", "lashes", "nostrils", "sclera", "iris", "limbus", "pupil", "teeth", "mouth", "tongue",
@@ -21,6 +21,9 @@ REGIONS = ("skin", "blush", "periorbital", "crease", "lips", "lipline", "brows",
 APPEARANCE_NAMES = ("skin_tone", "skin_hue", "hair_color", "iris_color", "lip_color", "brow_darkness",
                     "blush", "hairline")
 """What each appearance coefficient controls, in order; a model uses the first ``n_appearance`` of them."""
+
+SkinShift = tuple[tuple[float, float, float], torch.Tensor]
+"""``(target RGB, amount (B,))``: the skin colour moved by ``amount`` in [0, 1] of the way to ``target``."""
 
 # Palettes: (position in [0, 1], RGB). Skin from fair to dark; hair from black to blond; iris from dark brown
 # to blue.
@@ -73,13 +76,22 @@ class PaletteAppearance:
         occlusion = None if self.occlusion is None else self.occlusion.to(device)
         return PaletteAppearance(self.masks.to(device), self.n_appearance, occlusion)
 
-    def region_colors(self, alpha: torch.Tensor) -> torch.Tensor:
-        """Colour of every region, shape ``(B, len(REGIONS), 3)``, for α of shape ``(B, n_appearance)``."""
+    def region_colors(self, alpha: torch.Tensor, skin_shift: SkinShift | None = None) -> torch.Tensor:
+        """Colour of every region, shape ``(B, len(REGIONS), 3)``, for α of shape ``(B, n_appearance)``.
+
+        ``skin_shift`` moves the skin colour towards another before the regions derived from it (cheeks,
+        periorbital skin, creases, nostrils, lips, the hairline's skin share, neck) are made from it, so they
+        follow it as they follow α's skin tone.
+        """
         a = torch.nn.functional.pad(alpha.to(torch.float32), (0, len(APPEARANCE_NAMES) - alpha.shape[1]))
         tone, hue, hair_a, iris_a, lip_a, brow_a, blush_a, hairline_a = a.unbind(1)
         skin = _palette(_SKIN, _cdf(tone))
         h = 0.05 * torch.tanh(hue / 2.0)
         skin = skin * torch.stack([1.0 + h, 1.0 - 0.2 * h, 1.0 - h], dim=1)
+        if skin_shift is not None:
+            target, amount = skin_shift
+            target = torch.as_tensor(target, dtype=skin.dtype, device=skin.device)
+            skin = skin + amount.to(skin)[:, None] * (target - skin)
         # Darker skin goes with darker hair and eyes more often than not.
         hair = _palette(_HAIR, _cdf((hair_a - tone) / math.sqrt(2.0)))
         iris = _palette(_IRIS, _cdf((iris_a - tone) / math.sqrt(2.0)))
@@ -115,9 +127,9 @@ class PaletteAppearance:
         }
         return torch.stack([colors[name] for name in REGIONS], dim=1).clamp(0.0, 1.0)
 
-    def albedo(self, alpha: torch.Tensor) -> torch.Tensor:
-        """Per-vertex albedo, shape ``(B, N, 3)`` in [0, 1]."""
-        colors = self.region_colors(alpha).to(self.masks.device)
+    def albedo(self, alpha: torch.Tensor, skin_shift: SkinShift | None = None) -> torch.Tensor:
+        """Per-vertex albedo, shape ``(B, N, 3)`` in [0, 1]; ``skin_shift`` as in :meth:`region_colors`."""
+        colors = self.region_colors(alpha, skin_shift).to(self.masks.device)
         albedo = self.masks @ colors  # (N, R) @ (B, R, 3): contiguous (B, N, 3), no copy for the renderer
         if self.occlusion is not None:
             albedo.mul_(self.occlusion[:, None])

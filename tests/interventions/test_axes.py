@@ -166,9 +166,9 @@ def test_skin_tone_darkens_every_skin_coloured_region_and_nothing_else(model, sc
         assert where.any(), region
         darker = scene.colors[where].mean(1) - colors[0, where].mean(1)
         assert (darker > 0.05).all(), f"{region} does not follow the skin tone (least darkening {darker.min():.3f})"
-    # the colour the skin reaches is the same in every pure-skin region: blush and skin differ by their own tint only
+    # at a = 0 the skin is the darkest skin (its texture varies it by a few per cent about its median)
     skin = masks[:, REGIONS.index("skin")] > 0.999
-    torch.testing.assert_close(colors[0, skin].amax(0), torch.tensor(DARKEST_SKIN), atol=0.02, rtol=0.0)
+    torch.testing.assert_close(colors[0, skin].median(0).values, torch.tensor(DARKEST_SKIN), atol=0.01, rtol=0.0)
 
 
 def test_unknown_axes_and_settings_are_errors():

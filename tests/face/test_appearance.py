@@ -138,6 +138,13 @@ def test_skin_has_a_reproducible_texture_of_its_own_per_identity(model):
     for region in ("sclera", "iris", "teeth", "hair"):
         where = model.regions[region] > 0.999  # up to 0.001 of a skin region: 0.001 of the texture
         assert float(relative[:, where].abs().max()) < 1e-3, region
+    # mirrored at the midline: the face stays mirror-symmetric, so the symmetry axes and their mirror differ only
+    # through the classifier (the same check as benchmarks/bench_side_bias.py)
+    from scipy.spatial import cKDTree
+
+    template = model.template.numpy()
+    mirror = cKDTree(template).query(template * np.array([-1.0, 1.0, 1.0]))[1]
+    assert float((albedo[:, mirror] - albedo).abs().max()) < 5e-3
 
 
 def PaletteAppearanceWithout(model):  # noqa: N802 - reads as the appearance it builds

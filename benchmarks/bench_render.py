@@ -5,6 +5,8 @@ symmetry and onset, like the pipeline's grids) is rendered repeatedly with shadi
 (:func:`facesym.render.render`) and, in the same run, rasterised depth-only (:func:`facesym.render.render_depth`):
 the same projection, triangles and z-buffer without normals, lighting or colour — the bound the shaded render
 is compared with. Vertex computation (``model.vertices``) is timed separately and is not part of either figure.
+The shaded render is also timed without the key light's cast shadows (``render(..., shadows=False)``, the renderer
+before them), interleaved with the others, so the shadows' cost is a ratio of one run.
 Each repeat times the depth pass and then the shaded passes, so that on a shared machine they see the same load;
 the process CPU time per image is reported too (less sensitive to other jobs than wall-clock time).
 
@@ -81,7 +83,8 @@ def main() -> None:
     print(f"model.vertices: median {np.median(vertex_times) * 1e3:.0f} ms per batch (not included below)")
     print(
         f"{'size':>5} {'color':>5} {'shaded img/s':>13} {'depth img/s':>12} {'ratio':>6}  "
-        f"{'shaded ms med/min':>18} {'depth ms med/min':>17}  {'CPU ms/img shaded/depth':>24}"
+        f"{'shaded ms med/min':>18} {'depth ms med/min':>17}  {'CPU ms/img shaded/depth':>24}  "
+        f"{'no-shadow img/s':>15}"
     )
     rows = []
     for size in args.sizes:
@@ -89,10 +92,9 @@ def main() -> None:
         def depth_pass(size: int = size) -> object:
             return _synchronised(render_depth(vertices, model.triangles, size=size, **where))
 
-        def shaded_pass(color: str, size: int = size) -> object:
-            return _synchronised(
-                render(vertices, model.triangles, albedo, size=size, lighting=light, color=color, **where)
-            )
+        def shaded_pass(color: str, size: int = size, shadows: bool = True) -> object:
+            return _synchronised(render(vertices, model.triangles, albedo, size=size, lighting=light, color=color,
+                                        shadows=shadows, **where))
 
         for color in args.colors:
             depth_pass()  # warm-up: numba loads its cached kernels, memory gets mapped
@@ -100,12 +102,14 @@ def main() -> None:
             # Interleaved, so that both passes see the same load on a shared machine; one colour at a time, so
             # that the output buffers are reused like in a pipeline job (alternating three buffer sizes makes
             # the allocator return memory to the system and fault it in again on every call).
-            depth, shaded = [], []
+            depth, shaded, unshadowed = [], [], []
             for _ in range(args.repeats):
                 depth.append(_timed(depth_pass))
                 shaded.append(_timed(lambda color=color: shaded_pass(color)))
+                unshadowed.append(_timed(lambda color=color: shaded_pass(color, shadows=False)))
             d_wall, d_cpu = np.array(depth).T
             s_wall, s_cpu = np.array(shaded).T
+            u_wall = np.array(unshadowed)[:, 0]
             row = {
                 "size": size,
                 "color": color,
@@ -116,16 +120,19 @@ def main() -> None:
                 "depth_min_s": float(np.min(d_wall)),
                 "shaded_cpu_s_per_image": float(np.median(s_cpu)) / n,
                 "depth_cpu_s_per_image": float(np.median(d_cpu)) / n,
+                "no_shadow_median_s": float(np.median(u_wall)),
             }
             row["shaded_img_per_s"] = n / row["shaded_median_s"]
             row["depth_img_per_s"] = n / row["depth_median_s"]
             row["ratio"] = row["shaded_median_s"] / row["depth_median_s"]
+            row["no_shadow_img_per_s"] = n / row["no_shadow_median_s"]
             rows.append(row)
             print(
                 f"{size:>5} {color:>5} {row['shaded_img_per_s']:>13.0f} {row['depth_img_per_s']:>12.0f} "
                 f"{row['ratio']:>6.2f}  {np.median(s_wall) * 1e3:>8.0f} / {np.min(s_wall) * 1e3:<7.0f}"
                 f"{np.median(d_wall) * 1e3:>8.0f} / {np.min(d_wall) * 1e3:<7.0f}  "
-                f"{row['shaded_cpu_s_per_image'] * 1e3:>11.2f} / {row['depth_cpu_s_per_image'] * 1e3:<10.2f}"
+                f"{row['shaded_cpu_s_per_image'] * 1e3:>11.2f} / {row['depth_cpu_s_per_image'] * 1e3:<10.2f}  "
+                f"{row['no_shadow_img_per_s']:>15.0f}"
             )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.json:

@@ -7,7 +7,14 @@ import torch
 from facesym.face import build_procedural_model
 from facesym.face.prototypes import prototype_phi
 from facesym.identities import sample_identity
-from facesym.interventions.axes import AXES, AxisScene, axis_settings, interventions_from_config, vertical_weight
+from facesym.interventions.axes import (
+    AXES,
+    DARKEST_SKIN,
+    AxisScene,
+    axis_settings,
+    interventions_from_config,
+    vertical_weight,
+)
 from facesym.interventions.scene import Scene, build_scene
 
 EXACT = "donot_use_mm_for_euclid_dist"
@@ -143,12 +150,25 @@ def test_light_direction_turns_the_light_only(model, scene, phi):
     assert angle == pytest.approx(axis_settings("light_direction")["max_degrees"], abs=1e-3)
 
 
-def test_skin_tone_darkens_the_skin_only(model, scene, phi):
+def test_skin_tone_darkens_every_skin_coloured_region_and_nothing_else(model, scene, phi):
+    from facesym.face.appearance import REGIONS
+
     vertices, colors, light = _state(scene, "skin_tone", phi, 0.0)
     assert torch.equal(vertices, _state(scene, "skin_tone", phi, 1.0)[0]) and torch.equal(light, scene.lighting)
-    skin = model.regions["skin"]
-    assert torch.equal(colors[0, skin == 0], scene.colors[skin == 0]), "lips, eyes, brows keep their albedo"
-    assert colors[0, skin == 1].mean() < scene.colors[skin == 1].mean() - 0.1
+    masks = model.appearance.masks
+    kept = ("hair", "brows", "lashes", "sclera", "iris", "limbus", "pupil", "teeth", "mouth", "tongue")
+    own = masks[:, [REGIONS.index(r) for r in kept]].sum(1) > 1.0 - 1e-6
+    assert own.any() and torch.allclose(colors[0, own], scene.colors[own], atol=1e-6), "hair, brows, eyes keep theirs"
+    # the cheeks, the skin around the eyes, the neck, the lips and the hairline's lower band (skin at the mean
+    # hairline; the upper band is hair there) darken with the skin
+    for region in ("skin", "blush", "periorbital", "crease", "hairline_low", "neck", "lips"):
+        where = masks[:, REGIONS.index(region)] > 0.5
+        assert where.any(), region
+        darker = scene.colors[where].mean(1) - colors[0, where].mean(1)
+        assert (darker > 0.05).all(), f"{region} does not follow the skin tone (least darkening {darker.min():.3f})"
+    # at a = 0 the skin is the darkest skin (its texture varies it by a few per cent about its median)
+    skin = masks[:, REGIONS.index("skin")] > 0.999
+    torch.testing.assert_close(colors[0, skin].median(0).values, torch.tensor(DARKEST_SKIN), atol=0.01, rtol=0.0)
 
 
 def test_unknown_axes_and_settings_are_errors():

@@ -997,6 +997,15 @@ def _split_weights(template: np.ndarray, left_side: str, midline_band: float) ->
     return left_weights(x * (midline_band / band), left_side, band=midline_band / MM_PER_UNIT)
 
 
+def _texture_coordinates(template: np.ndarray) -> np.ndarray:
+    """The skin texture's coordinates, ``(N, 2)`` mm: the rest shape's ``|x|`` and ``y``.
+
+    Mirrored at the midline, so the albedo stays mirror-symmetric like the rest of the model: the symmetry axes and
+    their mirror then differ only through the classifier, not through a blotch on one cheek.
+    """
+    return np.stack([np.abs(template[:, 0]), template[:, 1]], axis=1) * MM_PER_UNIT
+
+
 @lru_cache(maxsize=8)
 def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: float,
                   col_step: float, midline_band: float) -> ProceduralModel:
@@ -1025,7 +1034,8 @@ def _cached_model(n_shape: int, n_appearance: int, left_side: str, row_step: flo
         expression_names=list(ACTION_UNITS),
         left_weight=torch.tensor(_split_weights(template, left_side, midline_band), dtype=f32),
         left_side=left_side,
-        appearance=PaletteAppearance(masks, n_appearance, torch.tensor(_occlusion(p), dtype=f32)),
+        appearance=PaletteAppearance(masks, n_appearance, torch.tensor(_occlusion(p), dtype=f32),
+                                     torch.tensor(_texture_coordinates(template), dtype=f32)),
         joint_names=["head", "jaw"],
         parents=torch.tensor([-1, 0]),
         skin_weights=torch.tensor(np.stack([1.0 - jaw, jaw], 1), dtype=f32),

@@ -27,7 +27,9 @@ Axes (:data:`AXES`):
 - ``light_direction`` — the light's azimuth turned by ``(1 − a)·max`` degrees towards the subject's left, its
   elevation and levels kept.
 - ``skin_tone`` — the skin's albedo moved towards Fitzpatrick type VI reflectance (:data:`DARKEST_SKIN`) by
-  ``1 − a``: lips, brows, eyes, teeth keep theirs. A linear blend in albedo, not a spectral skin model.
+  ``1 − a``, and with it every region whose colour the appearance model derives from the skin's (cheeks,
+  periorbital skin, creases, nostrils, the lips' red, the hairline's skin share, neck); hair, brows, lashes, eyes,
+  teeth and the mouth's inside keep theirs. A linear blend in albedo, not a spectral skin model.
 
 **Age is not offered.** The procedural face model has no age-dependent component: its identity basis holds shape
 differences between adults, its albedo has no wrinkles, skin laxity, nasolabial deepening or sagging, and no
@@ -46,6 +48,7 @@ import numpy as np
 import torch
 
 from facesym.face import MorphableModel
+from facesym.face.appearance import PaletteAppearance
 from facesym.face.model import MM_PER_UNIT
 from facesym.interventions.scene import Scene
 from facesym.render import render
@@ -328,12 +331,16 @@ def _light_direction(scene: AxisScene, phi: torch.Tensor, a: torch.Tensor, t: to
 
 
 def _skin_tone(scene: AxisScene, phi: torch.Tensor, a: torch.Tensor, t: torch.Tensor):
-    if "skin" not in scene.model.regions:
-        raise ValueError(f"the {scene.model.name} face model has no 'skin' region: skin_tone needs one")
-    skin = scene.model.regions["skin"].to(scene.colors.dtype)[None, :, None]
-    target = torch.as_tensor(DARKEST_SKIN, dtype=scene.colors.dtype, device=scene.colors.device)
-    mix = (1.0 - a)[:, None, None] * skin
-    colors = scene.colors[None] + mix * (target - scene.colors[None])
+    appearance = scene.model.appearance
+    if scene.alpha is None or not isinstance(appearance, PaletteAppearance):
+        raise ValueError(
+            f"skin_tone recomputes the albedo from the identity's appearance coefficients: the scene needs α "
+            f"(build_scene sets it) and the {scene.model.name} face model a PaletteAppearance"
+        )
+    # The skin colour itself moves, so every region the appearance derives from it (cheeks, periorbital skin,
+    # creases, nostrils, lips, the hairline's skin share, neck) follows, as it follows α's own skin tone.
+    alpha = scene.alpha.to(scene.colors.device)[None].expand(a.shape[0], -1)
+    colors = appearance.albedo(alpha, skin_shift=(DARKEST_SKIN, 1.0 - a)).to(scene.colors)
     colors = torch.where((a == 1.0)[:, None, None], scene.colors[None].expand_as(colors), colors)
     return scene._reference(phi, t), colors, scene.lighting
 

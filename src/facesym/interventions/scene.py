@@ -42,6 +42,9 @@ class Scene:
         Renderer backend (``"numba"`` or ``"torch"``).
     device
         Where geometry and rendering run.
+    alpha
+        The appearance coefficients ``colors`` was made from, shape ``(n_appearance,)``; ``None`` when the albedo
+        was given directly (appearance interventions then have nothing to recompute it from).
     """
 
     model: MorphableModel
@@ -52,6 +55,7 @@ class Scene:
     color: str
     backend: str
     device: torch.device
+    alpha: torch.Tensor | None = None
 
     def images(
         self,
@@ -140,4 +144,5 @@ def build_scene(
         color=str(render_config["color"]),
         backend=str(render_config["backend"]),
         device=device,
+        alpha=alpha,
     )

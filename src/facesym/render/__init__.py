@@ -1,5 +1,5 @@
 """Batched rendering of face meshes: orthographic camera, z-buffer, per-vertex albedo, spherical-harmonic lighting
-with ambient occlusion.
+with ambient occlusion and the key light's soft cast shadow.
 
 Two backends draw the same images: ``"numba"`` (CPU, one image per thread) and ``"torch"`` (any torch device,
 e.g. CUDA). See :mod:`facesym.render.raster_numba` for the rasterisation rules both follow.
@@ -21,6 +21,7 @@ from facesym.render.shading import (
     shade_vertices,
     vertex_normals,
 )
+from facesym.render.shadow import KEY_DIM, key_light, key_shading, key_shadow
 
 __all__ = ["render", "render_depth", "lighting_from_coefficients", "OrthographicCamera", "LIGHT_DIM", "BACKENDS"]
 
@@ -68,6 +69,7 @@ def render(
     device: str | torch.device = "cpu",
     camera: OrthographicCamera | None = None,
     background: float = BACKGROUND,
+    shadows: bool = True,
 ) -> torch.Tensor:
     """Render a batch of meshes.
 
@@ -98,6 +100,9 @@ def render(
     background
         Value of pixels not covered by the mesh, in every channel; default a mid grey like the plain backdrop of
         posed face datasets (black makes every silhouette an edge no photograph has).
+    shadows
+        Let the key light cast soft shadows (:mod:`facesym.render.shadow`); False draws the images of the
+        renderer without them (for comparisons and timings).
 
     Returns
     -------
@@ -115,6 +120,8 @@ def render(
         raise ValueError(f"vertex_colors must have shape ({batch}, {n_vertices}, 3) or ({n_vertices}, 3), "
                          f"got {tuple(albedo.shape)}")
     light = prepare_lighting(lighting, batch, dev)
+    # A key light of strength 0 casts nothing: both backends then skip the shadow test.
+    key = key_light(light) if shadows else torch.zeros(batch, KEY_DIM, device=dev)
     height, width = image_shape(size)
     camera = camera or DEFAULT_CAMERA
     channels = 3 if color == "rgb" else 1
@@ -123,8 +130,8 @@ def render(
         from facesym.render.raster_numba import render_shaded
 
         out = render_shaded(verts.contiguous().numpy(), tris.contiguous().numpy(), albedo.contiguous().numpy(),
-                            light.contiguous().numpy(), camera.screen_params(height, width), height, width,
-                            channels, background)
+                            light.contiguous().numpy(), key.contiguous().numpy(), camera.screen_params(height, width),
+                            height, width, channels, background)
         return torch.from_numpy(out)
 
     from facesym.render.raster_torch import rasterize
@@ -134,7 +141,12 @@ def render(
     depth = rasterize(screen, tris, None, height, width, background)[0]
     scale = float(camera.screen_params(height, width)[2])
     occlusion = crease_occlusion(verts, tris) * horizon_occlusion(screen, normals, depth, scale, tris)
-    shaded = shade_vertices(albedo * occlusion, normals, light)
+    lost = None
+    if shadows:
+        shadowed = 1.0 - key_shadow(screen, depth, key, scale, tris)
+        mu = (normals * key[:, None, :3]).sum(-1, keepdim=True)
+        lost = shadowed * key_shading(mu, key[:, None, 3:])
+    shaded = shade_vertices(albedo * occlusion, normals, light, lost)
     if color == "gray":
         luma = torch.tensor(LUMA, dtype=torch.float32, device=dev)
         shaded = (shaded * luma).sum(-1, keepdim=True)

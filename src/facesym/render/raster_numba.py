@@ -10,10 +10,11 @@ Both backends follow the same rules so that they draw the same pixels:
 - depth and colour are interpolated linearly (orthographic projection needs no perspective correction).
 
 Shading is per vertex (Gouraud): order-2 spherical-harmonic lighting of area-weighted vertex normals
-(:mod:`facesym.render.shading`), times the crease occlusion (from the uniform Laplacian of the same one-ring
-sums) and the horizon-based ambient occlusion of :mod:`facesym.render.occlusion`, read from the image's own depth
-buffer. Shading is therefore deferred: a first pass over the triangles fills the depth buffer and keeps the
-winning triangle and barycentrics per pixel, the vertices are shaded, and a pass over the pixels interpolates.
+(:mod:`facesym.render.shading`), times the crease occlusion (from the uniform Laplacian of the same one-ring sums)
+and the horizon-based ambient occlusion of :mod:`facesym.render.occlusion`, read from the image's own depth buffer,
+less the key light where the face shades it (:mod:`facesym.render.shadow`, same depth buffer). Shading is therefore
+deferred: a first pass over the triangles fills the depth buffer and keeps the winning triangle and barycentrics per
+pixel, the vertices are shaded, and a pass over the pixels interpolates.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import numpy as np
 from numba import njit, prange
 
 from facesym.render.occlusion import AO_MIN_NZ, ao_sampling, coarse_vertices
-from facesym.render.shading import CREASE, SH_CONSTANTS
+from facesym.render.shading import CREASE, KEY_RADIUS, SH_CONSTANTS
+from facesym.render.shadow import KEY_TERMS, shadow_steps
 
 __all__ = ["render_shaded", "render_depth"]
 
@@ -38,6 +40,9 @@ CREASE_FLOOR = np.float32(CREASE[2])
 _LUMA = (np.float32(0.299), np.float32(0.587), np.float32(0.114))
 _SH = tuple(np.float32(c) for c in SH_CONSTANTS)
 AO_MIN_NZ = np.float32(AO_MIN_NZ)
+_KEY_RADIUS = np.float32(KEY_RADIUS)
+_KEY_TERMS = tuple(np.float32(k) for k in KEY_TERMS)
+_THREE = np.float32(3.0)
 
 
 @njit(cache=True, inline="always")
@@ -106,8 +111,8 @@ def _rasterize(xs, ys, zs, tris, zbuf, face, bary, keep):
 
 
 @njit(cache=True)
-def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_radii, inv_scale, coarse, indptr, indices,
-           out_colors):
+def _shade(world, tris, albedo, light, key, gray, xs, ys, zbuf, offsets, inv_radii, steps, inv_scale, coarse, indptr,
+           indices, out_colors):
     n_vertices = world.shape[0]
     normals = np.zeros((n_vertices, 3), dtype=np.float32)
     # One-ring sums for the crease term: the corner sum of every incident triangle, and their count.
@@ -149,6 +154,14 @@ def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_radii, i
     ao = np.ones(n_vertices, dtype=np.float32)
     n_dirs, n_radii = offsets.shape[0], offsets.shape[1]
     inv_dirs = _ONE / np.float32(n_dirs)
+    # The key light's cast shadow (facesym.render.shadow): a horizon along the light's direction in the image.
+    visible = np.ones(n_vertices, dtype=np.float32)
+    planar = np.float32(np.sqrt(key[0] * key[0] + key[1] * key[1]))
+    lit_axis = planar < np.float32(1e-3) or (key[3] <= _ZERO and key[4] <= _ZERO and key[5] <= _ZERO)
+    ux = _ZERO if lit_axis else key[0] / planar
+    uy = _ZERO if lit_axis else key[1] / planar
+    light_angle = np.float32(np.arctan2(key[2], planar))
+    min_along = _HALF * inv_scale
     for v in range(n_vertices):
         if not coarse[v]:
             continue
@@ -183,15 +196,38 @@ def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_radii, i
             squared = horizon * horizon
             occluded += squared / (_ONE + squared)
         ao[v] = min(max(_ONE - occluded * inv_dirs, _ZERO), _ONE)
+        if lit_axis:
+            continue
+        rise = np.float32(-1e30)
+        for m in range(steps.shape[0]):
+            sx = px + ux * steps[m]
+            sy = py - uy * steps[m]
+            if sx < _ZERO or sy < _ZERO:
+                continue
+            col = int(sx)
+            row = int(sy)
+            if col >= width or row >= height:
+                continue
+            sample = zbuf[row, col]
+            if sample == -np.inf:
+                continue
+            along = ((np.float32(col) + _HALF - px) * ux + (py - (np.float32(row) + _HALF)) * uy) * inv_scale
+            if along > min_along:
+                rise = max(rise, (sample - world[v, 2]) / along)
+        u = min(max((light_angle - np.float32(np.arctan(rise)) + _KEY_RADIUS) / (_TWO * _KEY_RADIUS), _ZERO), _ONE)
+        visible[v] = u * u * (_THREE - _TWO * u)
     for v in range(n_vertices):
         if coarse[v]:
             continue
         lo, hi = indptr[v], indptr[v + 1]
         if hi > lo:
             total = _ZERO
+            lit = _ZERO
             for j in range(lo, hi):
                 total += ao[indices[j]]
+                lit += visible[indices[j]]
             ao[v] = total / np.float32(hi - lo)
+            visible[v] = lit / np.float32(hi - lo)
     rgb = np.empty(3, dtype=np.float32)
     for v in range(n_vertices):
         norm = np.sqrt(normals[v, 0] * normals[v, 0] + normals[v, 1] * normals[v, 1] + normals[v, 2] * normals[v, 2])
@@ -219,11 +255,13 @@ def _shade(world, tris, albedo, light, gray, xs, ys, zbuf, offsets, inv_radii, i
         basis6 = _SH[6] * (np.float32(3.0) * nz * nz - _ONE)
         basis7 = _SH[7] * nx * nz
         basis8 = _SH[8] * (nx * nx - ny * ny)
+        mu = nx * key[0] + ny * key[1] + nz * key[2]
+        lost = (_ONE - visible[v]) * (_KEY_TERMS[0] + _KEY_TERMS[1] * mu + _KEY_TERMS[2] * (_THREE * mu * mu - _ONE))
         for c in range(3):
             o = 9 * c
             shading = (light[o] * _SH[0] + light[o + 1] * basis1 + light[o + 2] * basis2 + light[o + 3] * basis3
                        + light[o + 4] * basis4 + light[o + 5] * basis5 + light[o + 6] * basis6
-                       + light[o + 7] * basis7 + light[o + 8] * basis8)
+                       + light[o + 7] * basis7 + light[o + 8] * basis8) - lost * key[3 + c]
             rgb[c] = min(max(albedo[v, c] * occ * shading, _ZERO), _ONE)
         if gray:
             out_colors[v, 0] = _LUMA[0] * rgb[0] + _LUMA[1] * rgb[1] + _LUMA[2] * rgb[2]
@@ -262,7 +300,8 @@ def _resolve(tris, colors, face, bary, img):
 
 
 @njit(parallel=True, cache=True)
-def _shaded_kernel(world, tris, albedo, light, camera, background, offsets, inv_radii, coarse, indptr, indices, out):
+def _shaded_kernel(world, tris, albedo, light, key, camera, background, offsets, inv_radii, steps, coarse, indptr,
+                   indices, out):
     batch, n_vertices = world.shape[0], world.shape[1]
     n_channels, height, width = out.shape[1], out.shape[2], out.shape[3]
     gray = n_channels == 1
@@ -276,8 +315,8 @@ def _shaded_kernel(world, tris, albedo, light, camera, background, offsets, inv_
         bary = np.empty((height, width, 3), dtype=np.float32)
         _rasterize(xs, ys, world[b, :, 2], tris, zbuf, face, bary, True)
         colors = np.empty((n_vertices, n_channels), dtype=np.float32)
-        _shade(world[b], tris, albedo[0] if shared else albedo[b], light[b], gray, xs, ys, zbuf, offsets, inv_radii,
-               _ONE / camera[2], coarse, indptr, indices, colors)
+        _shade(world[b], tris, albedo[0] if shared else albedo[b], light[b], key[b], gray, xs, ys, zbuf, offsets,
+               inv_radii, steps, _ONE / camera[2], coarse, indptr, indices, colors)
         img = out[b]
         img[:] = background
         _resolve(tris, colors, face, bary, img)
@@ -297,7 +336,7 @@ def _depth_kernel(world, tris, camera, out):
         _rasterize(xs, ys, world[b, :, 2], tris, zbuf, dummy_face, dummy_bary, False)
 
 
-def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, lighting: np.ndarray,
+def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, lighting: np.ndarray, key: np.ndarray,
                   camera: np.ndarray, height: int, width: int, channels: int, background: float) -> np.ndarray:
     """Project, shade and rasterise a batch.
 
@@ -311,6 +350,8 @@ def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, 
         Shape ``(B, N, 3)`` or ``(1, N, 3)`` float32 in [0, 1].
     lighting
         Shape ``(B, 27)`` float32 (SH coefficients), see :mod:`facesym.render.shading`.
+    key
+        Shape ``(B, 6)`` float32: the key light inside ``lighting`` (:func:`facesym.render.shadow.key_light`).
     camera
         ``(center_x, center_y, scale, offset_x, offset_y)`` float32, see ``OrthographicCamera.screen_params``.
     height, width, channels
@@ -325,9 +366,10 @@ def render_shaded(world: np.ndarray, triangles: np.ndarray, albedo: np.ndarray, 
     """
     out = np.empty((world.shape[0], channels, height, width), dtype=np.float32)
     offsets, inv_radii = ao_sampling(float(camera[2]), height, width)
+    steps = shadow_steps(float(camera[2]), height, width)
     coarse, indptr, indices = coarse_vertices(triangles, world.shape[1])
-    _shaded_kernel(world, triangles, albedo, lighting, camera, np.float32(background), offsets, inv_radii, coarse,
-                   indptr, indices, out)
+    _shaded_kernel(world, triangles, albedo, lighting, key, camera, np.float32(background), offsets, inv_radii, steps,
+                   coarse, indptr, indices, out)
     return out
 
 

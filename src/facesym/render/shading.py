@@ -288,8 +288,9 @@ def crease_occlusion(vertices: torch.Tensor, triangles: torch.Tensor) -> torch.T
     return torch.where(count[None, :] > 0, occ, torch.ones_like(occ))[..., None]
 
 
-def shade_vertices(albedo: torch.Tensor, normals: torch.Tensor, lighting: torch.Tensor) -> torch.Tensor:
-    """Diffuse colour per vertex under SH lights: ``albedo ⊙ S(n)``, clipped to [0, 1].
+def shade_vertices(albedo: torch.Tensor, normals: torch.Tensor, lighting: torch.Tensor,
+                   lost: torch.Tensor | None = None) -> torch.Tensor:
+    """Diffuse colour per vertex under SH lights: ``albedo ⊙ (S(n) − lost)``, clipped to [0, 1].
 
     Parameters
     ----------
@@ -299,6 +300,9 @@ def shade_vertices(albedo: torch.Tensor, normals: torch.Tensor, lighting: torch.
         Unit normals, shape ``(B, N, 3)``.
     lighting
         Lights, shape ``(B, 27)``.
+    lost
+        Shading the vertex does not receive, shape ``(B, N, 3)`` (the key light's cast shadow,
+        :mod:`facesym.render.shadow`); ``None`` = none.
 
     Returns
     -------
@@ -307,4 +311,6 @@ def shade_vertices(albedo: torch.Tensor, normals: torch.Tensor, lighting: torch.
     """
     sh = lighting.reshape(-1, 3, 9)
     shading = torch.einsum("bnk,bck->bnc", sh_basis(normals), sh)
+    if lost is not None:
+        shading = shading - lost
     return (albedo * shading).clamp(0.0, 1.0)

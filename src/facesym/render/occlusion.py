@@ -35,7 +35,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-__all__ = ["AO_RADII", "AO_ANGLES", "AO_MIN_NZ", "ao_sampling", "coarse_vertices", "horizon_occlusion"]
+__all__ = ["AO_RADII", "AO_ANGLES", "AO_MIN_NZ", "ao_sampling", "coarse_vertices", "depth_samples", "horizon_occlusion",
+           "spread_to_fine"]
 
 AO_RADII = (0.08 / 1.35, 0.16 / 1.35)
 """Sampling distances as fractions of the camera window's half-width (``OrthographicCamera.half_extent``): 0.08 and
@@ -122,6 +123,54 @@ def coarse_vertices(triangles: np.ndarray, n_vertices: int) -> tuple[np.ndarray,
     return _coarse_vertices(tris.tobytes(), int(n_vertices))
 
 
+def depth_samples(depth: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The depth buffer at sample points, read as the numba kernels read it (truncated to the pixel).
+
+    Parameters
+    ----------
+    depth
+        Shape ``(B, H, W)``, ``-inf`` on the backdrop.
+    sx, sy
+        Pixel column and row of each sample, shape ``(B, ...)`` float32.
+
+    Returns
+    -------
+    col, row, sample, inside
+        The pixel's column and row (float32), its depth and whether it lies in the image; all of ``sx``'s shape.
+    """
+    batch, height, width = depth.shape
+    col = torch.trunc(sx)
+    row = torch.trunc(sy)
+    inside = (sx >= 0) & (sy >= 0) & (col < width) & (row < height)
+    image = torch.arange(batch, device=depth.device).reshape(batch, *([1] * (sx.dim() - 1)))
+    flat = (image * height + row.long().clamp(0, height - 1)) * width + col.long().clamp(0, width - 1)
+    return col, row, depth.reshape(-1)[flat], inside
+
+
+def spread_to_fine(values: torch.Tensor, triangles: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Per-vertex values sampled at the coarse vertices only, the others given their coarse neighbours' mean.
+
+    Parameters
+    ----------
+    values
+        Shape ``(B, N)``; only the coarse vertices' entries (:func:`coarse_vertices`) are read.
+    triangles
+        Shape ``(F, 3)``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(B, N)``, as the numba renderer fills in the fine vertices.
+    """
+    dev = values.device
+    coarse, indptr, indices = coarse_vertices(torch.as_tensor(triangles).cpu().numpy(), values.shape[1])
+    counts = np.diff(indptr)
+    fine = torch.from_numpy(np.repeat(np.arange(values.shape[1]), counts)).to(dev)
+    total = torch.zeros_like(values).index_add_(1, fine, values[:, torch.from_numpy(indices.copy()).to(dev)])
+    mean = total / torch.from_numpy(counts.astype(np.float32)).to(dev).clamp_min(1.0)
+    return torch.where(torch.from_numpy(coarse.copy()).to(dev), values, mean)
+
+
 def horizon_occlusion(screen: torch.Tensor, normals: torch.Tensor, depth: torch.Tensor, scale: float,
                       triangles: torch.Tensor | np.ndarray | None = None) -> torch.Tensor:
     """Horizon-based ambient occlusion per vertex (see the module docstring).
@@ -145,20 +194,12 @@ def horizon_occlusion(screen: torch.Tensor, normals: torch.Tensor, depth: torch.
     torch.Tensor
         Occlusion factors in [0, 1] (1 = open sky), shape ``(B, N, 1)``.
     """
-    batch = screen.shape[0]
     height, width = depth.shape[1:]
     offsets, inv_radii = (torch.from_numpy(a).to(screen.device) for a in ao_sampling(scale, height, width))
     inv_scale = torch.tensor(1.0 / np.float32(scale), dtype=torch.float32, device=screen.device)
     x, y, z = (screen[..., i, None, None] for i in range(3))
     # float32 operations in the numba kernel's order, so both backends read the same pixels.
-    sx = x + offsets[..., 0]  # (B, N, K, R)
-    sy = y + offsets[..., 1]
-    col = torch.trunc(sx)
-    row = torch.trunc(sy)
-    inside = (sx >= 0) & (sy >= 0) & (col < width) & (row < height)
-    flat = ((torch.arange(batch, device=screen.device)[:, None, None, None] * height
-             + row.long().clamp(0, height - 1)) * width + col.long().clamp(0, width - 1))
-    sample = depth.reshape(-1)[flat]
+    col, row, sample, inside = depth_samples(depth, x + offsets[..., 0], y + offsets[..., 1])  # (B, N, K, R)
     dx = (col + 0.5 - x) * inv_scale
     dy = (y - (row + 0.5)) * inv_scale
     nx, ny, nz = (normals[..., i, None, None] for i in range(3))
@@ -170,10 +211,5 @@ def horizon_occlusion(screen: torch.Tensor, normals: torch.Tensor, depth: torch.
     occluded = (squared / (1.0 + squared)).mean(-1)
     ao = (1.0 - occluded).clamp(0.0, 1.0)
     if triangles is not None:
-        coarse, indptr, indices = coarse_vertices(torch.as_tensor(triangles).cpu().numpy(), screen.shape[1])
-        counts = np.diff(indptr)
-        fine = torch.from_numpy(np.repeat(np.arange(screen.shape[1]), counts)).to(screen.device)
-        total = torch.zeros_like(ao).index_add_(1, fine, ao[:, torch.from_numpy(indices.copy()).to(screen.device)])
-        mean = total / torch.from_numpy(counts.astype(np.float32)).to(screen.device).clamp_min(1.0)
-        ao = torch.where(torch.from_numpy(coarse.copy()).to(screen.device), ao, mean)
+        ao = spread_to_fine(ao, triangles)
     return ao[..., None]

@@ -38,7 +38,7 @@ import math
 import numpy as np
 import torch
 
-from facesym.render.occlusion import coarse_vertices
+from facesym.render.occlusion import depth_samples, spread_to_fine
 from facesym.render.shading import KEY_RADIUS, SH_CONSTANTS, SKY_GRADIENT
 
 __all__ = ["SHADOW_STEPS", "KEY_DIM", "key_light", "key_shading", "shadow_steps", "key_shadow"]
@@ -126,7 +126,6 @@ def key_shadow(screen: torch.Tensor, depth: torch.Tensor, key: torch.Tensor, sca
     triangles
         Shape ``(F, 3)``: sample the coarse vertices only, as the renderer does; ``None`` = every vertex.
     """
-    batch = screen.shape[0]
     height, width = depth.shape[1:]
     dev = screen.device
     steps = torch.from_numpy(shadow_steps(scale, height, width)).to(dev)
@@ -138,14 +137,7 @@ def key_shadow(screen: torch.Tensor, depth: torch.Tensor, key: torch.Tensor, sca
     uy = torch.where(lit_axis, torch.zeros_like(dy), dy / planar.clamp_min(1e-3))
     x, y, z = (screen[..., i, None] for i in range(3))  # (B, N, 1)
     # float32 operations in the numba kernel's order, so both backends read the same pixels.
-    sx = x + ux * steps
-    sy = y - uy * steps
-    col = torch.trunc(sx)
-    row = torch.trunc(sy)
-    inside = (sx >= 0) & (sy >= 0) & (col < width) & (row < height)
-    flat = ((torch.arange(batch, device=dev)[:, None, None] * height + row.long().clamp(0, height - 1)) * width
-            + col.long().clamp(0, width - 1))
-    sample = depth.reshape(-1)[flat]
+    col, row, sample, inside = depth_samples(depth, x + ux * steps, y - uy * steps)  # (B, N, M)
     along = ((col + 0.5 - x) * ux + (y - (row + 0.5)) * uy) * inv_scale
     used = inside & torch.isfinite(sample) & (along > 0.5 * inv_scale)
     rise = torch.where(used, (sample - z) / torch.where(used, along, torch.ones_like(along)),
@@ -157,10 +149,5 @@ def key_shadow(screen: torch.Tensor, depth: torch.Tensor, key: torch.Tensor, sca
     none = lit_axis[..., 0] | (key[:, None, 3:] <= 0).all(-1)
     visible = torch.where(none, torch.ones_like(visible), visible)
     if triangles is not None:
-        coarse, indptr, indices = coarse_vertices(torch.as_tensor(triangles).cpu().numpy(), screen.shape[1])
-        counts = np.diff(indptr)
-        fine = torch.from_numpy(np.repeat(np.arange(screen.shape[1]), counts)).to(dev)
-        total = torch.zeros_like(visible).index_add_(1, fine, visible[:, torch.from_numpy(indices.copy()).to(dev)])
-        mean = total / torch.from_numpy(counts.astype(np.float32)).to(dev).clamp_min(1.0)
-        visible = torch.where(torch.from_numpy(coarse.copy()).to(dev), visible, mean)
+        visible = spread_to_fine(visible, triangles)
     return visible[..., None]

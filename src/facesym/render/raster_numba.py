@@ -31,6 +31,7 @@ __all__ = ["render_shaded", "render_depth"]
 _HALF = np.float32(0.5)
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
+_NO_DEPTH = np.float32(-np.inf)
 _TWO = np.float32(2.0)
 _THREE_HALVES = np.float32(1.5)
 _EDGE_FROM_AREA = np.float32(2.0 / np.sqrt(3.0))  # ℓ² = 4/√3 · area = 2/√3 · |area-weighted normal sum|
@@ -110,6 +111,20 @@ def _rasterize(xs, ys, zs, tris, zbuf, face, bary, keep):
                         bary[row, col, 2] = l2
 
 
+@njit(cache=True, inline="always")
+def _depth_at(zbuf, sx, sy):
+    """The depth buffer at pixel position ``(sx, sy)``, truncated to its pixel: ``(depth, col, row)``; the depth is
+    ``-inf`` outside the image as on the backdrop."""
+    height, width = zbuf.shape
+    if sx < _ZERO or sy < _ZERO:
+        return _NO_DEPTH, 0, 0
+    col = int(sx)
+    row = int(sy)
+    if col >= width or row >= height:
+        return _NO_DEPTH, 0, 0
+    return zbuf[row, col], col, row
+
+
 @njit(cache=True)
 def _shade(world, tris, albedo, light, key, gray, xs, ys, zbuf, offsets, inv_radii, steps, inv_scale, coarse, indptr,
            indices, out_colors):
@@ -148,7 +163,6 @@ def _shade(world, tris, albedo, light, key, gray, xs, ys, zbuf, offsets, inv_rad
         normals[c, 0] += nx
         normals[c, 1] += ny
         normals[c, 2] += nz
-    height, width = zbuf.shape
     # Horizon-based ambient occlusion from the depth buffer (facesym.render.occlusion), sampled at the coarse
     # vertices; the others take their coarse neighbours' mean.
     ao = np.ones(n_vertices, dtype=np.float32)
@@ -177,15 +191,7 @@ def _shade(world, tris, albedo, light, key, gray, xs, ys, zbuf, offsets, inv_rad
         for k in range(n_dirs):
             horizon = _ZERO
             for r in range(n_radii):
-                sx = px + offsets[k, r, 0]
-                sy = py + offsets[k, r, 1]
-                if sx < _ZERO or sy < _ZERO:
-                    continue
-                col = int(sx)
-                row = int(sy)
-                if col >= width or row >= height:
-                    continue
-                sample = zbuf[row, col]
+                sample, col, row = _depth_at(zbuf, px + offsets[k, r, 0], py + offsets[k, r, 1])
                 if sample == -np.inf:
                     continue
                 dx = (np.float32(col) + _HALF - px) * inv_scale
@@ -200,15 +206,7 @@ def _shade(world, tris, albedo, light, key, gray, xs, ys, zbuf, offsets, inv_rad
             continue
         rise = np.float32(-1e30)
         for m in range(steps.shape[0]):
-            sx = px + ux * steps[m]
-            sy = py - uy * steps[m]
-            if sx < _ZERO or sy < _ZERO:
-                continue
-            col = int(sx)
-            row = int(sy)
-            if col >= width or row >= height:
-                continue
-            sample = zbuf[row, col]
+            sample, col, row = _depth_at(zbuf, px + ux * steps[m], py - uy * steps[m])
             if sample == -np.inf:
                 continue
             along = ((np.float32(col) + _HALF - px) * ux + (py - (np.float32(row) + _HALF)) * uy) * inv_scale

@@ -89,14 +89,12 @@ def probe(kind: str, config_file: Path, classifier: str, weights: str | None, ba
         import torch  # noqa: F401
 
         gc.freeze()
-        marks["imports"] = time.perf_counter()
-        names = list(marks)
-        return {b: marks[b] - marks[a] for a, b in zip(names, names[1:], strict=False)}
-    modules = layout()
-    for name in modules[kind]:
-        importlib.import_module(name)
-    # Every job script calls its logger right after the imports (and the logger may settle the imports).
-    importlib.import_module(modules[kind][1]).job_logger(os.devnull)
+    else:
+        modules = layout()
+        for name in modules[kind]:
+            importlib.import_module(name)
+        # Every job script calls its logger right after the imports (and the logger may settle the imports).
+        importlib.import_module(modules[kind][1]).job_logger(os.devnull)
     marks["imports"] = time.perf_counter()
     if kind == "torch":
         import numpy as np

@@ -134,7 +134,8 @@ def differential_evolution_batched(
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
     labels = list(labels) if labels is not None else [f"problem {i}" for i in range(n_problems)]
     # A child generator draws the initial population, as SciPy's LatinHypercube(rng=rng) did: the parent's stream
-    # (mutation, crossover) is the same as before the sampler was written out.
+    # (mutation, crossover) is the same as before the sampler was written out. Scaled as qmc.scale does
+    # (sample * (upper - lower) + lower), so the population is SciPy's bit for bit.
     (lhs_rng,) = rng.spawn(1)
     pop = np.stack(
         [latin_hypercube(lhs_rng, population, dim) * (bound - (-bound)) + (-bound) for _ in range(n_problems)]
